@@ -1,0 +1,31 @@
+# The two commands of the quick start: `make demo` and `make test`.
+# Each one creates the virtual environment, installs adloc and fetches the embedded LLM.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export ADLOC_HOME ?= $(HOME)/.cache/adloc
+
+.PHONY: demo test lint bench models clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	# The CPU build of torch first, so nothing pulls a CUDA build.
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+models: $(VENV)/.installed
+	$(BIN)/adloc models fetch
+
+demo: models
+	$(BIN)/adloc demo --out out/demo
+
+test: models
+	$(BIN)/python -m pytest -q -m "slow or not slow"
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check adloc tests
+
+clean:
+	rm -rf out build *.egg-info

@@ -1,0 +1,1 @@
+"""The asset database: talent and their rights, templates, translation memory, glossary."""

@@ -1,0 +1,127 @@
+"""Queries the pipeline runs: eligible talent, templates, translation memory, glossary.
+
+Each takes everything a bundle of items needs at once, so the number of statements per job
+does not grow with the number of items. Every value reaches SQL as a bound parameter.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import defaultdict
+from datetime import date
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from adloc.assets_db.schema import (
+    GlossaryRow,
+    RightRow,
+    TalentRow,
+    TalentTagRow,
+    TemplateRow,
+    TMRow,
+)
+from adloc.records import GlossaryTerm, Talent, Template, TMEntry
+from adloc.template import spec_from_json, to_record
+
+
+def tm_key(text: str) -> str:
+    """The normalized form of a source line that exact translation-memory hits are keyed on."""
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def eligible_talent(engine: Engine, regions: set[str], channel: str, on: date) -> dict[str, list[Talent]]:
+    """Talent whose active rights cover each region for `channel` on the date, sorted by id."""
+    stmt = (
+        select(TalentRow.id, TalentRow.name, TalentRow.region, TalentRow.image_uri, RightRow.region)
+        .join(RightRow, RightRow.talent_id == TalentRow.id)
+        .where(
+            RightRow.region.in_(sorted(regions)),
+            RightRow.channel == channel,
+            RightRow.status == "active",
+            RightRow.starts_on <= on,
+            RightRow.ends_on >= on,
+        )
+        .order_by(RightRow.region, TalentRow.id)
+    )
+    tag_stmt = select(TalentTagRow.talent_id, TalentTagRow.tag).order_by(TalentTagRow.talent_id, TalentTagRow.tag)
+    with Session(engine) as session:
+        rows = session.execute(stmt).all()
+        ids = {row[0] for row in rows}
+        tags: dict[str, list[str]] = defaultdict(list)
+        if ids:
+            for talent_id, tag in session.execute(tag_stmt.where(TalentTagRow.talent_id.in_(sorted(ids)))):
+                tags[talent_id].append(tag)
+    out: dict[str, list[Talent]] = {region: [] for region in regions}
+    for talent_id, name, home, uri, region in rows:
+        out[region].append(Talent(talent_id, name, home, uri, tuple(tags[talent_id])))
+    return out
+
+
+def choose_talent(candidates: list[Talent], tags: tuple[str, ...], seed: int) -> Talent | None:
+    """Deterministic choice among eligible talent carrying every requested tag."""
+    matching = [t for t in candidates if set(tags) <= set(t.tags)]
+    return matching[seed % len(matching)] if matching else None
+
+
+def talent_rights_overview(engine: Engine, regions: set[str], channel: str, on: date) -> list[dict]:
+    """Every talent with rights in the regions, and whether those rights allow use: for the report."""
+    stmt = (
+        select(TalentRow.id, TalentRow.name, RightRow.region, RightRow.channel, RightRow.starts_on,
+               RightRow.ends_on, RightRow.status)
+        .join(RightRow, RightRow.talent_id == TalentRow.id)
+        .where(RightRow.region.in_(sorted(regions)), RightRow.channel == channel)
+        .order_by(RightRow.region, TalentRow.id)
+    )
+    out = []
+    with Session(engine) as session:
+        for talent_id, name, region, chan, starts, ends, status in session.execute(stmt):
+            if status != "active":
+                why = f"rights {status}"
+            elif on < starts:
+                why = f"consent starts {starts.isoformat()}"
+            elif on > ends:
+                why = f"consent expired {ends.isoformat()}"
+            else:
+                why = ""
+            out.append({"talent": talent_id, "name": name, "region": region, "channel": chan,
+                        "eligible": not why, "reason": why or "eligible"})
+    return out
+
+
+def templates(engine: Engine, ids: set[str]) -> dict[str, Template]:
+    with Session(engine) as session:
+        rows = session.execute(select(TemplateRow).where(TemplateRow.id.in_(sorted(ids)))).scalars().all()
+        return {row.id: to_record(spec_from_json(row.spec), row.image_uri) for row in rows}
+
+
+def translation_memory(engine: Engine, locales: set[str]) -> dict[str, dict[str, TMEntry]]:
+    """locale -> normalized source -> entry, for the locales of a bundle."""
+    out: dict[str, dict[str, TMEntry]] = {locale: {} for locale in locales}
+    with Session(engine) as session:
+        stmt = select(TMRow.locale, TMRow.source_key, TMRow.source, TMRow.target).where(
+            TMRow.locale.in_(sorted(locales))
+        ).order_by(TMRow.locale, TMRow.source_key)
+        for locale, key, source, target in session.execute(stmt):
+            out[locale][key] = TMEntry(source, target)
+    return out
+
+
+def fuzzy_matches(memory: dict[str, TMEntry], source: str, limit: int = 3) -> list[tuple[float, TMEntry]]:
+    """The closest translation-memory entries to `source`, best first (ties broken by source text)."""
+    key = tm_key(source)
+    scored = [(difflib.SequenceMatcher(None, key, k).ratio(), k, entry) for k, entry in memory.items()]
+    scored.sort(key=lambda s: (-s[0], s[1]))
+    return [(round(score, 4), entry) for score, _, entry in scored[:limit]]
+
+
+def glossary(engine: Engine, locales: set[str]) -> dict[str, tuple[GlossaryTerm, ...]]:
+    out: dict[str, list[GlossaryTerm]] = {locale: [] for locale in locales}
+    with Session(engine) as session:
+        stmt = select(GlossaryRow.locale, GlossaryRow.term, GlossaryRow.kind, GlossaryRow.rendering).where(
+            GlossaryRow.locale.in_(sorted(locales))
+        ).order_by(GlossaryRow.locale, GlossaryRow.kind, GlossaryRow.term)
+        for locale, term, kind, rendering in session.execute(stmt):
+            out[locale].append(GlossaryTerm(term, kind, rendering))
+    return {locale: tuple(terms) for locale, terms in out.items()}

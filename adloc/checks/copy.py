@@ -1,0 +1,234 @@
+"""Copy checks: does a localized line keep everything the source line promised?
+
+The ideas follow the classic translation QA catalogues (placeholders, numbers, markup, URLs,
+untranslated, repetition, whitespace, punctuation) plus what ads need: do-not-translate terms,
+glossary renderings, banned claims, a character budget and the target language.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+
+from adloc import locale as loc
+from adloc.checks.base import CheckResult, Severity
+from adloc.records import GlossaryTerm
+
+C, F, K = Severity.CRITICAL, Severity.FUNCTIONAL, Severity.COSMETIC
+
+_PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}|%\([A-Za-z_][A-Za-z0-9_]*\)[sdif]|%[sdif]")
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
+_URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w.+-]+@[\w-]+\.[\w.-]+\b|\b[\w-]+\.(?:com|net|org|io|de|fr|pt|es|mx|ae)\b", re.IGNORECASE)
+_NUMBER = re.compile(r"\d+(?:[.,\u00a0\u202f ]\d+)*")
+_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", re.UNICODE)
+_EASTERN_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+# Phrases a model adds when it talks about the task instead of doing it.
+_CHATTER = re.compile(
+    r"\b(translat\w*|übersetz\w*|tradu\w*|here is|voici|hier ist|aqui está|aquí está|note:|explanation)\b",
+    re.IGNORECASE,
+)
+_LANGID_CANDIDATES = [
+    "en", "de", "fr", "es", "pt", "it", "nl", "ar", "pl", "sv", "tr", "ru", "ja", "zh", "ko",
+    "da", "no", "fi", "cs", "ro", "hu", "el", "he", "id", "vi", "th", "hi",
+]  # fmt: skip
+
+
+def _strip_protected(text: str, keep_terms: tuple[str, ...] = ()) -> str:
+    text = _PLACEHOLDER.sub(" ", _TAG.sub(" ", text))
+    for term in keep_terms:
+        text = re.sub(re.escape(term), " ", text, flags=re.IGNORECASE)
+    return text
+
+
+def _numbers(text: str) -> Counter:
+    """Numbers as values, so `4.99`, `4,99` and `4 99` (a decimal comma or point) compare equal."""
+    values: Counter = Counter()
+    for raw in _NUMBER.findall(_PLACEHOLDER.sub(" ", text.translate(_EASTERN_DIGITS))):
+        parts = re.split(r"[.,\u00a0\u202f ]", raw)
+        if len(parts) > 1 and len(parts[-1]) in (1, 2):
+            digits = "".join(parts[:-1]) + "." + parts[-1]
+        else:
+            digits = "".join(parts)
+        try:
+            values[Decimal(digits).normalize()] += 1
+        except InvalidOperation:
+            continue
+    return values
+
+
+def check_placeholders(source: str, target: str) -> CheckResult:
+    want, got = Counter(_PLACEHOLDER.findall(source)), Counter(_PLACEHOLDER.findall(target))
+    if want == got:
+        return CheckResult("placeholders", True, 1.0, f"{sum(want.values())} placeholder(s) kept", C)
+    missing, extra = sorted((want - got).elements()), sorted((got - want).elements())
+    detail = "; ".join(
+        part
+        for part in (f"missing {', '.join(missing)}" if missing else "", f"added {', '.join(extra)}" if extra else "")
+        if part
+    )
+    return CheckResult("placeholders", False, 0.0, detail, C)
+
+
+def check_markup(source: str, target: str) -> CheckResult:
+    want, got = Counter(_TAG.findall(source)), Counter(_TAG.findall(target))
+    if want == got:
+        return CheckResult("markup", True, 1.0, f"{sum(want.values())} tag(s) kept", C)
+    return CheckResult("markup", False, 0.0, f"tags differ: source {sorted(want)} target {sorted(got)}", C)
+
+
+def check_urls(source: str, target: str) -> CheckResult:
+    added = [u for u in _URL.findall(target) if u.lower() not in source.lower()]
+    if added:
+        return CheckResult("urls", False, 0.0, f"target adds {', '.join(added)}, which the source lacks", C)
+    return CheckResult("urls", True, 1.0, "no URL or e-mail added", C)
+
+
+def check_numbers(source: str, target: str) -> CheckResult:
+    want, got = _numbers(source), _numbers(target)
+    if want == got:
+        return CheckResult("numbers", True, 1.0, f"{sum(want.values())} number(s) kept", C)
+    missing = ", ".join(str(n) for n in sorted((want - got).elements()))
+    extra = ", ".join(str(n) for n in sorted((got - want).elements()))
+    detail = "; ".join(p for p in (f"missing {missing}" if missing else "", f"added {extra}" if extra else "") if p)
+    return CheckResult("numbers", False, 0.0, detail, C)
+
+
+def check_keep_terms(source: str, target: str, keep_terms: tuple[str, ...]) -> CheckResult:
+    needed = [t for t in keep_terms if t.lower() in source.lower()]
+    lost = [t for t in needed if t not in target]
+    if lost:
+        return CheckResult("keep_terms", False, 0.0, f"do-not-translate term(s) changed or missing: {', '.join(lost)}", C)
+    return CheckResult("keep_terms", True, 1.0, f"{len(needed)} do-not-translate term(s) intact", C)
+
+
+def check_glossary(source: str, target: str, glossary: tuple[GlossaryTerm, ...]) -> list[CheckResult]:
+    results = []
+    required = [g for g in glossary if g.kind == "required" and g.term.lower() in source.lower()]
+    missing = [f"{g.term} -> {g.rendering}" for g in required if g.rendering.lower() not in target.lower()]
+    results.append(
+        CheckResult("glossary_required", False, 0.0, f"required rendering missing: {'; '.join(missing)}", F)
+        if missing
+        else CheckResult("glossary_required", True, 1.0, f"{len(required)} required rendering(s) used", F)
+    )
+    banned = [g.term for g in glossary if g.kind == "banned" and g.term.lower() in target.lower()]
+    results.append(
+        CheckResult("glossary_banned", False, 0.0, f"banned term(s) present: {', '.join(banned)}", C)
+        if banned
+        else CheckResult("glossary_banned", True, 1.0, "no banned term", C)
+    )
+    return results
+
+
+def check_length(source: str, target: str, max_chars: int | None) -> CheckResult:
+    n = len(target)
+    if max_chars is not None and n > max_chars:
+        return CheckResult("length", False, max_chars / n, f"{n} characters, over the budget of {max_chars}", F)
+    floor = max(1, int(len(source) * 0.3))
+    if n < floor:
+        return CheckResult("length", False, n / floor, f"{n} characters, suspiciously short for a {len(source)}-character source", F)
+    budget = f" of {max_chars}" if max_chars is not None else ""
+    return CheckResult("length", True, 1.0, f"{n} characters{budget}", F)
+
+
+@lru_cache(maxsize=1)
+def _identifier():
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    identifier.set_languages(_LANGID_CANDIDATES)
+    return identifier
+
+
+def check_language(target: str, locale: str, keep_terms: tuple[str, ...] = ()) -> CheckResult:
+    """The target's language, identified by py3langid among common languages, is the locale's."""
+    text = _strip_protected(target, keep_terms)
+    expected = loc.language(locale)
+    if len(_WORD.findall(text)) < 2:
+        return CheckResult("language", True, 1.0, "too few words to identify a language", F)
+    found, prob = _identifier().classify(text)
+    if found == expected:
+        return CheckResult("language", True, float(prob), f"identified as {found} ({prob:.2f})", F)
+    return CheckResult("language", False, 0.0, f"identified as {found} ({prob:.2f}), expected {expected}", F)
+
+
+def check_untranslated(source: str, target: str, locale: str, keep_terms: tuple[str, ...] = ()) -> CheckResult:
+    if loc.language(locale) == "en":
+        return CheckResult("untranslated", True, 1.0, "target locale is English", F)
+    src = {w.lower() for w in _WORD.findall(_strip_protected(source, keep_terms))}
+    tgt = [w.lower() for w in _WORD.findall(_strip_protected(target, keep_terms))]
+    if not src or not tgt:
+        return CheckResult("untranslated", True, 1.0, "nothing translatable", F)
+    shared = sum(1 for w in tgt if w in src and len(w) > 2) / len(tgt)
+    if source.strip() == target.strip() or shared > 0.6:
+        return CheckResult("untranslated", False, 1 - shared, f"{shared:.0%} of the target's words are the source's", F)
+    return CheckResult("untranslated", True, 1 - shared, f"{shared:.0%} of the target's words are the source's", F)
+
+
+def check_repetition(target: str) -> CheckResult:
+    words = [w.lower() for w in _WORD.findall(target)]
+    for n in (1, 2, 3):
+        grams = [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
+        for i in range(len(grams) - 2 * n):
+            if grams[i] == grams[i + n] == grams[i + 2 * n]:
+                return CheckResult("repetition", False, 0.0, f"'{' '.join(grams[i])}' repeats three times in a row", F)
+    common = Counter(w for w in words if len(w) > 3).most_common(1)
+    if common and common[0][1] > 3:
+        return CheckResult("repetition", False, 0.0, f"'{common[0][0]}' appears {common[0][1]} times", F)
+    return CheckResult("repetition", True, 1.0, "no degenerate repetition", F)
+
+
+def check_added_content(source: str, target: str) -> CheckResult:
+    """The target says only what the source says: no extra lines, no talk about translating."""
+    if "\n" in target.strip() and "\n" not in source:
+        return CheckResult("added_content", False, 0.0, "target has several lines; the source has one", F)
+    chatter = [m for m in _CHATTER.findall(target) if m.lower() not in source.lower()]
+    if chatter:
+        return CheckResult("added_content", False, 0.0, f"target adds text the source lacks: {chatter[0]!r}", F)
+    return CheckResult("added_content", True, 1.0, "nothing added", F)
+
+
+def check_whitespace(target: str) -> CheckResult:
+    if target != target.strip():
+        return CheckResult("whitespace", False, 0.0, "leading or trailing whitespace", K)
+    if "  " in target:
+        return CheckResult("whitespace", False, 0.0, "double space", K)
+    return CheckResult("whitespace", True, 1.0, "clean", K)
+
+
+_END = {"!": "!¡", "?": "?¿؟", ".": ".。۔"}
+
+
+def check_punctuation(source: str, target: str) -> CheckResult:
+    s, t = source.rstrip(), target.rstrip()
+    end = s[-1:] if s[-1:] in _END else ""
+    if end and t[-1:] not in _END[end]:
+        return CheckResult("punctuation", False, 0.0, f"source ends with {end!r}, target with {t[-1:]!r}", K)
+    return CheckResult("punctuation", True, 1.0, "ending punctuation kept", K)
+
+
+def check_copy(
+    source: str,
+    target: str,
+    locale: str,
+    keep_terms: tuple[str, ...] = (),
+    max_chars: int | None = None,
+    glossary: tuple[GlossaryTerm, ...] = (),
+) -> list[CheckResult]:
+    """Every copy check on one source/target pair, in a fixed order."""
+    return [
+        check_placeholders(source, target),
+        check_markup(source, target),
+        check_urls(source, target),
+        check_numbers(source, target),
+        check_keep_terms(source, target, keep_terms),
+        *check_glossary(source, target, glossary),
+        check_length(source, target, max_chars),
+        check_language(target, locale, keep_terms),
+        check_untranslated(source, target, locale, keep_terms),
+        check_repetition(target),
+        check_added_content(source, target),
+        check_whitespace(target),
+        check_punctuation(source, target),
+    ]

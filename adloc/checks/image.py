@@ -1,0 +1,91 @@
+"""Image checks: the design outside the mask and the licensed likeness arrive untouched,
+the band between them looks like an image and not like noise, and the file fits the channel."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from adloc.checks.base import CheckResult, Severity
+from adloc.mask import dilate
+
+C, F = Severity.CRITICAL, Severity.FUNCTIONAL
+
+
+def _luma(image: np.ndarray) -> np.ndarray:
+    rgb = image[..., :3].astype(np.float64)
+    return rgb @ np.array([0.299, 0.587, 0.114])
+
+
+def _laplacian(gray: np.ndarray) -> np.ndarray:
+    padded = np.pad(gray, 1, mode="edge")
+    return np.abs(
+        4 * padded[1:-1, 1:-1] - padded[:-2, 1:-1] - padded[2:, 1:-1] - padded[1:-1, :-2] - padded[1:-1, 2:]
+    )
+
+
+def check_outside_unchanged(output: np.ndarray, template: np.ndarray, outside: np.ndarray) -> CheckResult:
+    """Every pixel outside the inpainting mask and the talent equals the template's."""
+    diff = np.abs(output[..., :3].astype(np.int16) - template[..., :3].astype(np.int16))[outside]
+    changed = int((diff.max(axis=-1) > 0).sum()) if diff.size else 0
+    if changed:
+        return CheckResult("outside_unchanged", False, 1 - changed / max(1, int(outside.sum())),
+                           f"{changed} pixel(s) outside the mask differ from the template (max {int(diff.max())} levels)", C)
+    return CheckResult("outside_unchanged", True, 1.0, f"{int(outside.sum())} pixels outside the mask identical", C)
+
+
+def check_talent_faithful(output: np.ndarray, talent: np.ndarray, region: np.ndarray) -> CheckResult:
+    """The licensed talent's pixels arrive exactly as placed."""
+    diff = np.abs(output[..., :3].astype(np.int16) - talent[..., :3].astype(np.int16))[region]
+    changed = int((diff.max(axis=-1) > 0).sum()) if diff.size else 0
+    if not region.any():
+        return CheckResult("talent_faithful", False, 0.0, "no talent pixels in the output", C)
+    if changed:
+        return CheckResult("talent_faithful", False, 1 - changed / int(region.sum()),
+                           f"{changed} talent pixel(s) altered (max {int(diff.max())} levels)", C)
+    return CheckResult("talent_faithful", True, 1.0, f"{int(region.sum())} talent pixels identical to the licensed photo", C)
+
+
+def check_band_plausible(output: np.ndarray, reference: np.ndarray, band: np.ndarray,
+                         max_ratio: float = 2.5, max_colour_shift: float = 40.0) -> CheckResult:
+    """The inpainted band is no noisier than the plain composite there (`reference`: the talent pasted
+    with a hard edge) or than the band's surroundings, and keeps roughly the composite's colours."""
+    if not band.any():
+        return CheckResult("band_plausible", True, 1.0, "no band to inpaint", F)
+    ring = dilate(band, 6) & ~band
+    energy, reference_energy = _laplacian(_luma(output)), _laplacian(_luma(reference))
+    baseline = max(float(reference_energy[band].mean()), float(energy[ring].mean()) if ring.any() else 0.0, 1.0)
+    ratio = float(energy[band].mean()) / baseline
+    shift = float(np.linalg.norm(
+        output[..., :3][band].astype(np.float64).mean(axis=0) - reference[..., :3][band].astype(np.float64).mean(axis=0)
+    ))
+    detail = f"high-frequency energy {ratio:.2f}x the plain composite's, colour shift {shift:.0f} levels"
+    if ratio > max_ratio:
+        return CheckResult("band_plausible", False, max_ratio / ratio, f"band looks like noise: {detail}", F)
+    if shift > max_colour_shift:
+        return CheckResult("band_plausible", False, max_colour_shift / shift, f"band colour off: {detail}", F)
+    return CheckResult("band_plausible", True, 1.0 - ratio / max_ratio / 2, detail, F)
+
+
+def check_not_degenerate(output: np.ndarray) -> CheckResult:
+    """No NaN, no blank frame, no blown-out frame."""
+    if np.issubdtype(output.dtype, np.floating) and np.isnan(output).any():
+        return CheckResult("not_degenerate", False, 0.0, "image contains NaN", C)
+    rgb = output[..., :3]
+    if float(rgb.std()) < 2.0:
+        return CheckResult("not_degenerate", False, 0.0, f"image is blank (std {float(rgb.std()):.1f})", C)
+    saturated = float(((rgb == 0) | (rgb == 255)).all(axis=-1).mean())
+    if saturated > 0.5:
+        return CheckResult("not_degenerate", False, 1 - saturated, f"{saturated:.0%} of pixels black or white", C)
+    return CheckResult("not_degenerate", True, 1.0, f"std {float(rgb.std()):.1f}, {saturated:.0%} saturated", C)
+
+
+def check_size(size: tuple[int, int], expected: tuple[int, int]) -> CheckResult:
+    if tuple(size) != tuple(expected):
+        return CheckResult("size", False, 0.0, f"{size[0]}x{size[1]}, expected {expected[0]}x{expected[1]}", C)
+    return CheckResult("size", True, 1.0, f"{size[0]}x{size[1]}", C)
+
+
+def check_bytes(n_bytes: int, budget: int, channel: str) -> CheckResult:
+    if n_bytes > budget:
+        return CheckResult("bytes", False, budget / n_bytes, f"{n_bytes} bytes, over the {channel} budget of {budget}", F)
+    return CheckResult("bytes", True, 1.0, f"{n_bytes} bytes of {budget} for {channel}", F)

@@ -1,0 +1,64 @@
+"""Locale facts from Babel: territory, language, script direction, number formatting."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from babel import Locale, UnknownLocaleError
+from babel.numbers import format_decimal
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+@cache
+def parse(tag: str) -> Locale:
+    """A Babel locale for a BCP 47 tag such as `pt-PT`; ValueError when Babel does not know it."""
+    try:
+        return Locale.parse(tag, sep="-")
+    except (UnknownLocaleError, ValueError, TypeError) as exc:
+        raise ValueError(f"unknown locale {tag!r}: expected a BCP 47 tag such as 'pt-PT'") from exc
+
+
+def territory(tag: str) -> str:
+    """The ISO 3166 region of a locale (`pt-PT` -> `PT`); the talent rights are granted per region."""
+    loc = parse(tag)
+    if not loc.territory:
+        raise ValueError(f"locale {tag!r} names no region; use a tag such as 'pt-PT'")
+    return loc.territory
+
+
+def language(tag: str) -> str:
+    return parse(tag).language
+
+
+def language_name(tag: str) -> str:
+    """The language's English name, as the copy model is prompted with it."""
+    return parse(tag).get_language_name("en")
+
+
+def is_rtl(tag: str) -> bool:
+    return parse(tag).character_order == "right-to-left"
+
+
+def format_value(value: str | float, tag: str) -> str:
+    """A placeholder value formatted for the locale: numbers get the locale's separators."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, float):
+        return format_decimal(value, format="#,##0.00", locale=parse(tag))
+    return format_decimal(value, locale=parse(tag))
+
+
+def fill_placeholders(text: str, values: dict, tag: str) -> str:
+    """Replace `{name}` placeholders with the locale-formatted values; unknown ones stay as they are."""
+
+    def sub(match: re.Match) -> str:
+        name = match.group(1)
+        return format_value(values[name], tag) if name in values else match.group(0)
+
+    return _PLACEHOLDER.sub(sub, text)
+
+
+def placeholders(text: str) -> list[str]:
+    return _PLACEHOLDER.findall(text)

@@ -1,0 +1,1 @@
+"""Model handlers (Beam ModelHandlers) for the copy LLM and the inpainter, loading, the gate."""

@@ -1,0 +1,156 @@
+"""The copy model: any transformers causal LM (hub id, local folder, GGUF file, or the embedded
+default) as a Beam ModelHandler, generating batched and greedy with a per-output confidence."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from apache_beam.ml.inference.base import ModelHandler, PredictionResult
+
+from adloc import locale as loc
+from adloc.models import embedded
+from adloc.records import CopyRequest, Generation
+
+LENGTH_BUCKET = 32  # prompt lengths are padded to a multiple of this
+
+
+def resolve(model: str) -> tuple[str, dict, str]:
+    """(path or hub id, from_pretrained kwargs, model id to record) for a model spec."""
+    if model == "embedded":
+        if not embedded.is_fetched():
+            raise FileNotFoundError(
+                f"the embedded copy model is not in {embedded.model_dir()}; run `adloc models fetch` first"
+            )
+        return str(embedded.model_dir()), {}, embedded.MODEL_ID
+    path = Path(model)
+    if path.suffix == ".gguf":
+        if not path.is_file():
+            raise FileNotFoundError(f"GGUF file {model!r} does not exist")
+        return str(path.parent), {"gguf_file": path.name}, path.stem
+    if path.exists():
+        return str(path), {}, path.name
+    return model, {}, model  # a hub id
+
+
+def build_messages(request: CopyRequest) -> list[dict[str, str]]:
+    """The chat prompt. The source line is quoted as data: instructions inside it are not followed."""
+    language = loc.language_name(request.locale)
+    rules = [
+        f"Translate advertising copy for {request.brand} from English into {language} ({request.locale}).",
+        "Reply with the translation only, on one line.",
+        f"At most {request.max_chars} characters.",
+    ]
+    keep = [t for t in request.keep_terms if t.lower() in request.source.lower()]
+    keep += [g.term for g in request.glossary if g.kind == "keep" and g.term.lower() in request.source.lower()]
+    if keep:
+        rules.append("Keep these words unchanged: " + ", ".join(sorted(set(keep))) + ".")
+    placeholders = loc.placeholders(request.source)
+    if placeholders:
+        rules.append("Keep " + ", ".join("{" + p + "}" for p in placeholders) + " exactly as written.")
+    required = [g for g in request.glossary if g.kind == "required" and g.term.lower() in request.source.lower()]
+    if required:
+        rules.append("Translate " + "; ".join(f"'{g.term}' as '{g.rendering}'" for g in required) + ".")
+    messages = [{"role": "system", "content": " ".join(rules)}]
+    for example in request.examples:
+        messages += [
+            {"role": "user", "content": f"Text: {example.source}"},
+            {"role": "assistant", "content": example.target},
+        ]
+    messages.append({"role": "user", "content": f"Text: {request.source}"})
+    return messages
+
+
+@dataclass
+class LoadedLM:
+    model: Any
+    tokenizer: Any
+    model_id: str
+    stop_ids: list[int]
+
+
+class CopyModelHandler(ModelHandler[CopyRequest, PredictionResult, LoadedLM]):
+    """Batched greedy generation. Rows are computed in fixed-shape batches (same width, prompt
+    length padded to a bucket), so an output never depends on which rows Beam batched it with:
+    reruns are byte-identical however the runner groups elements."""
+
+    def __init__(self, model: str = "embedded", batch_size: int = 8, max_new_tokens: int = 48):
+        super().__init__()
+        self._model = model
+        self._batch_size = batch_size
+        self._max_new_tokens = max_new_tokens
+
+    def load_model(self) -> LoadedLM:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        where, kwargs, model_id = resolve(self._model)
+        tokenizer = AutoTokenizer.from_pretrained(where, **kwargs)
+        tokenizer.padding_side = "left"
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        dtype = torch.float16 if device == "cuda" else torch.float32
+        model = AutoModelForCausalLM.from_pretrained(where, dtype=dtype, **kwargs).to(device).eval()
+        newline = [i for t, i in tokenizer.get_vocab().items() if "\n" in tokenizer.convert_tokens_to_string([t])]
+        return LoadedLM(model, tokenizer, model_id, sorted({tokenizer.eos_token_id, *newline}))
+
+    def run_inference(
+        self, batch: Sequence[CopyRequest], model: LoadedLM, inference_args: dict | None = None
+    ) -> Iterable[PredictionResult]:
+        prompts = [
+            model.tokenizer.apply_chat_template(build_messages(r), add_generation_prompt=True, tokenize=False)
+            for r in batch
+        ]
+        lengths = [len(model.tokenizer(p)["input_ids"]) for p in prompts]
+        groups: dict[int, list[int]] = defaultdict(list)
+        for i, n in enumerate(lengths):
+            groups[math.ceil(n / LENGTH_BUCKET) * LENGTH_BUCKET].append(i)
+        results: dict[int, Generation] = {}
+        for bucket, rows in sorted(groups.items()):
+            for start in range(0, len(rows), self._batch_size):
+                chunk = rows[start : start + self._batch_size]
+                for i, generation in zip(chunk, self._generate([prompts[i] for i in chunk], bucket, model)):
+                    results[i] = generation
+        return [PredictionResult(r, results[i], model.model_id) for i, r in enumerate(batch)]
+
+    def _generate(self, prompts: list[str], length: int, lm: LoadedLM) -> list[Generation]:
+        import torch
+
+        n = len(prompts)
+        padded = prompts + [prompts[0]] * (self._batch_size - n)
+        enc = lm.tokenizer(padded, return_tensors="pt", padding="max_length", max_length=length).to(lm.model.device)
+        with torch.no_grad():
+            out = lm.model.generate(
+                **enc,
+                max_new_tokens=self._max_new_tokens,
+                do_sample=False,
+                eos_token_id=lm.stop_ids,
+                pad_token_id=lm.tokenizer.pad_token_id,
+                output_scores=True,
+                return_dict_in_generate=True,
+            )
+        new_tokens = out.sequences[:, enc["input_ids"].shape[1] :]
+        logprobs = torch.stack(out.scores, dim=1).float().log_softmax(-1)
+        generations = []
+        for row in range(n):
+            tokens, total = [], 0.0
+            for step, token in enumerate(new_tokens[row].tolist()):
+                if token in lm.stop_ids:
+                    break
+                tokens.append(token)
+                total += float(logprobs[row, step, token])
+            confidence = math.exp(total / len(tokens)) if tokens else 0.0
+            text = lm.tokenizer.decode(tokens, skip_special_tokens=True).strip()
+            generations.append(Generation(text, round(confidence, 4), len(tokens)))
+        return generations
+
+    def batch_elements_kwargs(self) -> dict:
+        return {"min_batch_size": 1, "max_batch_size": self._batch_size}
+
+    def get_metrics_namespace(self) -> str:
+        return "adloc_copy_model"

@@ -1,0 +1,111 @@
+"""Copy stage: translation memory first; the copy model only for lines the memory lacks; every
+line checked; a model line ships only through the gate, else the old path (fuzzy TM, or the source
+line for a translator) and the item goes to review."""
+
+from __future__ import annotations
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+
+from adloc.assets_db.engine import engine_for
+from adloc.assets_db.queries import fuzzy_matches, glossary, tm_key, translation_memory
+from adloc.checks import blocking_failures
+from adloc.checks.copy import check_copy
+from adloc.models.gate import Gate
+from adloc.records import CopyRequest, Generation, SlotCopy, WorkItem
+
+FUZZY_EXAMPLE = 0.5  # TM entries at least this close are shown to the model as examples
+FUZZY_FALLBACK = 0.75  # ... and at least this close are the fallback candidate
+
+
+class PrepareCopy(beam.DoFn):
+    """One request per text slot, with the memory's exact hit, fuzzy hits and glossary attached."""
+
+    def __init__(self, db_url: str):
+        self._db_url = db_url
+
+    def setup(self):
+        self._engine = engine_for(self._db_url)
+
+    def process(self, batch: list[WorkItem]):
+        live = [item for item in batch if item.dead_letter is None]
+        locales = {item.locale for item in live}
+        if not locales:
+            return
+        memory = translation_memory(self._engine, locales)
+        terms = glossary(self._engine, locales)
+        for item in live:
+            for slot, source in sorted(item.copy.items()):
+                tm = memory[item.locale]
+                exact = tm.get(tm_key(source))
+                fuzzy = [(s, e) for s, e in fuzzy_matches(tm, source) if s >= FUZZY_EXAMPLE and e is not exact]
+                best = fuzzy[0] if fuzzy and fuzzy[0][0] >= FUZZY_FALLBACK else None
+                yield CopyRequest(
+                    key=item.key, slot=slot, locale=item.locale, source=source, brand=item.brand,
+                    max_chars=item.template.text_slot(slot).max_chars, keep_terms=item.keep_terms,
+                    glossary=terms[item.locale], examples=tuple(e for _, e in fuzzy),
+                    fuzzy=best[1] if best else None, fuzzy_score=best[0] if best else 0.0,
+                    exact=exact.target if exact else None,
+                )
+
+
+def _checks(request: CopyRequest, target: str) -> list:
+    return check_copy(request.source, target, request.locale, request.keep_terms, request.max_chars,
+                      request.glossary)
+
+
+def from_memory(request: CopyRequest) -> SlotCopy:
+    """An exact translation-memory hit: a human-approved line, still checked against this slot."""
+    assert request.exact is not None
+    checks = _checks(request, request.exact)
+    failed = blocking_failures(checks)
+    reason = "translation memory exact hit" + (
+        "; fails " + ", ".join(c.name for c in failed) if failed else ""
+    )
+    return SlotCopy(request.slot, request.source, request.exact, "tm", not failed, None, checks, reason)
+
+
+def fallback(request: CopyRequest, why: str, candidate: Generation | None = None,
+             candidate_checks: list | None = None) -> SlotCopy:
+    """The old path: the closest translation-memory line, else the source line for a translator.
+    Without a memory line, the checks shown are the rejected candidate's: they say why."""
+    text = candidate.text if candidate else None
+    confidence = candidate.confidence if candidate else None
+    if request.fuzzy is not None:
+        checks = _checks(request, request.fuzzy.target)
+        return SlotCopy(
+            request.slot, request.source, request.fuzzy.target, "tm_fuzzy", False, confidence, checks,
+            f"{why}; used a {request.fuzzy_score:.0%} translation-memory match, needs review", text,
+        )
+    checks = candidate_checks if candidate_checks is not None else _checks(request, request.source)
+    return SlotCopy(request.slot, request.source, request.source, "source", False, confidence, checks,
+                    f"{why}; no close translation-memory match, needs a translator", text)
+
+
+class GateCopy(beam.DoFn):
+    """Checks and gate on each model output; the fallback when it does not pass."""
+
+    def __init__(self, gate: Gate):
+        self._gate = gate
+        self._passed = Metrics.counter("adloc", "copy_gate_passed")
+        self._fallbacks = Metrics.counter("adloc", "copy_fallbacks")
+
+    def process(self, result):
+        request: CopyRequest = result.example
+        generation: Generation = result.inference
+        checks = _checks(request, generation.text)
+        passed, reason = self._gate.decide(checks, generation.confidence, request.locale)
+        if passed:
+            self._passed.inc()
+            yield request.key, SlotCopy(request.slot, request.source, generation.text, "model", True,
+                                        generation.confidence, checks, reason)
+            return
+        self._fallbacks.inc()
+        yield request.key, fallback(request, f"model output {reason}", generation, checks)
+
+
+def merge_copy(element) -> tuple[str, tuple[WorkItem, dict[str, SlotCopy]]]:
+    """(key, {'item': [item], 'copy': [SlotCopy...]}) -> (key, (item, copies by slot))."""
+    key, grouped = element
+    copies = {slot.slot: slot for slot in sorted(grouped["copy"], key=lambda s: s.slot)}
+    return key, (grouped["item"][0], copies)

@@ -1,0 +1,104 @@
+"""Image stage: place the licensed talent in the template's talent slot, build the inpainting
+band, and after inpainting check the result, falling back to the deterministic blend."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+from functools import lru_cache
+
+import numpy as np
+from apache_beam.io.filesystems import FileSystems
+from PIL import Image
+
+from adloc.checks import blocking_failures
+from adloc.checks.image import (
+    check_band_plausible,
+    check_not_degenerate,
+    check_outside_unchanged,
+    check_size,
+    check_talent_faithful,
+)
+from adloc.mask import dilate, erode, signed_distance
+from adloc.models.inpaint import InpaintRequest, blend, restore
+from adloc.records import ImageOutcome, Template, WorkItem
+
+
+@lru_cache(maxsize=64)
+def read_image(uri: str) -> Image.Image:
+    """An image from a local path or bucket URI, decoded once per worker process."""
+    with FileSystems.open(uri) as handle:
+        data = handle.read()
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise ValueError(f"cannot decode image {uri}: {exc}") from None
+    return image
+
+
+def place_talent(template: Template, talent: Image.Image) -> np.ndarray:
+    """The talent cutout fitted into the slot box (aspect kept) and anchored, on a transparent canvas."""
+    x, y, w, h = template.talent_slot.box
+    talent = talent.convert("RGBA")
+    scale = min(w / talent.width, h / talent.height)
+    size = (max(1, round(talent.width * scale)), max(1, round(talent.height * scale)))
+    fitted = talent.resize(size, Image.Resampling.LANCZOS)
+    left = x + (w - size[0]) // 2
+    top = y + h - size[1] if template.talent_slot.anchor == "bottom" else y + (h - size[1]) // 2
+    canvas = Image.new("RGBA", (template.width, template.height), (0, 0, 0, 0))
+    canvas.paste(fitted, (left, top))
+    return np.asarray(canvas)
+
+
+def compose(item: WorkItem) -> InpaintRequest:
+    """The inpainting request for an item whose talent has been looked up."""
+    assert item.talent is not None
+    template = item.template
+    base = np.asarray(read_image(template.image_uri).convert("RGB"))
+    if base.shape[:2] != (template.height, template.width):
+        raise ValueError(
+            f"template {template.id}: image {template.image_uri} is {base.shape[1]}x{base.shape[0]}, "
+            f"the template declares {template.width}x{template.height}"
+        )
+    talent = place_talent(template, read_image(item.talent.image_uri))
+    half = max(1, template.talent_slot.band // 2)
+    silhouette = talent[..., 3] >= 128
+    core = erode(silhouette, half)
+    band = dilate(silhouette, half) & ~core
+    ramp = np.clip((signed_distance(silhouette, half + 1) + half) / (2 * half), 0, 1)
+    feather = np.where(core, 1.0, ramp * (talent[..., 3] / 255.0)).astype(np.float32)
+    return InpaintRequest(
+        key=item.key, template=base, talent=talent, core=core, band=band, feather=feather,
+        prompt=template.prompt_for(item.locale), seed=item.seed, steps=template.steps,
+        guidance=template.guidance,
+    )
+
+
+def image_checks(image: np.ndarray, request: InpaintRequest) -> list:
+    outside = ~(request.band | request.core)
+    return [
+        check_outside_unchanged(image, request.template, outside),
+        check_talent_faithful(image, request.talent, request.core),
+        check_band_plausible(image, request.composite(), request.band),
+        check_not_degenerate(image),
+        check_size((image.shape[1], image.shape[0]), (request.template.shape[1], request.template.shape[0])),
+    ]
+
+
+def judge(request: InpaintRequest, image: np.ndarray, backend: str) -> tuple[np.ndarray, ImageOutcome]:
+    """Check the inpainter's output; a diffusion output that fails takes the blend, for review."""
+    checks = image_checks(image, request)
+    failed = blocking_failures(checks)
+    if not failed:
+        path = "inpainted" if backend != "blend" else "blend"
+        return image, ImageOutcome(backend, path, True, checks, "all image checks passed")
+    reason = "failed " + ", ".join(f"{c.name} ({c.detail})" for c in failed)
+    if backend == "blend":
+        return image, ImageOutcome(backend, "blend", False, checks, reason)
+    fallback = restore(blend(request), request)
+    fallback_checks = image_checks(fallback, request)
+    return fallback, ImageOutcome(
+        backend, "blend_fallback", False, fallback_checks + [replace(c, name=f"diffusion.{c.name}") for c in failed],
+        f"diffusion output {reason}; used the deterministic blend, sent to review",
+    )

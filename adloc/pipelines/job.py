@@ -1,0 +1,185 @@
+"""The job pipeline: expand a validated job into work items and run every stage on Beam."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+import apache_beam as beam
+from apache_beam.ml.inference.base import KeyedModelHandler, RunInference
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from adloc import locale as loc
+from adloc.assets_db.engine import engine_for
+from adloc.assets_db.queries import talent_rights_overview, templates
+from adloc.jobspec import Job, JobSpecError
+from adloc.models.copy_llm import CopyModelHandler, resolve
+from adloc.models.gate import Gate
+from adloc.models.inpaint import InpaintModelHandler
+from adloc.pipelines import copy as copy_stage
+from adloc.pipelines.image import compose
+from adloc.pipelines.report import write_summary
+from adloc.pipelines.talent import LookupTalent
+from adloc.pipelines.write import WriteDeadLetter, WriteItem
+from adloc.records import WorkItem
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Per-run knobs that are not part of the job spec."""
+
+    db_url: str
+    out: str
+    copy_model: str = "embedded"
+    inpainter: str | None = None  # None: the deterministic blend
+    run_date: str = field(default_factory=lambda: date.today().isoformat())
+    gate: Gate = field(default_factory=Gate)
+    batch_size: int = 8
+
+
+def expand(job: Job, source: str, db_url: str, run_date: str) -> list[WorkItem]:
+    """One work item per creative × template × locale, after checking templates and slots exist."""
+    wanted = {t for c in job.creatives for t in c.templates}
+    found = templates(engine_for(db_url), wanted)
+    errors = []
+    for i, creative in enumerate(job.creatives):
+        for j, template_id in enumerate(creative.templates):
+            where = f"creatives[{i}].template" + (f"[{j}]" if isinstance(creative.template, list) else "")
+            template = found.get(template_id)
+            if template is None:
+                errors.append(f"{where}: template {template_id!r} is not in the asset database")
+                continue
+            slot_names = [s.name for s in template.text_slots]
+            for slot in creative.copy_:
+                if slot not in slot_names:
+                    errors.append(f"creatives[{i}].copy.{slot}: template {template_id!r} has no text slot {slot!r} "
+                                  f"(slots: {', '.join(slot_names)})")
+    if errors:
+        raise JobSpecError(source, errors)
+    items = [
+        WorkItem(
+            job=job.job, brand=job.brand, channel=job.channel, creative=creative.id,
+            template=found[template_id], locale=locale, copy=dict(creative.copy_),
+            values=dict(creative.values), keep_terms=tuple(job.keep_terms),
+            talent_tags=tuple(creative.talent.tags), run_date=run_date,
+        )
+        for creative in job.creatives
+        for template_id in creative.templates
+        for locale in job.locales
+    ]
+    return sorted(items, key=lambda item: item.key)
+
+
+def _report_info(job: Job, settings: RunSettings, inpainter_id: str, copy_model_id: str) -> dict:
+    regions = {loc.territory(tag) for tag in job.locales}
+    overview = talent_rights_overview(engine_for(settings.db_url), regions, job.channel,
+                                      date.fromisoformat(settings.run_date))
+    return {"job": job.job, "brand": job.brand, "channel": job.channel, "locales": job.locales,
+            "run_date": settings.run_date, "copy_model": copy_model_id, "inpainter": inpainter_id,
+            "talent": overview}
+
+
+def build(p: beam.Pipeline, items: list[WorkItem], job: Job, settings: RunSettings) -> None:
+    """Attach every stage of the job to pipeline `p`."""
+    copy_handler = CopyModelHandler(settings.copy_model, batch_size=settings.batch_size)
+    copy_model_id = resolve(settings.copy_model)[2]
+    inpaint_handler = InpaintModelHandler(settings.inpainter)
+    info = _report_info(job, settings, inpaint_handler.model_id, copy_model_id)
+
+    # 1. Work items, and the licensed talent for each (one query per batch).
+    looked_up = (
+        p
+        | "WorkItems" >> beam.Create(items, reshuffle=False)
+        | "BatchForTalent" >> beam.BatchElements(min_batch_size=1, max_batch_size=256)
+        | "LookupTalent" >> beam.ParDo(LookupTalent(settings.db_url))
+    )
+    live = looked_up | "Live" >> beam.Filter(lambda item: item.dead_letter is None)
+    dead = looked_up | "NoTalent" >> beam.Filter(lambda item: item.dead_letter is not None)
+
+    # 2. Copy: translation memory first, then the model for what the memory lacks.
+    requests = (
+        live
+        | "BatchForMemory" >> beam.BatchElements(min_batch_size=1, max_batch_size=256)
+        | "PrepareCopy" >> beam.ParDo(copy_stage.PrepareCopy(settings.db_url))
+    )
+    from_memory = (
+        requests
+        | "ExactHits" >> beam.Filter(lambda r: r.exact is not None)
+        | "FromMemory" >> beam.Map(lambda r: (r.key, copy_stage.from_memory(r)))
+    )
+    from_model = (
+        requests
+        | "Misses" >> beam.Filter(lambda r: r.exact is None)
+        | "RewriteCopy" >> RunInference(copy_handler)
+        | "GateCopy" >> beam.ParDo(copy_stage.GateCopy(settings.gate))
+    )
+    copies = (from_memory, from_model) | "AllCopy" >> beam.Flatten()
+    joined = (
+        {"item": live | "KeyItems" >> beam.Map(lambda item: (item.key, item)), "copy": copies}
+        | "JoinCopy" >> beam.CoGroupByKey()
+        | "MergeCopy" >> beam.Map(copy_stage.merge_copy)
+    )
+
+    # 3. Image: place the talent, inpaint, check (the blend is the fallback), render, write.
+    composed = joined | "Compose" >> beam.ParDo(Compose()).with_outputs(Compose.FAILED, main="ok")
+    written = (
+        composed.ok
+        | "Inpaint" >> RunInference(KeyedModelHandler(inpaint_handler))
+        | "Write" >> beam.ParDo(WriteItem(settings.out, copy_model_id))
+    )
+    dead_letters = (
+        (dead, composed[Compose.FAILED])
+        | "AllDeadLetters" >> beam.Flatten()
+        | "WriteDeadLetter" >> beam.ParDo(WriteDeadLetter(settings.out))
+    )
+
+    # 4. The report and, last, the manifest.
+    _ = (
+        (written, dead_letters)
+        | "AllRecords" >> beam.Flatten()
+        | "Collect" >> beam.combiners.ToList()
+        | "WriteManifest" >> beam.Map(write_summary, settings.out, info)
+    )
+
+
+class Compose(beam.DoFn):
+    """Key the inpainting request by (item, copies); an item whose images cannot be read goes to
+    the dead-letter output with the reason."""
+
+    FAILED = "failed"
+
+    def process(self, element):
+        _, (item, copies) = element
+        try:
+            request = compose(item)
+        except (ValueError, OSError) as exc:
+            yield beam.pvalue.TaggedOutput(self.FAILED, replace(item, dead_letter=str(exc)))
+            return
+        yield (item, copies), request
+
+
+LOCAL_RUNNERS = ("DirectRunner", "FnApiRunner")
+
+
+def make_pipeline(beam_args: list[str] | None = None) -> beam.Pipeline:
+    """A Beam pipeline for the given options. Without `--runner` (or with a local one) it is Beam's
+    FnApiRunner, named explicitly: the DirectRunner would first try to download the Prism binary.
+    `--direct_running_mode=multi_processing --direct_num_workers=N` runs it on N local processes."""
+    args = list(beam_args or [])
+    runner = next((a.split("=", 1)[1] for a in args if a.startswith("--runner=")), None)
+    options = PipelineOptions([a for a in args if not a.startswith("--runner=")] if runner in (None, *LOCAL_RUNNERS) else args)
+    if runner in (None, *LOCAL_RUNNERS):
+        from apache_beam.runners.portability.fn_api_runner import FnApiRunner
+
+        return beam.Pipeline(runner=FnApiRunner(), options=options)
+    return beam.Pipeline(options=options)
+
+
+def run(job: Job, source: str, settings: RunSettings, beam_args: list[str] | None = None,
+        test_pipeline: beam.Pipeline | None = None) -> list[WorkItem]:
+    """Validate the job against the asset database, then run it. Nothing is written for an invalid job."""
+    items = expand(job, source, settings.db_url, settings.run_date)
+    p = test_pipeline or make_pipeline(beam_args)
+    build(p, items, job, settings)
+    p.run().wait_until_finish()
+    return items

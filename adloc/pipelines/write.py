@@ -1,0 +1,116 @@
+"""Write stage: render the copy into the image, decide the item's status, and write its image and
+JSON record through Beam's FileSystems (local folder, gs://, s3:// alike), each file complete or
+absent (written under a temporary name, then renamed)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+
+import apache_beam as beam
+import numpy as np
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.metrics import Metrics
+from PIL import Image
+
+from adloc import locale as loc
+from adloc.checks import blocking_failures
+from adloc.checks.image import check_bytes
+from adloc.models.inpaint import BLEND_ID
+from adloc.pipelines.image import judge
+from adloc.pipelines.render import render
+from adloc.records import SlotCopy, WorkItem
+
+BYTE_BUDGETS = {"social": 8_000_000, "display": 2_000_000, "print": 50_000_000, "ooh": 50_000_000}
+THUMBNAIL = 320
+
+
+def write_bytes(uri: str, data: bytes) -> None:
+    tmp = f"{uri}.tmp-{hashlib.sha256(data).hexdigest()[:12]}"
+    with FileSystems.create(tmp) as handle:
+        handle.write(data)
+    if FileSystems.exists(uri):
+        FileSystems.delete([uri])
+    FileSystems.rename([tmp], [uri])
+
+
+def item_path(out: str, folder: str, item: WorkItem, suffix: str) -> str:
+    # Ids are validated against [a-z0-9-] and locales against Babel before they get here.
+    return FileSystems.join(out, folder, item.creative, item.template.id, f"{item.locale}{suffix}")
+
+
+def encode_png(image: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG", optimize=False, compress_level=6)
+    return buffer.getvalue()
+
+
+def thumbnail(image: np.ndarray) -> bytes:
+    picture = Image.fromarray(image)
+    picture.thumbnail((THUMBNAIL, THUMBNAIL), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def _copy_json(slot: SlotCopy, rendered: str) -> dict:
+    return {
+        "source": slot.source, "text": slot.text, "rendered": rendered, "path": slot.path,
+        "approved": slot.approved, "confidence": slot.confidence, "reason": slot.reason,
+        "candidate": slot.candidate, "checks": [c.to_json() for c in slot.checks],
+    }
+
+
+class WriteItem(beam.DoFn):
+    """Input: ((item, copies), PredictionResult(request, inpainted image, inpainter id))."""
+
+    def __init__(self, out: str, copy_model_id: str):
+        self._out = out
+        self._copy_model_id = copy_model_id
+        self._approved = Metrics.counter("adloc", "items_approved")
+        self._review = Metrics.counter("adloc", "items_review")
+
+    def process(self, element):
+        (item, copies), result = element
+        image, outcome = judge(result.example, result.inference, "blend" if result.model_id == BLEND_ID else "diffusers")
+        rendered = {name: loc.fill_placeholders(slot.text, item.values, item.locale) for name, slot in copies.items()}
+        final, layout_checks = render(image, rendered, item.template.text_slots, item.locale)
+        png = encode_png(final)
+        layout_checks.append(check_bytes(len(png), BYTE_BUDGETS[item.channel], item.channel))
+        approved = outcome.approved and all(s.approved for s in copies.values()) and not blocking_failures(layout_checks)
+        status = "approved" if approved else "review"
+        (self._approved if approved else self._review).inc()
+        uri = item_path(self._out, status, item, ".png")
+        sha = hashlib.sha256(png).hexdigest()
+        record = {
+            "job": item.job, "creative": item.creative, "template": item.template.id, "locale": item.locale,
+            "status": status, "uri": uri, "sha256": sha, "seed": item.seed, "run_date": item.run_date,
+            "talent": item.talent.id if item.talent else None,
+            "models": {"copy": self._copy_model_id, "inpainter": result.model_id},
+            "copy": {name: _copy_json(slot, rendered[name]) for name, slot in copies.items()},
+            "image": {"backend": outcome.backend, "path": outcome.path, "approved": outcome.approved,
+                      "reason": outcome.reason, "checks": [c.to_json() for c in outcome.checks]},
+            "layout": [c.to_json() for c in layout_checks],
+        }
+        write_bytes(uri, png)
+        write_bytes(item_path(self._out, status, item, ".json"), json.dumps(record, indent=2, ensure_ascii=False).encode())
+        yield {**record, "thumbnail": thumbnail(final)}
+
+
+class WriteDeadLetter(beam.DoFn):
+    def __init__(self, out: str):
+        self._out = out
+        self._count = Metrics.counter("adloc", "items_dead_letter")
+
+    def process(self, item: WorkItem):
+        self._count.inc()
+        uri = item_path(self._out, "dead_letter", item, ".json")
+        record = {
+            "job": item.job, "creative": item.creative, "template": item.template.id, "locale": item.locale,
+            "status": "dead_letter", "uri": uri, "reason": item.dead_letter, "seed": item.seed,
+            "run_date": item.run_date, "talent": item.talent.id if item.talent else None,
+        }
+        data = json.dumps(record, indent=2, ensure_ascii=False).encode()
+        write_bytes(uri, data)
+        yield {**record, "sha256": hashlib.sha256(data).hexdigest()}

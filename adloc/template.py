@@ -1,0 +1,100 @@
+"""Templates: an image plus a talent slot and named text slots, described by a YAML beside the image."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from adloc.records import TalentSlot, Template, TextSlot
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _TalentSlotSpec(_Strict):
+    box: tuple[int, int, int, int]
+    anchor: Literal["bottom", "center"] = "bottom"
+    band: int = Field(12, ge=1, le=256)
+
+
+class _TextSlotSpec(_Strict):
+    box: tuple[int, int, int, int]
+    size: tuple[int, int]  # min, max in pixels
+    color: str = Field("#ffffff", pattern=r"^#[0-9a-fA-F]{6}$")
+    align: Literal["start", "center", "end"] = "start"
+    max_chars: int = Field(80, ge=1)
+    weight: str = "Bold"
+
+    @model_validator(mode="after")
+    def _sizes(self):
+        if not 4 <= self.size[0] <= self.size[1]:
+            raise ValueError(f"size must be [min, max] with 4 <= min <= max, got {list(self.size)}")
+        return self
+
+
+class TemplateSpec(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")
+    image: str
+    size: tuple[int, int]
+    talent_slot: _TalentSlotSpec
+    text_slots: dict[str, _TextSlotSpec] = Field(min_length=1)
+    prompt: str = ""
+    locale_hints: dict[str, str] = Field(default_factory=dict)
+    steps: int = Field(20, ge=1, le=200)
+    guidance: float = Field(7.5, ge=0)
+
+    @model_validator(mode="after")
+    def _boxes_inside(self):
+        width, height = self.size
+        boxes = {"talent_slot.box": self.talent_slot.box}
+        boxes.update({f"text_slots.{name}.box": slot.box for name, slot in self.text_slots.items()})
+        for field, (x, y, w, h) in boxes.items():
+            if w <= 0 or h <= 0 or x < 0 or y < 0 or x + w > width or y + h > height:
+                raise ValueError(f"{field} {[x, y, w, h]} is not inside the {width}x{height} image")
+        return self
+
+
+def load_template_spec(path: str | Path) -> TemplateSpec:
+    """Read and validate a template YAML; errors name the file and field."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return TemplateSpec.model_validate(data)
+    except ValidationError as exc:
+        lines = [f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg'].removeprefix('Value error, ')}"
+                 for e in exc.errors()]
+        raise ValueError(f"{path}: invalid template\n  " + "\n  ".join(lines)) from None
+    except (OSError, yaml.YAMLError) as exc:
+        raise ValueError(f"{path}: cannot read template: {exc}") from None
+
+
+def to_record(spec: TemplateSpec, image_uri: str) -> Template:
+    return Template(
+        id=spec.id,
+        image_uri=image_uri,
+        width=spec.size[0],
+        height=spec.size[1],
+        talent_slot=TalentSlot(box=spec.talent_slot.box, anchor=spec.talent_slot.anchor, band=spec.talent_slot.band),
+        text_slots=tuple(
+            TextSlot(name=name, box=s.box, min_size=s.size[0], max_size=s.size[1], color=s.color,
+                     align=s.align, max_chars=s.max_chars, weight=s.weight)
+            for name, s in spec.text_slots.items()
+        ),
+        prompt=spec.prompt,
+        locale_hints=tuple(sorted(spec.locale_hints.items())),
+        steps=spec.steps,
+        guidance=spec.guidance,
+    )
+
+
+def spec_to_json(spec: TemplateSpec) -> str:
+    return json.dumps(spec.model_dump(mode="json"), sort_keys=True)
+
+
+def spec_from_json(text: str) -> TemplateSpec:
+    return TemplateSpec.model_validate(json.loads(text))
