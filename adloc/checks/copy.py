@@ -23,10 +23,11 @@ _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
 _URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w.+-]+@[\w-]+\.[\w.-]+\b|\b[\w-]+\.(?:com|net|org|io|de|fr|pt|es|mx|ae)\b", re.IGNORECASE)
 _NUMBER = re.compile(r"\d+(?:[.,\u00a0\u202f ]\d+)*")
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", re.UNICODE)
-_EASTERN_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+# Eastern Arabic and Persian digits, and the Arabic decimal (U+066B) and thousands (U+066C) separators.
+_EASTERN_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٫٬", "01234567890123456789.,")
 # Phrases a model adds when it talks about the task instead of doing it.
 _CHATTER = re.compile(
-    r"\b(translat\w*|übersetz\w*|tradu\w*|here is|voici|hier ist|aqui está|aquí está|note:|explanation)\b",
+    r"\b(translat\w*|übersetz\w*|tradu\w*|here is|voici|hier ist|aqui está|aquí está|note:|explanation)(?:\b|(?<=:))",
     re.IGNORECASE,
 )
 _LANGID_CANDIDATES = [
@@ -79,7 +80,9 @@ def check_markup(source: str, target: str) -> CheckResult:
 
 
 def check_urls(source: str, target: str) -> CheckResult:
-    added = [u for u in _URL.findall(target) if u.lower() not in source.lower()]
+    # A URL followed by punctuation (`www.acme.com.`) is the URL: the punctuation is the sentence's.
+    found = [u.rstrip(".,;:!?)]}»\"'") for u in _URL.findall(target)]
+    added = [u for u in found if u.lower() not in source.lower()]
     if added:
         return CheckResult("urls", False, 0.0, f"target adds {', '.join(added)}, which the source lacks", C)
     return CheckResult("urls", True, 1.0, "no URL or e-mail added", C)
@@ -89,15 +92,18 @@ def check_numbers(source: str, target: str) -> CheckResult:
     want, got = _numbers(source), _numbers(target)
     if want == got:
         return CheckResult("numbers", True, 1.0, f"{sum(want.values())} number(s) kept", C)
-    missing = ", ".join(str(n) for n in sorted((want - got).elements()))
-    extra = ", ".join(str(n) for n in sorted((got - want).elements()))
+    # format(n, "f"): a normalized Decimal prints 20 as 2E+1.
+    missing = ", ".join(format(n, "f") for n in sorted((want - got).elements()))
+    extra = ", ".join(format(n, "f") for n in sorted((got - want).elements()))
     detail = "; ".join(p for p in (f"missing {missing}" if missing else "", f"added {extra}" if extra else "") if p)
     return CheckResult("numbers", False, 0.0, detail, C)
 
 
 def check_keep_terms(source: str, target: str, keep_terms: tuple[str, ...]) -> CheckResult:
     needed = [t for t in keep_terms if t.lower() in source.lower()]
-    lost = [t for t in needed if t not in target]
+    # The target keeps each term as the source spells it (`ACME` in an all-caps headline, `acme` in a URL).
+    forms = {t: re.findall(re.escape(t), source, re.IGNORECASE) or [t] for t in needed}
+    lost = [t for t in needed if any(form not in target for form in forms[t])]
     if lost:
         return CheckResult("keep_terms", False, 0.0, f"do-not-translate term(s) changed or missing: {', '.join(lost)}", C)
     return CheckResult("keep_terms", True, 1.0, f"{len(needed)} do-not-translate term(s) intact", C)

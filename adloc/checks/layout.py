@@ -8,7 +8,7 @@ import numpy as np
 
 from adloc.checks.base import CheckResult, Severity
 
-F, K = Severity.FUNCTIONAL, Severity.COSMETIC
+F = Severity.FUNCTIONAL
 
 
 def check_fits(slot: str, size: int | None, min_size: int) -> CheckResult:
@@ -59,4 +59,4 @@ def check_direction(slot: str, text: str, direction: str) -> CheckResult:
     name = f"direction:{slot}"
     if direction != expected:
         return CheckResult(name, False, 0.0, f"laid out {direction}, text needs {expected}", F)
-    return CheckResult(name, True, 1.0, f"laid out {direction}", K)
+    return CheckResult(name, True, 1.0, f"laid out {direction}", F)

@@ -90,7 +90,7 @@ def load_diffusers_inpainter(checkpoint: str) -> Any:
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
     dtype = torch.float16 if device == "cuda" else torch.float32
-    kwargs = {"torch_dtype": dtype}
+    kwargs = {"dtype": dtype}
     if Path(checkpoint).exists() and (Path(checkpoint) / "model_index.json").is_file():
         import json
 

@@ -1,0 +1,220 @@
+"""Job spec v1: valid jobs parse; every problem is reported with its field path."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from adloc.jobspec import JobSpecError, load_job, parse_job
+
+VALID = {
+    "job": "spring-coffee-2027",
+    "brand": "Acme Coffee",
+    "channel": "social",
+    "locales": ["pt-PT", "de-DE", "fr-FR", "es-MX", "ar-AE"],
+    "keep_terms": ["Acme"],
+    "creatives": [
+        {
+            "id": "morning-hero",
+            "template": "morning-square",
+            "talent": {"tags": ["barista"]},
+            "copy": {
+                "headline": "Start your morning with Acme coffee",
+                "cta": "Order now for {price}",
+            },
+            "values": {"price": 4.99},
+        },
+        {
+            "id": "afternoon-break",
+            "template": "summer-banner",
+            "copy": {
+                "headline": "Take a break with an iced coffee",
+                "cta": "Only {price} this week",
+            },
+            "values": {"price": 3.5},
+        },
+        {
+            "id": "weekend-treat",
+            "template": ["morning-square", "summer-banner"],
+            "talent": {"tags": ["smiling"]},
+            "copy": {"headline": "Coffee and a donut for the weekend", "cta": "Two for {price}"},
+            "values": {"price": 6.0},
+        },
+    ],
+}
+
+
+def job(**changes) -> dict:
+    data = copy.deepcopy(VALID)
+    data.update(changes)
+    return data
+
+
+def errors_of(data: object) -> list[str]:
+    with pytest.raises(JobSpecError) as info:
+        parse_job(data, "job.yaml")
+    assert info.value.source == "job.yaml"
+    assert str(info.value).startswith("job.yaml: invalid job spec\n")
+    return info.value.errors
+
+
+def test_valid_job_parses():
+    parsed = parse_job(copy.deepcopy(VALID))
+    assert parsed.job == "spring-coffee-2027"
+    assert parsed.channel == "social"
+    assert parsed.locales == ["pt-PT", "de-DE", "fr-FR", "es-MX", "ar-AE"]
+    assert [c.id for c in parsed.creatives] == ["morning-hero", "afternoon-break", "weekend-treat"]
+    assert parsed.creatives[0].copy_["cta"] == "Order now for {price}"
+    assert parsed.creatives[0].values == {"price": 4.99}
+    assert parsed.creatives[0].talent.tags == ["barista"]
+    assert parsed.creatives[1].talent.tags == []
+    assert parsed.creatives[2].templates == ["morning-square", "summer-banner"]
+    assert parsed.creatives[0].templates == ["morning-square"]
+
+
+def test_example_job_file_loads():
+    path = Path(__file__).resolve().parents[1] / "examples" / "jobs" / "spring-coffee.yaml"
+    assert load_job(path) == parse_job(copy.deepcopy(VALID))
+
+
+def test_load_job_round_trip(tmp_path):
+    path = tmp_path / "job.yaml"
+    path.write_text(yaml.safe_dump(VALID, allow_unicode=True), encoding="utf-8")
+    assert load_job(path) == parse_job(copy.deepcopy(VALID))
+
+
+def test_unknown_top_level_key():
+    assert errors_of(job(brnad="Acme")) == ["brnad: unknown field"]
+
+
+def test_unknown_key_in_a_creative():
+    data = job()
+    data["creatives"][1]["tempalte"] = "summer-banner"
+    assert errors_of(data) == ["creatives[1].tempalte: unknown field"]
+
+
+def test_copy_is_a_free_mapping():
+    data = job()
+    data["creatives"][0]["copy"]["subline"] = "Fresh every day"
+    assert parse_job(data).creatives[0].copy_["subline"] == "Fresh every day"
+
+
+@pytest.mark.parametrize("bad", ["Spring-Coffee", "spring_coffee", "-spring", "a" * 65, ""])
+def test_bad_job_id(bad):
+    assert errors_of(job(job=bad)) == [
+        f"job: {bad!r} is not a valid id: use lower-case letters, digits and '-', up to 64"
+    ]
+
+
+def test_bad_creative_id():
+    data = job()
+    data["creatives"][2]["id"] = "Weekend Treat"
+    (error,) = errors_of(data)
+    assert error.startswith("creatives[2].id: 'Weekend Treat' is not a valid id")
+
+
+def test_unknown_channel():
+    (error,) = errors_of(job(channel="radio"))
+    assert error.startswith("channel: 'radio' is not one of: ")
+    for channel in ("social", "display", "print", "ooh"):
+        assert repr(channel) in error
+
+
+def test_unknown_locale():
+    (error,) = errors_of(job(locales=["pt-PT", "xx-YY"]))
+    assert error.startswith("locales: unknown locale 'xx-YY'")
+
+
+def test_locale_without_region():
+    (error,) = errors_of(job(locales=["pt"]))
+    assert error.startswith("locales: locale 'pt' names no region")
+
+
+def test_repeated_locale():
+    (error,) = errors_of(job(locales=["pt-PT", "pt-PT"]))
+    assert error.startswith("locales: locales must not repeat")
+
+
+def test_repeated_creative_id():
+    data = job()
+    data["creatives"][2]["id"] = "morning-hero"
+    assert errors_of(data) == ["creatives[2].id: 'morning-hero' is used by another creative"]
+
+
+def test_placeholder_without_value():
+    data = job()
+    data["creatives"][1]["values"] = {}
+    assert errors_of(data) == [
+        "creatives[1].copy.cta: placeholder {price} has no value in creatives[1].values"
+    ]
+
+
+def test_empty_template_list():
+    data = job()
+    data["creatives"][0]["template"] = []
+    (error,) = errors_of(data)
+    assert error.startswith("creatives[0].template: must name at least one template")
+
+
+def test_multiple_errors_reported_at_once():
+    data = job(brnad="Acme", channel="tv")
+    del data["brand"]
+    del data["creatives"][0]["template"]
+    errors = errors_of(data)
+    assert set(errors) == {
+        "brand: required field is missing",
+        "brnad: unknown field",
+        "channel: 'tv' is not one of: 'social', 'display', 'print' or 'ooh'",
+        "creatives[0].template: required field is missing",
+    }
+    assert len(errors) == 4
+
+
+def test_multiple_semantic_errors_reported_at_once():
+    data = job()
+    data["creatives"][1]["id"] = "morning-hero"
+    data["creatives"][0]["values"] = {}
+    data["creatives"][2]["values"] = {}
+    assert errors_of(data) == [
+        "creatives[0].copy.cta: placeholder {price} has no value in creatives[0].values",
+        "creatives[1].id: 'morning-hero' is used by another creative",
+        "creatives[2].copy.cta: placeholder {price} has no value in creatives[2].values",
+    ]
+
+
+@pytest.mark.parametrize("data", [None, ["job"], "job: x"])
+def test_document_must_be_a_mapping(data):
+    assert errors_of(data) == ["the job spec must be a mapping of fields"]
+
+
+def test_load_job_missing_file(tmp_path):
+    path = tmp_path / "nope.yaml"
+    with pytest.raises(JobSpecError) as info:
+        load_job(path)
+    assert info.value.source == str(path)
+    assert str(info.value).startswith(f"{path}: invalid job spec")
+    (error,) = info.value.errors
+    assert error.startswith("cannot read the file")
+
+
+def test_load_job_invalid_yaml(tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("job: spring\ncreatives: [unclosed\n", encoding="utf-8")
+    with pytest.raises(JobSpecError) as info:
+        load_job(path)
+    assert info.value.source == str(path)
+    assert str(path) in str(info.value)
+    (error,) = info.value.errors
+    assert error.startswith("not valid YAML")
+
+
+def test_load_job_reports_validation_errors_with_the_file_name(tmp_path):
+    path = tmp_path / "job.yaml"
+    path.write_text("job: BAD\n", encoding="utf-8")
+    with pytest.raises(JobSpecError) as info:
+        load_job(path)
+    assert info.value.source == str(path)
+    assert "job: 'BAD' is not a valid id" in info.value.errors[0]

@@ -1,0 +1,73 @@
+"""Locale facts and placeholder formatting."""
+
+from __future__ import annotations
+
+import pytest
+
+from adloc import locale as loc
+
+
+@pytest.mark.parametrize(
+    "tag, region", [("pt-PT", "PT"), ("pt-BR", "BR"), ("es-MX", "MX"), ("ar-AE", "AE")]
+)
+def test_territory(tag, region):
+    assert loc.territory(tag) == region
+
+
+def test_territory_needs_a_region():
+    with pytest.raises(ValueError, match="'pt' names no region"):
+        loc.territory("pt")
+
+
+def test_language():
+    assert loc.language("pt-PT") == "pt"
+    assert loc.language("ar-AE") == "ar"
+    assert loc.language_name("de-DE") == "German"
+
+
+def test_is_rtl():
+    assert loc.is_rtl("ar-AE")
+    assert not loc.is_rtl("de-DE")
+    assert not loc.is_rtl("pt-PT")
+
+
+@pytest.mark.parametrize(
+    "value, tag, expected",
+    [
+        (4.99, "de-DE", "4,99"),
+        (4.99, "en-US", "4.99"),
+        (3.5, "pt-PT", "3,50"),  # prices keep two decimals
+        (6.0, "fr-FR", "6,00"),
+        (1250, "de-DE", "1.250"),
+        (1250, "en-US", "1,250"),
+        ("gratis", "de-DE", "gratis"),  # text is left alone
+        (True, "de-DE", "True"),  # a bool is not a number here
+    ],
+)
+def test_format_value(value, tag, expected):
+    assert loc.format_value(value, tag) == expected
+
+
+def test_fill_placeholders():
+    text = "Nur {price} diese Woche, {count} Tassen, {unknown} bleibt"
+    filled = loc.fill_placeholders(text, {"price": 3.5, "count": 2, "unused": 1}, "de-DE")
+    assert filled == "Nur 3,50 diese Woche, 2 Tassen, {unknown} bleibt"
+
+
+def test_placeholders():
+    assert loc.placeholders("Two for {price}, {n} left") == ["price", "n"]
+    assert loc.placeholders("no placeholders, 100% off") == []
+
+
+@pytest.mark.parametrize("tag", ["xx-YY", "not a locale", ""])
+def test_unknown_locale_raises_value_error_naming_it(tag):
+    with pytest.raises(ValueError) as info:
+        loc.parse(tag)
+    assert f"unknown locale {tag!r}" in str(info.value)
+
+
+def test_unknown_locale_through_territory_and_format():
+    with pytest.raises(ValueError, match="'zz-QQ'"):
+        loc.territory("zz-QQ")
+    with pytest.raises(ValueError, match="'zz-QQ'"):
+        loc.format_value(4.99, "zz-QQ")

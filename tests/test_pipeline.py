@@ -1,0 +1,186 @@
+"""End to end: the real pipeline on Beam's local runner with the embedded copy model."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import RUN_DATE, assert_same_tree, tree_hashes, write_job
+
+from adloc.runners.cli import main
+
+SMALL_JOB = {
+    "job": "e2e-small",
+    "brand": "Acme Coffee",
+    "channel": "social",
+    "locales": ["de-DE", "ar-AE"],
+    "keep_terms": ["Acme"],
+    "creatives": [
+        {
+            "id": "morning-hero",
+            "template": "morning-square",
+            "talent": {"tags": ["barista"]},
+            "copy": {"headline": "Start your morning with Acme coffee", "cta": "Two for {price}"},
+            "values": {"price": 6.5},
+        },
+        {   # no talent tagged 'smiling' is licensed in DE on the run date: a dead letter there
+            "id": "weekend-treat",
+            "template": "summer-banner",
+            "talent": {"tags": ["smiling"]},
+            "copy": {"headline": "Start your morning with Acme coffee", "cta": "Order now for {price}"},
+            "values": {"price": 4.99},
+        },
+    ],
+}
+
+
+def run_cli(job: Path, out: Path, db: str, *extra: str) -> int:
+    return main(["run", str(job), "--out", str(out), "--db", db, "--run-date", RUN_DATE, *extra])
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory):
+    """One run of the small job, shared by the assertions below."""
+    from conftest import EXAMPLES
+
+    from adloc.assets_db.catalog import import_catalog
+    from adloc.assets_db.engine import engine_for
+
+    base = tmp_path_factory.mktemp("e2e")
+    db = f"sqlite:///{base / 'assets.db'}"
+    import_catalog(engine_for(db), EXAMPLES)
+    job = write_job(base / "job.yaml", SMALL_JOB)
+    out = base / "out"
+    assert run_cli(job, out, db) == 0
+    return base, job, db, out
+
+
+def manifest(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+
+
+def test_every_item_is_accounted_for(small_run):
+    _, _, _, out = small_run
+    lines = manifest(out)
+    keys = {(m["creative"], m["template"], m["locale"]): m for m in lines}
+    assert len(lines) == 4 and len(keys) == 4
+    dead = keys[("weekend-treat", "summer-banner", "de-DE")]
+    assert dead["status"] == "dead_letter"
+    assert dead["reason"] == f"no licensed talent tagged smiling for region DE, channel social, on {RUN_DATE}"
+    for line in keys.values():
+        if line["status"] == "dead_letter":
+            continue
+        assert line["status"] in ("approved", "review")
+        image = Path(line["uri"])
+        assert image.is_file() and image.parent.parent.parent.name == line["status"]
+        assert line["talent"] in {"de-lena", "de-jonas", "ae-layla", "ae-omar"}
+        assert line["models"] == {"copy": "SmolLM2-135M-Instruct-Q4_1", "inpainter": "blend-v1"}
+
+
+def test_translation_memory_hits_skip_the_model_and_misses_use_it(small_run):
+    _, _, _, out = small_run
+    record = json.loads((next(out.glob("*/morning-hero/morning-square/de-DE.json"))).read_text())
+    headline, cta = record["copy"]["headline"], record["copy"]["cta"]
+    assert headline["path"] == "tm" and headline["text"] == "Starte deinen Morgen mit Acme Kaffee"
+    assert headline["approved"] is True and headline["confidence"] is None
+    # 'Two for {price}' is not in the memory: the model ran, and its confidence was recorded.
+    assert cta["path"] in ("model", "tm_fuzzy", "source")
+    assert 0.0 < cta["confidence"] <= 1.0
+    assert cta["path"] == "model" or cta["candidate"] is not None
+    names = {c["name"] for c in cta["checks"]}
+    assert {"placeholders", "numbers", "keep_terms", "language", "length"} <= names
+
+
+def test_gate_routes_unapproved_copy_to_review(small_run):
+    _, _, _, out = small_run
+    for path in out.glob("*/*/*/*.json"):
+        record = json.loads(path.read_text())
+        if record["status"] == "dead_letter":
+            continue
+        copy_ok = all(c["approved"] for c in record["copy"].values())
+        if not copy_ok:
+            assert record["status"] == "review", path
+        for slot in record["copy"].values():
+            if slot["path"] == "model":
+                blocking = [c for c in slot["checks"] if not c["passed"] and c["severity"] != "cosmetic"]
+                assert not blocking and slot["confidence"] >= 0.5
+
+
+def test_images_keep_the_template_and_the_talent(small_run):
+    _, _, _, out = small_run
+    record = json.loads(next(out.glob("*/morning-hero/morning-square/ar-AE.json")).read_text())
+    checks = {c["name"]: c for c in record["image"]["checks"]}
+    assert checks["outside_unchanged"]["passed"] and checks["talent_faithful"]["passed"]
+    assert record["image"]["path"] == "blend"
+    layout = {c["name"]: c for c in record["layout"]}
+    assert layout["direction:headline"]["detail"] == "laid out rtl"
+    assert layout["glyphs:headline"]["passed"]
+
+
+def test_report_is_self_contained_and_names_unused_talent(small_run):
+    _, _, _, out = small_run
+    html = (out / "report.html").read_text()
+    assert "data:image/jpeg;base64," in html and "<script" not in html
+    assert "de-mia-expired" in html and "consent expired 2025-12-31" in html
+    assert "de-paul-revoked" in html and "rights revoked" in html
+    used = {m["talent"] for m in manifest(out)}
+    assert "de-mia-expired" not in used and "de-paul-revoked" not in used
+    assert "no licensed talent tagged smiling for region DE" in html
+
+
+def test_rerun_is_byte_identical(small_run):
+    base, job, db, out = small_run
+    first = tree_hashes(out)
+    rerun = base / "rerun-copy"
+    shutil.copytree(out, rerun)
+    shutil.rmtree(out)
+    assert run_cli(job, out, db) == 0
+    assert_same_tree(out, first)
+    shutil.rmtree(out)
+    shutil.copytree(rerun, out)
+
+
+def test_multi_process_runner_pickles_every_stage_and_gives_the_same_bytes(small_run):
+    _, job, db, out = small_run
+    first = tree_hashes(out)
+    shutil.rmtree(out)
+    args = ("--direct_running_mode=multi_processing", "--direct_num_workers=2")
+    assert run_cli(job, out, db, *args) == 0
+    assert_same_tree(out, first)
+
+
+def test_invalid_job_exits_2_and_writes_nothing(tmp_path, catalog_db, capsys):
+    spec = json.loads(json.dumps(SMALL_JOB))
+    spec["creatives"][0]["copy"]["headlin"] = spec["creatives"][0]["copy"].pop("headline")
+    job = write_job(tmp_path / "bad.yaml", spec)
+    out = tmp_path / "out"
+    assert run_cli(job, out, catalog_db) == 2
+    err = capsys.readouterr().err
+    assert str(job) in err
+    assert "creatives[0].copy.headlin: template 'morning-square' has no text slot 'headlin'" in err
+    assert not out.exists()
+
+
+def test_unreadable_talent_image_is_a_dead_letter_not_a_crash(tmp_path, catalog_db):
+    from sqlalchemy import update
+    from sqlalchemy.orm import Session
+
+    from adloc.assets_db.engine import engine_for
+    from adloc.assets_db.schema import TalentRow
+
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n not really a png")
+    with Session(engine_for(catalog_db)) as session, session.begin():
+        session.execute(update(TalentRow).where(TalentRow.region == "AE").values(image_uri=str(broken)))
+    spec = json.loads(json.dumps(SMALL_JOB))
+    spec["creatives"] = spec["creatives"][1:]  # TM hits only: no model needed
+    spec["locales"] = ["ar-AE", "pt-PT"]
+    job = write_job(tmp_path / "job.yaml", spec)
+    out = tmp_path / "out"
+    assert run_cli(job, out, catalog_db) == 0
+    lines = {m["locale"]: m for m in manifest(out)}
+    assert lines["ar-AE"]["status"] == "dead_letter"
+    assert "cannot decode image" in lines["ar-AE"]["reason"] and str(broken) in lines["ar-AE"]["reason"]
+    assert lines["pt-PT"]["status"] in ("approved", "review")

@@ -1,0 +1,76 @@
+"""Text layout: shrink-to-fit, words never broken, Arabic shaped and set right to left."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import features
+
+from adloc import fonts
+from adloc.pipelines.render import layout, render
+from adloc.records import TextSlot
+
+SLOT = TextSlot(name="headline", box=(10, 10, 300, 120), min_size=12, max_size=60, color="#ffffff", align="start")
+
+
+def test_raqm_is_available_for_shaping():
+    assert features.check("raqm"), "Pillow was built without raqm: Arabic cannot be shaped"
+
+
+def test_short_text_uses_the_largest_size():
+    result = layout("Buy now", SLOT, "en-US")
+    assert result.fits and result.size == 60 and result.lines == ("Buy now",)
+
+
+def test_long_text_shrinks_and_wraps_at_word_boundaries():
+    text = "Start your morning with coffee and a donut from the corner bakery"
+    result = layout(text, SLOT, "en-US")
+    assert result.fits and SLOT.min_size <= result.size < SLOT.max_size
+    assert len(result.lines) > 1
+    assert " ".join(result.lines) == text  # every word intact, in order
+    font = fonts.load(fonts.font_for(text), result.size, SLOT.weight)
+    assert all(font.getlength(line) <= SLOT.box[2] for line in result.lines)
+
+
+def test_text_that_cannot_fit_is_reported():
+    tiny = TextSlot(name="cta", box=(0, 0, 60, 14), min_size=12, max_size=14)
+    result = layout("Bestellen Sie noch heute Ihren Lieblingskaffee", tiny, "de-DE")
+    assert not result.fits and result.size == 12
+
+
+def _ink_columns(image: np.ndarray, box) -> np.ndarray:
+    x, y, w, h = box
+    region = image[y : y + h, x : x + w].astype(int)
+    return np.nonzero((region.max(axis=-1) > 128).any(axis=0))[0]
+
+
+def test_arabic_is_shaped_right_to_left_and_aligned_right():
+    background = np.zeros((140, 320, 3), dtype=np.uint8)
+    text = "اطلب الآن"
+    image, checks = render(background, {"headline": text}, (SLOT,), "ar-AE")
+    by_name = {c.name: c for c in checks}
+    assert by_name["direction:headline"].passed and by_name["direction:headline"].detail == "laid out rtl"
+    assert by_name["glyphs:headline"].passed
+    columns = _ink_columns(image, SLOT.box)
+    assert SLOT.box[2] - 1 - columns.max() < 5  # 'start' is the right edge for Arabic
+    assert columns.min() > 20
+    # Shaped Arabic joins letters: the contextual forms are narrower than the isolated ones.
+    font = fonts.load(fonts.font_for(text), 40)
+    shaped = font.getlength(text, direction="rtl", language="ar")
+    isolated = sum(font.getlength(ch, direction="rtl", language="ar") for ch in text)
+    assert shaped < isolated
+
+
+def test_latin_start_alignment_is_left():
+    background = np.zeros((140, 320, 3), dtype=np.uint8)
+    image, checks = render(background, {"headline": "Hallo"}, (SLOT,), "de-DE")
+    columns = _ink_columns(image, SLOT.box)
+    assert columns.min() < 8 and columns.max() < SLOT.box[2] - 20
+    assert all(c.passed for c in checks)
+
+
+def test_missing_glyphs_and_low_contrast_are_caught():
+    white = np.full((140, 320, 3), 250, dtype=np.uint8)
+    _, checks = render(white, {"headline": "Hello \u4e16\u754c"}, (SLOT,), "en-US")
+    by_name = {c.name: c for c in checks}
+    assert not by_name["glyphs:headline"].passed and "U+4E16" in by_name["glyphs:headline"].detail
+    assert not by_name["contrast:headline"].passed and "needs" in by_name["contrast:headline"].detail
