@@ -409,7 +409,7 @@ def test_punctuation_changed():
 ORDER = [
     "placeholders", "markup", "urls", "numbers", "keep_terms", "glossary_required",
     "glossary_banned", "length", "language", "untranslated", "repetition", "added_content",
-    "whitespace", "punctuation",
+    "whitespace", "punctuation", "not_copied",
 ]  # fmt: skip
 
 
@@ -445,3 +445,15 @@ def test_check_copy_bad_translation_reports_each_failure():
     assert "over the budget of 40" in by_name["length"].detail
     # Punctuation is cosmetic: it fails but does not block.
     assert {r.name for r in blocking_failures(results)} == failed - {"punctuation"}
+
+
+def test_not_copied_catches_a_repeated_example_for_a_different_line():
+    from adloc.checks.copy import check_not_copied
+    from adloc.records import TMEntry
+
+    examples = (TMEntry("Order now for {price}", "اطلب الآن مقابل {price}"),)
+    result = check_not_copied("Two for {price}", "اطلب الآن مقابل {price}", examples)
+    assert result.name == "not_copied" and not result.passed
+    assert result.detail == "repeats the translation of a different line, 'Order now for {price}'"
+    assert check_not_copied("Order now for {price}", "اطلب الآن مقابل {price}", examples).passed
+    assert check_not_copied("Two for {price}", "اثنان مقابل {price}", examples).passed

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from adloc import locale as loc
 from adloc.checks.base import CheckResult, Severity
-from adloc.records import GlossaryTerm
+from adloc.records import GlossaryTerm, TMEntry
 
 C, F, K = Severity.CRITICAL, Severity.FUNCTIONAL, Severity.COSMETIC
 
@@ -214,6 +214,20 @@ def check_punctuation(source: str, target: str) -> CheckResult:
     return CheckResult("punctuation", True, 1.0, "ending punctuation kept", K)
 
 
+def _normalized(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def check_not_copied(source: str, target: str, examples: tuple[TMEntry, ...]) -> CheckResult:
+    """The target is not a translation-memory example's target for a different source line: a small
+    model shown examples tends to repeat one, which reads well and says the wrong thing."""
+    for example in examples:
+        if _normalized(example.target) == _normalized(target) and _normalized(example.source) != _normalized(source):
+            return CheckResult("not_copied", False, 0.0,
+                               f"repeats the translation of a different line, {example.source!r}", F)
+    return CheckResult("not_copied", True, 1.0, f"differs from the {len(examples)} example(s) it was shown", F)
+
+
 def check_copy(
     source: str,
     target: str,
@@ -221,8 +235,10 @@ def check_copy(
     keep_terms: tuple[str, ...] = (),
     max_chars: int | None = None,
     glossary: tuple[GlossaryTerm, ...] = (),
+    examples: tuple[TMEntry, ...] = (),
 ) -> list[CheckResult]:
-    """Every copy check on one source/target pair, in a fixed order."""
+    """Every copy check on one source/target pair, in a fixed order. `examples` are the translation
+    memory lines the model was shown for it."""
     return [
         check_placeholders(source, target),
         check_markup(source, target),
@@ -237,4 +253,5 @@ def check_copy(
         check_added_content(source, target),
         check_whitespace(target),
         check_punctuation(source, target),
+        check_not_copied(source, target, examples),
     ]

@@ -51,7 +51,7 @@ class PrepareCopy(beam.DoFn):
 
 def _checks(request: CopyRequest, target: str) -> list:
     return check_copy(request.source, target, request.locale, request.keep_terms, request.max_chars,
-                      request.glossary)
+                      request.glossary, request.examples)
 
 
 def from_memory(request: CopyRequest) -> SlotCopy:
