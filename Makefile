@@ -22,7 +22,7 @@ demo: models
 	$(BIN)/adloc demo --out out/demo
 
 test: models
-	$(BIN)/python -m pytest -q -m "slow or not slow"
+	$(BIN)/python -m pytest -q
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check adloc tests

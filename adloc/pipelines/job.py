@@ -47,7 +47,8 @@ def expand(job: Job, source: str, db_url: str, run_date: str) -> list[WorkItem]:
             where = f"creatives[{i}].template" + (f"[{j}]" if isinstance(creative.template, list) else "")
             template = found.get(template_id)
             if template is None:
-                errors.append(f"{where}: template {template_id!r} is not in the asset database")
+                errors.append(f"{where}: template {template_id!r} is not in the asset database "
+                              "(import it with `adloc assets import-catalog FOLDER`)")
                 continue
             slot_names = [s.name for s in template.text_slots]
             for slot in creative.copy_:

@@ -35,6 +35,7 @@ def _run_job(job_path: Path, args, db_url: str, beam_args: list[str]) -> int:
     try:
         job = load_job(job_path)
         settings = _settings(args, db_url)
+        print(f"running {job.job}: {len(job.creatives)} creatives x {len(job.locales)} locales on Beam", flush=True)
         items = job_pipeline.run(job, str(job_path), settings, beam_args)
     except JobSpecError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -118,8 +119,8 @@ def cmd_assets_import(args, _beam_args) -> int:
     return 0
 
 
-def _job_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", required=parser.prog.endswith("run"), default="out/demo",
+def _job_options(parser: argparse.ArgumentParser, out_required: bool) -> None:
+    parser.add_argument("--out", required=out_required, default="out/demo",
                         help="output folder or bucket URI (gs://..., s3://...)")
     parser.add_argument("--db", help="asset DB SQLAlchemy URL (default: $ADLOC_DB or a SQLite file)")
     parser.add_argument("--copy-model", default="embedded",
@@ -137,12 +138,12 @@ def parser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="run the sample job on the embedded defaults")
-    _job_options(demo)
+    _job_options(demo, out_required=False)
     demo.set_defaults(func=cmd_demo)
 
     run = sub.add_parser("run", help="run one job; Beam options (--runner, ...) pass through")
     run.add_argument("job", help="job spec YAML")
-    _job_options(run)
+    _job_options(run, out_required=True)
     run.set_defaults(func=cmd_run)
 
     check = sub.add_parser("check-copy", help="run the copy checks on one source/target pair")
@@ -168,7 +169,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=os.environ.get("ADLOC_LOG", "WARNING"))
+    # Beam and transformers are chatty at INFO and WARNING; ADLOC_LOG=INFO shows it all.
+    logging.basicConfig(level=os.environ.get("ADLOC_LOG", "ERROR"))
     args, beam_args = parser().parse_known_args(argv)
     if beam_args and args.command not in ("run", "demo"):
         parser().error(f"unrecognized arguments: {' '.join(beam_args)}")

@@ -1,0 +1,60 @@
+"""The CLI contracts: check-copy's JSON, exit codes, and the demo end to end."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import RUN_DATE
+
+from adloc.runners.cli import main
+
+
+def test_check_copy_json_contract(capsys):
+    code = main(["check-copy", "--source", "Order now for {price}", "--target", "Jetzt bestellen für {price}",
+                 "--locale", "de-DE", "--keep", "Acme", "--max-chars", "40", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["passed"] is True
+    assert set(out) == {"passed", "checks"}
+    assert all({"name", "passed", "detail"} <= set(c) for c in out["checks"])
+    assert all(isinstance(c["passed"], bool) and isinstance(c["detail"], str) for c in out["checks"])
+
+
+def test_check_copy_json_reports_the_failing_check(capsys):
+    code = main(["check-copy", "--source", "Acme: order now for {price}", "--target", "Acmé: jetzt bestellen",
+                 "--locale", "de-DE", "--keep", "Acme", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    failed = {c["name"]: c["detail"] for c in out["checks"] if not c["passed"]}
+    assert code == 1 and out["passed"] is False
+    assert failed["placeholders"] == "missing {price}"
+    assert "Acme" in failed["keep_terms"]
+
+
+def test_check_copy_rejects_an_unknown_locale(capsys):
+    assert main(["check-copy", "--source", "a", "--target", "b", "--locale", "xx-QQ"]) == 2
+    assert "xx-QQ" in capsys.readouterr().err
+
+
+def test_run_with_a_missing_job_file_exits_2(tmp_path, capsys):
+    missing = tmp_path / "nope.yaml"
+    assert main(["run", str(missing), "--out", str(tmp_path / "out"), "--db", f"sqlite:///{tmp_path}/a.db"]) == 2
+    assert str(missing) in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_demo_runs_the_sample_job(tmp_path, capsys):
+    db = f"sqlite:///{tmp_path / 'assets.db'}"
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--db", db, "--run-date", RUN_DATE]) == 0
+    printed = capsys.readouterr().out
+    assert f"report: {out / 'report.html'}" in printed
+    lines = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    assert len(lines) == 20  # 3 creatives, 4 creative x template pairs, 5 locales
+    assert {m["locale"] for m in lines} == {"pt-PT", "de-DE", "fr-FR", "es-MX", "ar-AE"}
+    statuses = {m["status"] for m in lines}
+    assert "approved" in statuses and "review" in statuses
+    dead = [m for m in lines if m["status"] == "dead_letter"]
+    assert {(m["creative"], m["locale"]) for m in dead} == {("weekend-treat", "de-DE")}
+    assert not {"de-mia-expired", "de-paul-revoked"} & {m["talent"] for m in lines}
+    assert f"{len(lines)} items:" in printed
