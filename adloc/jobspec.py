@@ -54,6 +54,8 @@ class Creative(_Strict):
     def _templates_not_empty(cls, value: str | list[str]) -> str | list[str]:
         if isinstance(value, list) and not value:
             raise ValueError("must name at least one template")
+        if isinstance(value, list) and len(set(value)) != len(value):
+            raise ValueError("names a template more than once")
         return value
 
 
@@ -68,11 +70,14 @@ class Job(_Strict):
     @field_validator("locales")
     @classmethod
     def _known_locales(cls, value: list[str]) -> list[str]:
+        canonical = []
         for tag in value:
             loc.territory(tag)  # raises with the tag and what is expected
-        if len(set(value)) != len(value):
-            raise ValueError("locales must not repeat")
-        return value
+            canonical.append(loc.canonical(tag))
+        repeated = sorted({t for t in canonical if canonical.count(t) > 1})
+        if repeated:
+            raise ValueError(f"locales must not repeat: {', '.join(repeated)}")
+        return canonical
 
 
 def _path(location: tuple) -> str:

@@ -20,6 +20,11 @@ def parse(tag: str) -> Locale:
         raise ValueError(f"unknown locale {tag!r}: expected a BCP 47 tag such as 'pt-PT'") from exc
 
 
+def canonical(tag: str) -> str:
+    """The tag as Babel spells it, with hyphens: `de-de` -> `de-DE`."""
+    return str(parse(tag)).replace("_", "-")
+
+
 def territory(tag: str) -> str:
     """The ISO 3166 region of a locale (`pt-PT` -> `PT`); the talent rights are granted per region."""
     loc = parse(tag)

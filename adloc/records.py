@@ -130,6 +130,7 @@ class Generation:
     text: str
     confidence: float
     tokens: int
+    error: str = ""  # why the model produced nothing; the line then takes the fallback
 
 
 @dataclass

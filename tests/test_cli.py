@@ -58,3 +58,27 @@ def test_demo_runs_the_sample_job(tmp_path, capsys):
     assert {(m["creative"], m["locale"]) for m in dead} == {("weekend-treat", "de-DE")}
     assert not {"de-mia-expired", "de-paul-revoked"} & {m["talent"] for m in lines}
     assert f"{len(lines)} items:" in printed
+
+
+@pytest.mark.parametrize(("flag", "value", "message"), [
+    ("--run-date", "2026-13-01", "'2026-13-01' is not a date (YYYY-MM-DD)"),
+    ("--threshold", "7", "'7' is not a number between 0 and 1"),
+])
+def test_bad_option_values_exit_2_naming_the_option(tmp_path, capsys, flag, value, message):
+    job = tmp_path / "job.yaml"
+    job.write_text("job: j\n")
+    with pytest.raises(SystemExit) as info:
+        main(["run", str(job), "--out", str(tmp_path / "out"), flag, value])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert flag in err and message in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_missing_copy_model_exits_2(tmp_path, catalog_db, capsys):
+    from conftest import EXAMPLES
+
+    missing = tmp_path / "nowhere.gguf"
+    code = main(["run", str(EXAMPLES / "jobs" / "spring-coffee.yaml"), "--out", str(tmp_path / "out"),
+                 "--db", catalog_db, "--copy-model", str(missing)])
+    assert code == 2 and str(missing) in capsys.readouterr().err

@@ -218,3 +218,24 @@ def test_load_job_reports_validation_errors_with_the_file_name(tmp_path):
         load_job(path)
     assert info.value.source == str(path)
     assert "job: 'BAD' is not a valid id" in info.value.errors[0]
+
+
+def test_locales_are_canonicalized_and_repeats_caught_after_that():
+    from adloc.jobspec import JobSpecError, parse_job
+
+    base = {"job": "j", "brand": "B", "channel": "social", "creatives": [
+        {"id": "c", "template": "t", "copy": {"headline": "Hi"}}]}
+    assert parse_job({**base, "locales": ["de-de", "PT-pt"]}).locales == ["de-DE", "pt-PT"]
+    with pytest.raises(JobSpecError) as info:
+        parse_job({**base, "locales": ["de-DE", "de-de"]})
+    assert "locales: locales must not repeat: de-DE" in str(info.value)
+
+
+def test_a_template_named_twice_is_an_error():
+    from adloc.jobspec import JobSpecError, parse_job
+
+    spec = {"job": "j", "brand": "B", "channel": "social", "locales": ["de-DE"], "creatives": [
+        {"id": "c", "template": ["t", "t"], "copy": {"headline": "Hi"}}]}
+    with pytest.raises(JobSpecError) as info:
+        parse_job(spec)
+    assert "creatives[0].template: names a template more than once" in str(info.value)

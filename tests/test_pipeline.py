@@ -184,3 +184,17 @@ def test_unreadable_talent_image_is_a_dead_letter_not_a_crash(tmp_path, catalog_
     assert lines["ar-AE"]["status"] == "dead_letter"
     assert "cannot decode image" in lines["ar-AE"]["reason"] and str(broken) in lines["ar-AE"]["reason"]
     assert lines["pt-PT"]["status"] in ("approved", "review")
+
+
+def test_rerun_with_a_changed_status_leaves_no_stale_files(tmp_path, catalog_db):
+    spec = json.loads(json.dumps(SMALL_JOB))
+    spec["creatives"] = spec["creatives"][1:]  # translation-memory hits only
+    spec["locales"] = ["pt-PT"]
+    job = write_job(tmp_path / "job.yaml", spec)
+    out = tmp_path / "out"
+    assert run_cli(job, out, catalog_db) == 0
+    assert list(out.glob("approved/*/*/pt-PT.png")) or list(out.glob("review/*/*/pt-PT.png"))
+    # By 2031 every licence in the sample catalog has lapsed: the item becomes a dead letter.
+    assert main(["run", str(job), "--out", str(out), "--db", catalog_db, "--run-date", "2031-01-01"]) == 0
+    assert [p.relative_to(out).parts[0] for p in out.rglob("*/pt-PT.*")] == ["dead_letter"]
+    assert manifest(out)[0]["status"] == "dead_letter"

@@ -60,3 +60,49 @@ def test_hostile_strings_are_parameters_not_sql(catalog_db):
     eligible = eligible_talent(engine, {"DE' OR '1'='1"}, "social' --", ON)
     assert eligible == {"DE' OR '1'='1": []}
     assert [t.id for t in eligible_talent(engine, {"DE"}, "social", ON)["DE"]] == ["de-jonas", "de-lena"]
+
+
+def test_catalog_errors_name_the_file_and_field_and_store_nothing(tmp_path):
+    import shutil
+
+    import pytest
+    import yaml
+    from conftest import EXAMPLES
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from adloc.assets_db.catalog import CatalogError, import_catalog
+    from adloc.assets_db.schema import TalentRow
+
+    folder = tmp_path / "cat"
+    shutil.copytree(EXAMPLES, folder)
+    talent_file = folder / "catalog" / "talent.yaml"
+    data = yaml.safe_load(talent_file.read_text())
+    data["talent"][3]["rights"][0]["channels"] = ["social", "tv"]
+    talent_file.write_text(yaml.safe_dump(data, allow_unicode=True))
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    with pytest.raises(CatalogError, match=r"talent\.yaml: talent\[3\]\.rights\[0\]\.channels: 'tv'"):
+        import_catalog(engine_for(url), folder)
+    with Session(engine_for(url)) as session:
+        assert session.scalar(select(func.count()).select_from(TalentRow)) == 0
+
+
+def test_a_renewed_consent_is_a_second_right_not_a_conflict(tmp_path):
+    import shutil
+
+    import yaml
+    from conftest import EXAMPLES
+
+    from adloc.assets_db.catalog import import_catalog
+
+    folder = tmp_path / "cat"
+    shutil.copytree(EXAMPLES, folder)
+    talent_file = folder / "catalog" / "talent.yaml"
+    data = yaml.safe_load(talent_file.read_text())
+    mia = next(t for t in data["talent"] if t["id"] == "de-mia-expired")
+    mia["rights"].append({"regions": ["DE"], "channels": ["social"], "consent": ["2026-06-01", "2027-05-31"]})
+    talent_file.write_text(yaml.safe_dump(data, allow_unicode=True))
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    import_catalog(engine_for(url), folder)
+    eligible = eligible_talent(engine_for(url), {"DE"}, "social", ON)
+    assert "de-mia-expired" in [t.id for t in eligible["DE"]]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 from sqlalchemy import Engine, delete
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from adloc.assets_db.queries import tm_key
@@ -45,6 +46,20 @@ def _date(value, where: str) -> date:
         raise CatalogError(f"{where}: {value!r} is not a date (YYYY-MM-DD)") from None
 
 
+CHANNELS = ("social", "display", "print", "ooh")
+
+
+def _validate_right(right: dict, where: str) -> None:
+    for region in right.get("regions", []):
+        if not (isinstance(region, str) and len(region) == 2 and region.isascii() and region.isupper()):
+            raise CatalogError(f"{where}.regions: {region!r} is not an ISO 3166 region such as 'DE'")
+    for channel in right.get("channels", []):
+        if channel not in CHANNELS:
+            raise CatalogError(f"{where}.channels: {channel!r} is not one of {', '.join(CHANNELS)}")
+    if right.get("status", "active") not in ("active", "revoked"):
+        raise CatalogError(f"{where}.status: {right['status']!r} is not 'active' or 'revoked'")
+
+
 def _talent_rows(path: Path) -> list[TalentRow]:
     rows = []
     for i, entry in enumerate(_load(path).get("talent", [])):
@@ -56,6 +71,7 @@ def _talent_rows(path: Path) -> list[TalentRow]:
             row = TalentRow(id=entry["id"], name=entry["name"], region=entry["region"], image_uri=str(image))
             row.tags = [TalentTagRow(tag=tag) for tag in sorted(set(entry.get("tags", [])))]
             for j, right in enumerate(entry.get("rights", [])):
+                _validate_right(right, f"{where}.rights[{j}]")
                 start, end = right["consent"]
                 for region in right["regions"]:
                     for channel in right["channels"]:
@@ -83,18 +99,30 @@ def import_catalog(engine: Engine, folder: str | Path) -> dict[str, int]:
             raise CatalogError(f"{path}: image: no such file {str(image)!r}")
         templates.append(TemplateRow(id=spec.id, image_uri=str(image), spec=spec_to_json(spec)))
     talent = _talent_rows(folder / "catalog" / "talent.yaml")
-    tm = [
-        TMRow(locale=locale, source=u["source"], source_key=tm_key(u["source"]), target=u["target"])
-        for locale, units in _load(folder / "catalog" / "tm.yaml").items()
-        for u in units
-    ]
-    terms = []
-    for locale, kinds in _load(folder / "catalog" / "glossary.yaml").items():
-        terms += [GlossaryRow(locale=locale, term=t, kind="keep") for t in kinds.get("keep", [])]
-        terms += [GlossaryRow(locale=locale, term=t, kind="banned") for t in kinds.get("banned", [])]
-        terms += [GlossaryRow(locale=locale, term=t, kind="required", rendering=r)
-                  for t, r in kinds.get("required", {}).items()]
+    tm_path, glossary_path = folder / "catalog" / "tm.yaml", folder / "catalog" / "glossary.yaml"
+    tm, terms = [], []
+    try:
+        for locale, units in _load(tm_path).items():
+            for i, u in enumerate(units):
+                if not isinstance(u, dict) or not u.get("source") or not u.get("target"):
+                    raise CatalogError(f"{tm_path}: {locale}[{i}]: needs a non-empty source and target")
+                tm.append(TMRow(locale=locale, source=u["source"], source_key=tm_key(u["source"]), target=u["target"]))
+        for locale, kinds in _load(glossary_path).items():
+            terms += [GlossaryRow(locale=locale, term=t, kind="keep") for t in kinds.get("keep", [])]
+            terms += [GlossaryRow(locale=locale, term=t, kind="banned") for t in kinds.get("banned", [])]
+            terms += [GlossaryRow(locale=locale, term=t, kind="required", rendering=r)
+                      for t, r in kinds.get("required", {}).items()]
+    except (AttributeError, TypeError) as exc:
+        raise CatalogError(f"{tm_path} or {glossary_path}: unexpected structure: {exc}") from None
 
+    try:
+        _store(engine, templates, talent, tm, terms)
+    except IntegrityError as exc:
+        raise CatalogError(f"{folder}: conflicting entries, nothing imported: {exc.orig}") from None
+    return {"templates": len(templates), "talent": len(talent), "tm": len(tm), "glossary": len(terms)}
+
+
+def _store(engine: Engine, templates: list, talent: list, tm: list, terms: list) -> None:
     with Session(engine) as session, session.begin():
         for row in templates:
             session.merge(row)
@@ -111,4 +139,3 @@ def import_catalog(engine: Engine, folder: str | Path) -> dict[str, int]:
             session.execute(delete(GlossaryRow).where(
                 GlossaryRow.locale == row.locale, GlossaryRow.term == row.term, GlossaryRow.kind == row.kind))
             session.add(row)
-    return {"templates": len(templates), "talent": len(talent), "tm": len(tm), "glossary": len(terms)}

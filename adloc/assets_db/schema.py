@@ -35,7 +35,7 @@ class RightRow(Base):
 
     __tablename__ = "talent_right"
     __table_args__ = (
-        UniqueConstraint("talent_id", "region", "channel"),
+        UniqueConstraint("talent_id", "region", "channel", "starts_on"),
         Index("ix_right_lookup", "region", "channel", "status"),
     )
 

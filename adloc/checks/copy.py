@@ -36,6 +36,9 @@ _LANGID_CANDIDATES = [
 ]  # fmt: skip
 
 
+_LANGID_ALIASES = {"nb": "no", "nn": "no"}  # Babel's Norwegian codes, langid's one
+
+
 def _strip_protected(text: str, keep_terms: tuple[str, ...] = ()) -> str:
     text = _PLACEHOLDER.sub(" ", _TAG.sub(" ", text))
     for term in keep_terms:
@@ -150,7 +153,9 @@ def _identifier():
 def check_language(target: str, locale: str, keep_terms: tuple[str, ...] = ()) -> CheckResult:
     """The target's language, identified by py3langid among common languages, is the locale's."""
     text = _strip_protected(target, keep_terms)
-    expected = loc.language(locale)
+    expected = _LANGID_ALIASES.get(loc.language(locale), loc.language(locale))
+    if expected not in _LANGID_CANDIDATES:
+        return CheckResult("language", True, 1.0, f"{expected} is not among the identifiable languages", F)
     if len(_WORD.findall(text)) < 2:
         return CheckResult("language", True, 1.0, "too few words to identify a language", F)
     found, prob = _identifier().classify(text)

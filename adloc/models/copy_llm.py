@@ -114,7 +114,11 @@ class CopyModelHandler(ModelHandler[CopyRequest, PredictionResult, LoadedLM]):
         for bucket, rows in sorted(groups.items()):
             for start in range(0, len(rows), self._batch_size):
                 chunk = rows[start : start + self._batch_size]
-                for i, generation in zip(chunk, self._generate([prompts[i] for i in chunk], bucket, model)):
+                try:
+                    generations = self._generate([prompts[i] for i in chunk], bucket, model)
+                except (RuntimeError, ValueError) as exc:  # e.g. out of memory: these lines take the fallback
+                    generations = [Generation("", 0.0, 0, f"generation failed: {exc}")] * len(chunk)
+                for i, generation in zip(chunk, generations):
                     results[i] = generation
         return [PredictionResult(r, results[i], model.model_id) for i, r in enumerate(batch)]
 

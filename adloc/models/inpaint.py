@@ -9,6 +9,7 @@ Both return the full image; the caller restores the talent and everything outsid
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,7 +74,15 @@ class InpaintModelHandler(ModelHandler[InpaintRequest, PredictionResult, Any]):
         self, batch: Sequence[InpaintRequest], model: Any, inference_args: dict | None = None
     ) -> Iterable[PredictionResult]:
         for request in batch:
-            image = blend(request) if model is None else _diffuse(model, request)
+            if model is None:
+                image = blend(request)
+            else:
+                try:
+                    image = _diffuse(model, request)
+                except (RuntimeError, ValueError) as exc:
+                    # A blank result fails the image checks, so the item takes the blend, for review.
+                    logging.getLogger(__name__).warning("inpainting %s failed: %s", request.key, exc)
+                    image = np.zeros_like(request.template)
             yield PredictionResult(request, restore(image, request), self.model_id)
 
     def batch_elements_kwargs(self) -> dict:

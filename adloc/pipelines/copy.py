@@ -93,6 +93,10 @@ class GateCopy(beam.DoFn):
     def process(self, result):
         request: CopyRequest = result.example
         generation: Generation = result.inference
+        if generation.error:
+            self._fallbacks.inc()
+            yield request.key, fallback(request, generation.error)
+            return
         checks = _checks(request, generation.text)
         passed, reason = self._gate.decide(checks, generation.confidence, request.locale)
         if passed:

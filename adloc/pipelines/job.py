@@ -7,7 +7,7 @@ from datetime import date
 
 import apache_beam as beam
 from apache_beam.ml.inference.base import KeyedModelHandler, RunInference
-from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from adloc import locale as loc
 from adloc.assets_db.engine import engine_for
@@ -166,12 +166,12 @@ def make_pipeline(beam_args: list[str] | None = None) -> beam.Pipeline:
     """A Beam pipeline for the given options. Without `--runner` (or with a local one) it is Beam's
     FnApiRunner, named explicitly: the DirectRunner would first try to download the Prism binary.
     `--direct_running_mode=multi_processing --direct_num_workers=N` runs it on N local processes."""
-    args = list(beam_args or [])
-    runner = next((a.split("=", 1)[1] for a in args if a.startswith("--runner=")), None)
-    options = PipelineOptions([a for a in args if not a.startswith("--runner=")] if runner in (None, *LOCAL_RUNNERS) else args)
+    options = PipelineOptions(list(beam_args or []))
+    runner = options.view_as(StandardOptions).runner
     if runner in (None, *LOCAL_RUNNERS):
         from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
+        options.view_as(StandardOptions).runner = None
         return beam.Pipeline(runner=FnApiRunner(), options=options)
     return beam.Pipeline(options=options)
 

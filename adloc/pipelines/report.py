@@ -10,6 +10,8 @@ from collections import Counter
 
 from apache_beam.io.filesystems import FileSystems
 
+from adloc import locale as loc
+from adloc.models.inpaint import BLEND_ID
 from adloc.pipelines.write import write_bytes
 
 _CSS = """
@@ -60,7 +62,7 @@ def _item_rows(records: list[dict]) -> str:
     rows = []
     for r in records:
         thumb = base64.b64encode(r["thumbnail"]).decode()
-        rtl = r["locale"].split("-")[0] in ("ar", "he", "fa", "ur")
+        rtl = loc.is_rtl(r["locale"])
         rows.append(
             f"<tr><td><img src='data:image/jpeg;base64,{thumb}' alt='{_e(r['creative'])} {_e(r['locale'])}'></td>"
             f"<td><b>{_e(r['creative'])}</b><br>{_e(r['template'])}<br>{_e(r['locale'])}<br>talent {_e(r['talent'])}"
@@ -93,7 +95,7 @@ def render_report(records: list[dict], info: dict) -> str:
     )
     inpainter_note = (
         "Images were composited with the deterministic blend: no diffusion checkpoint was configured."
-        if info["inpainter"] == "blend-v1" else f"Inpainter: {_e(info['inpainter'])}; outputs failing the image checks fell back to the blend."
+        if info["inpainter"] == BLEND_ID else f"Inpainter: {_e(info['inpainter'])}; outputs failing the image checks fell back to the blend."
     )
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>adloc report: {_e(info['job'])}</title>
 <style>{_CSS}</style></head><body>

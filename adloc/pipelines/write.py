@@ -62,18 +62,56 @@ def _copy_json(slot: SlotCopy, rendered: str) -> dict:
     }
 
 
+FOLDERS = ("approved", "review", "dead_letter")
+
+
+def _clear_other_folders(out: str, item: WorkItem, keep: str) -> None:
+    """A rerun that changes an item's status must not leave its old files in another folder."""
+    stale = [item_path(out, folder, item, suffix) for folder in FOLDERS if folder != keep for suffix in (".png", ".json")]
+    stale = [uri for uri in stale if FileSystems.exists(uri)]
+    if stale:
+        FileSystems.delete(stale)
+
+
+def _header(item: WorkItem, status: str, uri: str) -> dict:
+    return {
+        "job": item.job, "creative": item.creative, "template": item.template.id, "locale": item.locale,
+        "status": status, "uri": uri, "seed": item.seed, "run_date": item.run_date,
+        "talent": item.talent.id if item.talent else None,
+    }
+
+
+def write_dead_letter(out: str, item: WorkItem, reason: str) -> dict:
+    uri = item_path(out, "dead_letter", item, ".json")
+    record = {**_header(item, "dead_letter", uri), "reason": reason}
+    data = json.dumps(record, indent=2, ensure_ascii=False).encode()
+    _clear_other_folders(out, item, "dead_letter")
+    write_bytes(uri, data)
+    return {**record, "sha256": hashlib.sha256(data).hexdigest()}
+
+
 class WriteItem(beam.DoFn):
-    """Input: ((item, copies), PredictionResult(request, inpainted image, inpainter id))."""
+    """Input: ((item, copies), PredictionResult(request, inpainted image, inpainter id)). An item that
+    cannot be finished goes to the dead-letter output with the reason; the job goes on."""
 
     def __init__(self, out: str, copy_model_id: str):
         self._out = out
         self._copy_model_id = copy_model_id
         self._approved = Metrics.counter("adloc", "items_approved")
         self._review = Metrics.counter("adloc", "items_review")
+        self._dead = Metrics.counter("adloc", "items_dead_letter")
 
     def process(self, element):
         (item, copies), result = element
-        image, outcome = judge(result.example, result.inference, "blend" if result.model_id == BLEND_ID else "diffusers")
+        try:
+            yield self._finish(item, copies, result)
+        except (ValueError, OSError, KeyError) as exc:
+            self._dead.inc()
+            yield write_dead_letter(self._out, item, f"could not finish the item: {exc}")
+
+    def _finish(self, item: WorkItem, copies: dict[str, SlotCopy], result) -> dict:
+        backend = "blend" if result.model_id == BLEND_ID else "diffusers"
+        image, outcome = judge(result.example, result.inference, backend)
         rendered = {name: loc.fill_placeholders(slot.text, item.values, item.locale) for name, slot in copies.items()}
         final, layout_checks = render(image, rendered, item.template.text_slots, item.locale)
         png = encode_png(final)
@@ -82,20 +120,18 @@ class WriteItem(beam.DoFn):
         status = "approved" if approved else "review"
         (self._approved if approved else self._review).inc()
         uri = item_path(self._out, status, item, ".png")
-        sha = hashlib.sha256(png).hexdigest()
         record = {
-            "job": item.job, "creative": item.creative, "template": item.template.id, "locale": item.locale,
-            "status": status, "uri": uri, "sha256": sha, "seed": item.seed, "run_date": item.run_date,
-            "talent": item.talent.id if item.talent else None,
+            **_header(item, status, uri), "sha256": hashlib.sha256(png).hexdigest(),
             "models": {"copy": self._copy_model_id, "inpainter": result.model_id},
             "copy": {name: _copy_json(slot, rendered[name]) for name, slot in copies.items()},
             "image": {"backend": outcome.backend, "path": outcome.path, "approved": outcome.approved,
                       "reason": outcome.reason, "checks": [c.to_json() for c in outcome.checks]},
             "layout": [c.to_json() for c in layout_checks],
         }
+        _clear_other_folders(self._out, item, status)
         write_bytes(uri, png)
         write_bytes(item_path(self._out, status, item, ".json"), json.dumps(record, indent=2, ensure_ascii=False).encode())
-        yield {**record, "thumbnail": thumbnail(final)}
+        return {**record, "thumbnail": thumbnail(final)}
 
 
 class WriteDeadLetter(beam.DoFn):
@@ -105,12 +141,4 @@ class WriteDeadLetter(beam.DoFn):
 
     def process(self, item: WorkItem):
         self._count.inc()
-        uri = item_path(self._out, "dead_letter", item, ".json")
-        record = {
-            "job": item.job, "creative": item.creative, "template": item.template.id, "locale": item.locale,
-            "status": "dead_letter", "uri": uri, "reason": item.dead_letter, "seed": item.seed,
-            "run_date": item.run_date, "talent": item.talent.id if item.talent else None,
-        }
-        data = json.dumps(record, indent=2, ensure_ascii=False).encode()
-        write_bytes(uri, data)
-        yield {**record, "sha256": hashlib.sha256(data).hexdigest()}
+        yield write_dead_letter(self._out, item, item.dead_letter or "unknown")

@@ -40,10 +40,13 @@ def _run_job(job_path: Path, args, db_url: str, beam_args: list[str]) -> int:
     except JobSpecError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    report = Path(settings.out) / "report.html" if "://" not in settings.out else f"{settings.out}/report.html"
-    summary = _summary(settings.out)
-    print(f"{len(items)} items: {summary}")
-    print(f"report: {report}")
+    except FileNotFoundError as exc:  # a model or checkpoint that is not there
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    from apache_beam.io.filesystems import FileSystems
+
+    print(f"{len(items)} items: {_summary(settings.out)}")
+    print(f"report: {FileSystems.join(settings.out, 'report.html')}")
     return 0
 
 
@@ -119,6 +122,23 @@ def cmd_assets_import(args, _beam_args) -> int:
     return 0
 
 
+def _date(text: str) -> str:
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number between 0 and 1")
+    return value
+
+
 def _job_options(parser: argparse.ArgumentParser, out_required: bool) -> None:
     parser.add_argument("--out", required=out_required, default="out/demo",
                         help="output folder or bucket URI (gs://..., s3://...)")
@@ -127,9 +147,9 @@ def _job_options(parser: argparse.ArgumentParser, out_required: bool) -> None:
                         help="copy LLM: 'embedded', a transformers hub id, a local folder or a .gguf file")
     parser.add_argument("--inpainter", default=None,
                         help="diffusers inpainting checkpoint (hub id or folder); default: the deterministic blend")
-    parser.add_argument("--run-date", default=date.today().isoformat(),
+    parser.add_argument("--run-date", type=_date, default=date.today().isoformat(),
                         help="date the talent rights are checked against (YYYY-MM-DD; default today)")
-    parser.add_argument("--threshold", type=float, default=0.5,
+    parser.add_argument("--threshold", type=_probability, default=0.5,
                         help="confidence a model line needs to ship without review (default 0.5)")
 
 
