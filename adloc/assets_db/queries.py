@@ -7,7 +7,6 @@ does not grow with the number of items. Every value reaches SQL as a bound param
 from __future__ import annotations
 
 import difflib
-import re
 from collections import defaultdict
 from datetime import date
 
@@ -22,13 +21,9 @@ from adloc.assets_db.schema import (
     TemplateRow,
     TMRow,
 )
+from adloc.checks.copy import normalize_line as tm_key  # exact hits are keyed on the folded line
 from adloc.records import GlossaryTerm, Talent, Template, TMEntry
 from adloc.template import spec_from_json, to_record
-
-
-def tm_key(text: str) -> str:
-    """The normalized form of a source line that exact translation-memory hits are keyed on."""
-    return re.sub(r"\s+", " ", text).strip().lower()
 
 
 def eligible_talent(engine: Engine, regions: set[str], channel: str, on: date) -> dict[str, list[Talent]]:

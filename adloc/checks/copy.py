@@ -219,7 +219,8 @@ def check_punctuation(source: str, target: str) -> CheckResult:
     return CheckResult("punctuation", True, 1.0, "ending punctuation kept", K)
 
 
-def _normalized(text: str) -> str:
+def normalize_line(text: str) -> str:
+    """A line with case and whitespace folded: how lines compare, and the translation-memory key."""
     return re.sub(r"\s+", " ", text).strip().lower()
 
 
@@ -227,7 +228,7 @@ def check_not_copied(source: str, target: str, examples: tuple[TMEntry, ...]) ->
     """The target is not a translation-memory example's target for a different source line: a small
     model shown examples tends to repeat one, which reads well and says the wrong thing."""
     for example in examples:
-        if _normalized(example.target) == _normalized(target) and _normalized(example.source) != _normalized(source):
+        if normalize_line(example.target) == normalize_line(target) and normalize_line(example.source) != normalize_line(source):
             return CheckResult("not_copied", False, 0.0,
                                f"repeats the translation of a different line, {example.source!r}", F)
     return CheckResult("not_copied", True, 1.0, f"differs from the {len(examples)} example(s) it was shown", F)

@@ -48,9 +48,14 @@ def _copy_cell(record: dict, rtl: bool) -> str:
     return "".join(rows)
 
 
-def _checks_cell(record: dict) -> str:
+def all_checks(record: dict) -> list[dict]:
+    """Every check of an item record: each slot's copy checks, the image's, the layout's."""
     checks = [c for s in record.get("copy", {}).values() for c in s["checks"]]
-    checks += record.get("image", {}).get("checks", []) + record.get("layout", [])
+    return checks + record.get("image", {}).get("checks", []) + record.get("layout", [])
+
+
+def _checks_cell(record: dict) -> str:
+    checks = all_checks(record)
     failed = [c for c in checks if not c["passed"]]
     image = record.get("image", {})
     head = f"{len(checks) - len(failed)}/{len(checks)} passed"
@@ -116,8 +121,7 @@ revoked or not yet started is never used.</p>
 
 
 def manifest_line(record: dict) -> dict:
-    checks = [c for s in record.get("copy", {}).values() for c in s["checks"]]
-    checks += record.get("image", {}).get("checks", []) + record.get("layout", [])
+    checks = all_checks(record)
     return {
         "uri": record["uri"], "sha256": record["sha256"], "creative": record["creative"],
         "template": record["template"], "locale": record["locale"], "status": record["status"],
