@@ -3,21 +3,92 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import uuid
 from pathlib import Path
 
 import pytest
 import yaml
 
 from adloc.assets_db.catalog import import_catalog
-from adloc.assets_db.engine import engine_for
+from adloc.assets_db.engine import _new_engine, engine_for, upgrade
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 RUN_DATE = "2026-11-27"
 
 
+# The PostgreSQL server the test machine runs; each test gets a schema of its own.
+PG_URL = os.environ.get("ADLOC_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def asset_store(tmp_path_factory):
+    """Imports write normalized images here, never into the user's store."""
+    store = tmp_path_factory.mktemp("asset-store")
+    previous = os.environ.get("ADLOC_ASSETS")
+    os.environ["ADLOC_ASSETS"] = str(store)
+    yield store
+    if previous is None:
+        os.environ.pop("ADLOC_ASSETS", None)
+    else:
+        os.environ["ADLOC_ASSETS"] = previous
+
+
+def pg_schema_url(migrate: bool = True):
+    """A fresh PostgreSQL schema (skips the test when no server answers); returns (url, drop)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    admin = _new_engine(PG_URL)
+    try:
+        with admin.begin() as conn:
+            schema = f"adloc_test_{uuid.uuid4().hex[:12]}"
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except OperationalError as exc:
+        admin.dispose()
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {exc.orig}")
+    url = f"{PG_URL}?options=-csearch_path%3D{schema}"
+    if migrate:
+        migrator = _new_engine(url)
+        upgrade(migrator)
+        migrator.dispose()
+
+    def drop() -> None:
+        from adloc.assets_db.engine import SchemaError
+
+        try:
+            engine_for(url).dispose()
+        except SchemaError:
+            pass  # never migrated: no engine was kept
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+    return url, drop
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request, tmp_path) -> str:
+    """An empty asset database at the current schema, on each engine adloc supports."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'assets.db'}"
+        return
+    url, drop = pg_schema_url()
+    yield url
+    drop()
+
+
+@pytest.fixture
+def catalog(db) -> str:
+    """`db` with the sample catalog imported."""
+    import_catalog(engine_for(db), EXAMPLES)
+    return db
+
+
 @pytest.fixture
 def catalog_db(tmp_path) -> str:
+    """A SQLite asset database with the sample catalog (pipeline tests)."""
     url = f"sqlite:///{tmp_path / 'assets.db'}"
     import_catalog(engine_for(url), EXAMPLES)
     return url

@@ -168,12 +168,12 @@ def test_unreadable_talent_image_is_a_dead_letter_not_a_crash(tmp_path, catalog_
     from sqlalchemy.orm import Session
 
     from adloc.assets_db.engine import engine_for
-    from adloc.assets_db.schema import TalentRow
+    from adloc.assets_db.schema import TalentImageRow
 
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"\x89PNG\r\n\x1a\n not really a png")
-    with Session(engine_for(catalog_db)) as session, session.begin():
-        session.execute(update(TalentRow).where(TalentRow.region == "AE").values(image_uri=str(broken)))
+    with Session(engine_for(catalog_db)) as session, session.begin():  # a store file damaged after import
+        session.execute(update(TalentImageRow).where(TalentImageRow.talent_id.like("ae-%")).values(uri=str(broken)))
     spec = json.loads(json.dumps(SMALL_JOB))
     spec["creatives"] = spec["creatives"][1:]  # TM hits only: no model needed
     spec["locales"] = ["ar-AE", "pt-PT"]

@@ -1,141 +1,427 @@
-"""Import a catalog folder (templates, talent with rights, translation memory, glossary) in one
-transaction: a bad entry leaves the database as it was."""
+"""Imports: talent (YAML or CSV, with their images and rights), templates, translation memory and
+glossary. Every row is validated and every error names the file, the row and the field. An import
+is all-or-nothing: images are normalized and checked first, and the rows go in one transaction,
+so a bad row leaves the database as it was.
+
+Talent YAML (`talent:` list)::
+
+    - {id: pt-ana, name: Ana, region: PT, image: pt-ana.png, tags: [barista],
+       rights: [{regions: [PT, ES], channels: [social], consent: [2026-01-01, 2030-12-31], credit: "…"}]}
+
+Talent CSV (one right per row; rows with the same id add rights to one talent; lists split on `|`)::
+
+    id,name,region,image,tags,regions,channels,consent_start,consent_end,status,credit
+"""
 
 from __future__ import annotations
 
+import csv
+import io
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Annotated, Literal
 
 import yaml
-from sqlalchemy import Engine, delete
+from babel import Locale
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from adloc.assets_db import images
 from adloc.assets_db.queries import tm_key
 from adloc.assets_db.schema import (
+    CHANNELS,
     GlossaryRow,
     RightRow,
+    TalentImageRow,
     TalentRow,
     TalentTagRow,
     TemplateRow,
+    TemplateSlotRow,
     TMRow,
 )
-from adloc.template import load_template_spec, spec_to_json
+from adloc.template import TemplateSpec, load_template_spec, spec_to_json
 
 
 class CatalogError(ValueError):
-    pass
+    """An import that was refused; `errors` holds one line per problem, each naming file, row, field."""
+
+    def __init__(self, errors: list[str] | str):
+        self.errors = [errors] if isinstance(errors, str) else list(errors)
+        super().__init__("\n".join(self.errors))
 
 
-def _load(path: Path) -> dict:
+_TERRITORIES = frozenset(code for code in Locale("en").territories if len(code) == 2 and code.isalpha())
+
+
+def _region(value: str) -> str:
+    if value not in _TERRITORIES:
+        raise ValueError(f"{value!r} is not an ISO 3166 region code such as 'DE'")
+    return value
+
+
+Region = Annotated[str, AfterValidator(_region)]
+TalentId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RightEntry(_Strict):
+    regions: list[Region] = Field(min_length=1)
+    channels: list[Literal[CHANNELS]] = Field(min_length=1)  # type: ignore[valid-type]
+    consent: tuple[date, date]
+    status: Literal["active", "revoked"] = "active"
+    credit: str = Field("", max_length=200)
+
+    @model_validator(mode="after")
+    def _window(self):
+        if self.consent[0] > self.consent[1]:
+            raise ValueError(f"consent starts {self.consent[0]} after it ends {self.consent[1]}")
+        return self
+
+
+class TalentEntry(_Strict):
+    id: TalentId
+    name: str = Field(min_length=1, max_length=200)
+    region: Region
+    image: str = Field(min_length=1)
+    tags: list[Tag] = Field(default_factory=list)
+    rights: list[RightEntry] = Field(default_factory=list)
+
+
+@dataclass
+class _Talent:
+    entry: TalentEntry
+    where: str  # "file: talent[3]" or "file: row 7"
+    image: images.NormalizedImage | None = None
+    source: str = ""
+
+    def field(self, name: str) -> str:
+        return f"{self.where}, field {name}" if ": row " in self.where else f"{self.where}.{name}"
+
+
+def _message(error: dict) -> str:
+    return error["msg"].removeprefix("Value error, ")
+
+
+def _yaml_mapping(path: Path) -> dict:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise CatalogError(f"{path}: cannot read: {exc}") from None
     if not isinstance(data, dict):
         raise CatalogError(f"{path}: expected a mapping at the top level")
     return data
 
 
-def _date(value, where: str) -> date:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise CatalogError(f"{where}: {value!r} is not a date (YYYY-MM-DD)") from None
-
-
-CHANNELS = ("social", "display", "print", "ooh")
-
-
-def _validate_right(right: dict, where: str) -> None:
-    for region in right.get("regions", []):
-        if not (isinstance(region, str) and len(region) == 2 and region.isascii() and region.isupper()):
-            raise CatalogError(f"{where}.regions: {region!r} is not an ISO 3166 region such as 'DE'")
-    for channel in right.get("channels", []):
-        if channel not in CHANNELS:
-            raise CatalogError(f"{where}.channels: {channel!r} is not one of {', '.join(CHANNELS)}")
-    if right.get("status", "active") not in ("active", "revoked"):
-        raise CatalogError(f"{where}.status: {right['status']!r} is not 'active' or 'revoked'")
-
-
-def _talent_rows(path: Path) -> list[TalentRow]:
-    rows = []
-    for i, entry in enumerate(_load(path).get("talent", [])):
-        where = f"{path}: talent[{i}]"
+def _talent_from_yaml(path: Path) -> tuple[list[_Talent], list[str]]:
+    data = _yaml_mapping(path)
+    unknown = sorted(set(data) - {"talent"})
+    if unknown:
+        return [], [f"{path}: {key}: unknown key (a talent file holds a `talent:` list)" for key in unknown]
+    entries = data.get("talent")
+    if not isinstance(entries, list):
+        return [], [f"{path}: talent: expected a list of talent, got {type(entries).__name__}"]
+    out, errors = [], []
+    for i, raw in enumerate(entries):
         try:
-            image = (path.parent / entry["image"]).resolve()
-            if not image.is_file():
-                raise CatalogError(f"{where}.image: no such file {str(image)!r}")
-            row = TalentRow(id=entry["id"], name=entry["name"], region=entry["region"], image_uri=str(image))
-            row.tags = [TalentTagRow(tag=tag) for tag in sorted(set(entry.get("tags", [])))]
-            for j, right in enumerate(entry.get("rights", [])):
-                _validate_right(right, f"{where}.rights[{j}]")
-                start, end = right["consent"]
-                for region in right["regions"]:
-                    for channel in right["channels"]:
-                        row.rights.append(RightRow(
-                            region=region, channel=channel, status=right.get("status", "active"),
-                            starts_on=_date(start, f"{where}.rights[{j}].consent[0]"),
-                            ends_on=_date(end, f"{where}.rights[{j}].consent[1]"),
-                            credit=right.get("credit", ""),
-                        ))
-        except KeyError as exc:
-            raise CatalogError(f"{where}: required field {exc.args[0]!r} is missing") from None
-        rows.append(row)
-    return rows
+            out.append(_Talent(TalentEntry.model_validate(raw), f"{path}: talent[{i}]"))
+        except ValidationError as exc:
+            for e in exc.errors():
+                field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in e["loc"])
+                errors.append(f"{path}: talent[{i}]{field}: {_message(e)} (got {e.get('input')!r})"
+                              if "input" in e and not isinstance(e["input"], dict)
+                              else f"{path}: talent[{i}]{field}: {_message(e)}")
+    return out, errors
 
 
-def import_catalog(engine: Engine, folder: str | Path) -> dict[str, int]:
-    """Import `templates/*.yaml`, `catalog/talent.yaml`, `catalog/tm.yaml`, `catalog/glossary.yaml`
-    from an examples-style folder, replacing entries with the same ids. Returns counts."""
-    folder = Path(folder)
-    templates = []
-    for path in sorted((folder / "templates").glob("*.yaml")):
-        spec = load_template_spec(path)
-        image = (path.parent / spec.image).resolve()
-        if not image.is_file():
-            raise CatalogError(f"{path}: image: no such file {str(image)!r}")
-        templates.append(TemplateRow(id=spec.id, image_uri=str(image), spec=spec_to_json(spec)))
-    talent = _talent_rows(folder / "catalog" / "talent.yaml")
-    tm_path, glossary_path = folder / "catalog" / "tm.yaml", folder / "catalog" / "glossary.yaml"
-    tm, terms = [], []
+CSV_COLUMNS = ("id", "name", "region", "image", "tags", "regions", "channels", "consent_start", "consent_end",
+               "status", "credit")
+_CSV_REQUIRED = ("id", "name", "region", "image", "regions", "channels", "consent_start", "consent_end")
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split("|") if part.strip()]
+
+
+def _csv_column(loc: tuple) -> str:
+    """The CSV column a pydantic error location points at."""
+    if loc[0] != "rights":
+        return str(loc[0])
+    rest = loc[2:]
+    if not rest:
+        return "consent_start"  # the window check
+    if rest[0] == "consent":
+        return "consent_end" if rest[1:2] == (1,) else "consent_start"
+    return str(rest[0])
+
+
+def _talent_from_csv(path: Path) -> tuple[list[_Talent], list[str]]:
     try:
-        for locale, units in _load(tm_path).items():
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogError(f"{path}: cannot read: {exc}") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = reader.fieldnames or []
+    errors = [f"{path}: row 1, column {name!r}: unknown column (columns: {', '.join(CSV_COLUMNS)})"
+              for name in header if name not in CSV_COLUMNS]
+    errors += [f"{path}: row 1: required column {name!r} is missing" for name in _CSV_REQUIRED if name not in header]
+    if errors:
+        return [], errors
+    by_id: dict[str, tuple[dict, list[int], dict]] = {}
+    for row in reader:
+        n = reader.line_num
+        if None in row:
+            errors.append(f"{path}: row {n}: more values than columns")
+            continue
+        row = {k: (v or "").strip() for k, v in row.items()}
+        right = {"regions": _split(row["regions"]), "channels": _split(row["channels"]),
+                 "consent": [row["consent_start"], row["consent_end"]], "status": row.get("status") or "active",
+                 "credit": row.get("credit", "")}
+        talent = {"id": row["id"], "name": row["name"], "region": row["region"], "image": row["image"],
+                  "tags": _split(row.get("tags", ""))}
+        if row["id"] in by_id:
+            first, rows, _ = by_id[row["id"]]
+            for key in ("name", "region", "image", "tags"):
+                if talent[key] != first[key]:
+                    errors.append(f"{path}: row {n}, field {key}: {row.get(key)!r} differs from row {rows[0]} "
+                                  f"for the same talent id {row['id']!r}")
+            first["rights"].append(right)
+            rows.append(n)
+        else:
+            by_id[row["id"]] = ({**talent, "rights": [right]}, [n], row)
+    out = []
+    for data, rows, raw in by_id.values():
+        try:
+            out.append(_Talent(TalentEntry.model_validate(data), f"{path}: row {rows[0]}"))
+        except ValidationError as exc:
+            for e in exc.errors():
+                right_index = e["loc"][1] if e["loc"][0] == "rights" and len(e["loc"]) > 1 else 0
+                column = _csv_column(e["loc"])
+                value = raw.get(column, "") if right_index == 0 else "…"
+                errors.append(f"{path}: row {rows[right_index]}, field {column}: {_message(e)} (got {value!r})")
+    return out, errors
+
+
+def _image_path(base: Path, image: str) -> str:
+    if "://" in image or Path(image).is_absolute():
+        return image
+    return str((base / image).resolve())
+
+
+def _prepare_talent(path: Path, images_dir: Path | None) -> list[_Talent]:
+    """Parse and validate a talent file and load every image; raises with every problem found."""
+    if path.suffix.lower() == ".csv":
+        talent, errors = _talent_from_csv(path)
+    elif path.suffix.lower() in (".yaml", ".yml"):
+        talent, errors = _talent_from_yaml(path)
+    else:
+        raise CatalogError(f"{path}: expected a .csv, .yaml or .yml talent file")
+    seen: dict[str, str] = {}
+    for t in talent:
+        if t.entry.id in seen:
+            errors.append(f"{t.field('id')}: {t.entry.id!r} is already defined at {seen[t.entry.id]}")
+        seen.setdefault(t.entry.id, t.where)
+    if not errors:
+        base = images_dir or path.parent
+        for t in talent:
+            t.source = _image_path(base, t.entry.image)
+            try:
+                t.image = images.load(t.source)
+            except images.ImageError as exc:
+                errors.append(f"{t.field('image')}: {exc}")
+    if errors:
+        raise CatalogError(errors)
+    return talent
+
+
+def _talent_row(t: _Talent, image_uri: str) -> TalentRow:
+    e = t.entry
+    row = TalentRow(id=e.id, name=e.name, region=e.region, status="active", revoked_reason="")
+    row.images = [TalentImageRow(position=0, uri=image_uri, sha256=t.image.sha256, width=t.image.width,
+                                 height=t.image.height, has_alpha=t.image.has_alpha, source=t.source)]
+    row.tags = [TalentTagRow(tag=tag) for tag in sorted(set(e.tags))]
+    windows: dict[tuple, RightRow] = {}
+    for right in e.rights:
+        for region in dict.fromkeys(right.regions):
+            for channel in dict.fromkeys(right.channels):
+                windows[(region, channel, right.consent[0])] = RightRow(
+                    region=region, channel=channel, status=right.status, starts_on=right.consent[0],
+                    ends_on=right.consent[1], credit=right.credit)
+    row.rights = list(windows.values())
+    return row
+
+
+def _put_talent(session: Session, rows: list[TalentRow]) -> None:
+    """Replace talent with the same id, but never undo a takedown: a revoked talent stays revoked."""
+    existing = {r.id: r for r in session.scalars(select(TalentRow).where(TalentRow.id.in_([r.id for r in rows])))}
+    for row in rows:
+        old = existing.get(row.id)
+        if old is not None:
+            row.status, row.revoked_reason, row.revoked_at = old.status, old.revoked_reason, old.revoked_at
+            session.delete(old)
+    session.flush()
+    session.add_all(rows)
+
+
+def import_talent(engine: Engine, path: str | Path, images_dir: str | Path | None = None,
+                  store: str | None = None) -> int:
+    """Import a talent file (CSV or YAML); returns the number of talent imported."""
+    path = Path(path)
+    talent = _prepare_talent(path, Path(images_dir) if images_dir else None)
+    store = store or images.default_store()
+    rows = [_talent_row(t, images.put(store, "talent", t.image)) for t in talent]
+    _commit(engine, path, lambda session: _put_talent(session, rows))
+    return len(rows)
+
+
+@dataclass
+class _Template:
+    spec: TemplateSpec
+    image: images.NormalizedImage
+
+
+def _prepare_template(path: Path) -> _Template:
+    try:
+        spec = load_template_spec(path)
+    except ValueError as exc:
+        raise CatalogError(str(exc)) from None
+    try:
+        image = images.load(_image_path(path.parent, spec.image))
+    except images.ImageError as exc:
+        raise CatalogError(f"{path}: image: {exc}") from None
+    if (image.width, image.height) != tuple(spec.size):
+        raise CatalogError(f"{path}: size: {list(spec.size)} but the image {spec.image!r} is "
+                           f"{image.width}x{image.height}")
+    return _Template(spec, image)
+
+
+def _template_row(t: _Template, image_uri: str) -> TemplateRow:
+    s = t.spec
+    row = TemplateRow(id=s.id, image_uri=image_uri, image_sha256=t.image.sha256, width=t.image.width,
+                      height=t.image.height, spec=spec_to_json(s))
+    x, y, w, h = s.talent_slot.box
+    row.slots = [TemplateSlotRow(name="talent", kind="talent", x=x, y=y, width=w, height=h)]
+    for name, slot in sorted(s.text_slots.items()):
+        x, y, w, h = slot.box
+        row.slots.append(TemplateSlotRow(name=name, kind="text", x=x, y=y, width=w, height=h, max_chars=slot.max_chars))
+    return row
+
+
+def _put_templates(session: Session, rows: list[TemplateRow]) -> None:
+    ids = [r.id for r in rows]
+    for old in session.scalars(select(TemplateRow).where(TemplateRow.id.in_(ids))):
+        session.delete(old)
+    session.flush()
+    session.add_all(rows)
+
+
+def import_templates(engine: Engine, paths: list[str | Path], store: str | None = None) -> int:
+    """Import template YAMLs (each beside its image); all of them or none."""
+    prepared, errors, seen = [], [], {}
+    for path in map(Path, paths):
+        try:
+            template = _prepare_template(path)
+        except CatalogError as exc:
+            errors += exc.errors
+            continue
+        if template.spec.id in seen:
+            errors.append(f"{path}: id: {template.spec.id!r} is also the id of {seen[template.spec.id]}")
+        seen.setdefault(template.spec.id, path)
+        prepared.append(template)
+    if errors:
+        raise CatalogError(errors)
+    store = store or images.default_store()
+    rows = [_template_row(t, images.put(store, "templates", t.image)) for t in prepared]
+    _commit(engine, ", ".join(map(str, paths)), lambda session: _put_templates(session, rows))
+    return len(rows)
+
+
+def _language_rows(tm_path: Path, glossary_path: Path) -> tuple[list[TMRow], list[GlossaryRow]]:
+    tm, terms, errors = [], [], []
+    if tm_path.is_file():
+        for locale, units in _yaml_mapping(tm_path).items():
+            if not isinstance(units, list):
+                errors.append(f"{tm_path}: {locale}: expected a list of {{source, target}} units")
+                continue
             for i, u in enumerate(units):
                 if not isinstance(u, dict) or not u.get("source") or not u.get("target"):
-                    raise CatalogError(f"{tm_path}: {locale}[{i}]: needs a non-empty source and target")
+                    errors.append(f"{tm_path}: {locale}[{i}]: needs a non-empty source and target")
+                    continue
                 tm.append(TMRow(locale=locale, source=u["source"], source_key=tm_key(u["source"]), target=u["target"]))
-        for locale, kinds in _load(glossary_path).items():
+    if glossary_path.is_file():
+        for locale, kinds in _yaml_mapping(glossary_path).items():
+            if not isinstance(kinds, dict) or set(kinds) - {"keep", "banned", "required"}:
+                errors.append(f"{glossary_path}: {locale}: expected keep: [..], banned: [..], required: {{term: rendering}}")
+                continue
             terms += [GlossaryRow(locale=locale, term=t, kind="keep") for t in kinds.get("keep", [])]
             terms += [GlossaryRow(locale=locale, term=t, kind="banned") for t in kinds.get("banned", [])]
             terms += [GlossaryRow(locale=locale, term=t, kind="required", rendering=r)
-                      for t, r in kinds.get("required", {}).items()]
-    except (AttributeError, TypeError) as exc:
-        raise CatalogError(f"{tm_path} or {glossary_path}: unexpected structure: {exc}") from None
+                      for t, r in (kinds.get("required") or {}).items()]
+    if errors:
+        raise CatalogError(errors)
+    return tm, terms
 
+
+def _put_language(session: Session, tm: list[TMRow], terms: list[GlossaryRow]) -> None:
+    for row in tm:
+        session.execute(delete(TMRow).where(TMRow.locale == row.locale, TMRow.source_key == row.source_key))
+    for row in terms:
+        session.execute(delete(GlossaryRow).where(
+            GlossaryRow.locale == row.locale, GlossaryRow.term == row.term, GlossaryRow.kind == row.kind))
+    session.flush()
+    session.add_all([*tm, *terms])
+
+
+def import_catalog(engine: Engine, folder: str | Path, store: str | None = None) -> dict[str, int]:
+    """Import an examples-style folder in one transaction: `templates/*.yaml`, `catalog/talent.yaml`
+    (or `.csv`), `catalog/tm.yaml`, `catalog/glossary.yaml`. Returns counts."""
+    folder = Path(folder)
+    templates, errors = [], []
+    template_paths = sorted((folder / "templates").glob("*.yaml"))
+    for path in template_paths:
+        try:
+            templates.append(_prepare_template(path))
+        except CatalogError as exc:
+            errors += exc.errors
+    talent_path = next((p for p in (folder / "catalog" / n for n in ("talent.yaml", "talent.csv")) if p.is_file()), None)
+    talent = []
     try:
-        _store(engine, templates, talent, tm, terms)
+        talent = _prepare_talent(talent_path, None) if talent_path else []
+        tm, terms = _language_rows(folder / "catalog" / "tm.yaml", folder / "catalog" / "glossary.yaml")
+    except CatalogError as exc:
+        errors += exc.errors
+    if errors:
+        raise CatalogError(errors)
+    store = store or images.default_store()
+    template_rows = [_template_row(t, images.put(store, "templates", t.image)) for t in templates]
+    talent_rows = [_talent_row(t, images.put(store, "talent", t.image)) for t in talent]
+
+    def put(session: Session) -> None:
+        _put_templates(session, template_rows)
+        _put_talent(session, talent_rows)
+        _put_language(session, tm, terms)
+
+    _commit(engine, folder, put)
+    return {"templates": len(template_rows), "talent": len(talent_rows), "tm": len(tm), "glossary": len(terms)}
+
+
+def _commit(engine: Engine, source, put) -> None:
+    try:
+        with Session(engine) as session, session.begin():
+            put(session)
     except IntegrityError as exc:
-        raise CatalogError(f"{folder}: conflicting entries, nothing imported: {exc.orig}") from None
-    return {"templates": len(templates), "talent": len(talent), "tm": len(tm), "glossary": len(terms)}
-
-
-def _store(engine: Engine, templates: list, talent: list, tm: list, terms: list) -> None:
-    with Session(engine) as session, session.begin():
-        for row in templates:
-            session.merge(row)
-        for row in talent:
-            existing = session.get(TalentRow, row.id)
-            if existing is not None:
-                session.delete(existing)
-                session.flush()
-            session.add(row)
-        for row in tm:
-            session.execute(delete(TMRow).where(TMRow.locale == row.locale, TMRow.source_key == row.source_key))
-            session.add(row)
-        for row in terms:
-            session.execute(delete(GlossaryRow).where(
-                GlossaryRow.locale == row.locale, GlossaryRow.term == row.term, GlossaryRow.kind == row.kind))
-            session.add(row)
+        raise CatalogError(f"{source}: conflicting entries, nothing imported: {exc.orig}") from None

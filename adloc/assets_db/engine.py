@@ -1,4 +1,9 @@
-"""Connecting to the asset database: SQLite by default, PostgreSQL for teams and Dataflow."""
+"""Connecting to the asset database: SQLite by default, PostgreSQL for teams and Dataflow.
+
+The schema is Alembic's: `adloc db upgrade` brings any database to the current revision, and a
+SQLite file is upgraded on first use. A network database that is behind is an error that says
+what to run; workers never migrate a shared database on their own.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,17 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url
 
-from adloc.assets_db.schema import Base
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class SchemaError(RuntimeError):
+    """The database's schema is not the one this version of adloc needs."""
 
 
 def default_url() -> str:
@@ -19,13 +32,59 @@ def default_url() -> str:
     return f"sqlite:///{data / 'assets.db'}"
 
 
-@lru_cache(maxsize=8)
-def engine_for(url: str) -> Engine:
-    """One engine per URL per process, with the schema created on first use."""
+def display_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    return ScriptDirectory.from_config(_config()).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
+    """Migrate the database to `revision`; returns (before, after)."""
+    before = current_revision(engine)
+    if before is None and inspect(engine).has_table("talent"):
+        raise SchemaError(
+            f"{display_url(str(engine.url))}: holds adloc tables but no migration history "
+            "(it was created by a version before migrations); import the catalog into a new database")
+    with engine.begin() as conn:
+        command.upgrade(_config(conn), revision)
+    return before, current_revision(engine)
+
+
+def _new_engine(url: str) -> Engine:
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, future=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", lambda conn, _: conn.execute("PRAGMA foreign_keys=ON"))
-    Base.metadata.create_all(engine)
+    return engine
+
+
+@lru_cache(maxsize=8)
+def engine_for(url: str) -> Engine:
+    """One engine per URL per process. A SQLite database is brought to the current schema; any
+    other must already be there (`adloc db upgrade --db URL`)."""
+    engine = _new_engine(url)
+    head, current = head_revision(), current_revision(engine)
+    if current != head:
+        if engine.dialect.name == "sqlite":
+            upgrade(engine)
+        else:
+            raise SchemaError(
+                f"{display_url(url)}: the asset database schema is at {current or 'no revision'}, "
+                f"this adloc needs {head}: run `adloc db upgrade --db URL`")
     return engine

@@ -10,12 +10,13 @@ import difflib
 from collections import defaultdict
 from datetime import date
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, case, literal, select
 from sqlalchemy.orm import Session
 
 from adloc.assets_db.schema import (
     GlossaryRow,
     RightRow,
+    TalentImageRow,
     TalentRow,
     TalentTagRow,
     TemplateRow,
@@ -25,21 +26,35 @@ from adloc.checks.copy import normalize_line as tm_key  # exact hits are keyed o
 from adloc.records import GlossaryTerm, Talent, Template, TMEntry
 from adloc.template import spec_from_json, to_record
 
+# Why a right does not allow showing its talent on a date: "" when it does. The one definition of
+# eligibility: the lookup keeps rows where it is "", the report explains the others.
+TALENT_REVOKED, RIGHT_REVOKED, NOT_STARTED, EXPIRED = "talent revoked", "rights revoked", "not started", "expired"
+
+
+def ineligibility(on: date):
+    return case(
+        (TalentRow.status != "active", literal(TALENT_REVOKED)),
+        (RightRow.status != "active", literal(RIGHT_REVOKED)),
+        (RightRow.starts_on > on, literal(NOT_STARTED)),
+        (RightRow.ends_on < on, literal(EXPIRED)),
+        else_=literal(""),
+    )
+
+
+def _rights(regions: set[str], channel: str):
+    return (
+        select(TalentRow.id, TalentRow.name, TalentRow.region, TalentImageRow.uri, RightRow.region)
+        .join(RightRow, RightRow.talent_id == TalentRow.id)
+        .join(TalentImageRow, (TalentImageRow.talent_id == TalentRow.id) & (TalentImageRow.position == 0))
+        .where(RightRow.region.in_(sorted(regions)), RightRow.channel == channel)
+    )
+
 
 def eligible_talent(engine: Engine, regions: set[str], channel: str, on: date) -> dict[str, list[Talent]]:
-    """Talent whose active rights cover each region for `channel` on the date, sorted by id."""
-    stmt = (
-        select(TalentRow.id, TalentRow.name, TalentRow.region, TalentRow.image_uri, RightRow.region)
-        .join(RightRow, RightRow.talent_id == TalentRow.id)
-        .where(
-            RightRow.region.in_(sorted(regions)),
-            RightRow.channel == channel,
-            RightRow.status == "active",
-            RightRow.starts_on <= on,
-            RightRow.ends_on >= on,
-        )
-        .order_by(RightRow.region, TalentRow.id)
-    )
+    """Active talent whose active rights cover each region for `channel` on the date, sorted by id.
+    Two statements, whatever the number of regions."""
+    stmt = (_rights(regions, channel).where(ineligibility(on) == "").distinct()
+            .order_by(RightRow.region, TalentRow.id))
     tag_stmt = select(TalentTagRow.talent_id, TalentTagRow.tag).order_by(TalentTagRow.talent_id, TalentTagRow.tag)
     with Session(engine) as session:
         rows = session.execute(stmt).all()
@@ -55,33 +70,31 @@ def eligible_talent(engine: Engine, regions: set[str], channel: str, on: date) -
 
 
 def choose_talent(candidates: list[Talent], tags: tuple[str, ...], seed: int) -> Talent | None:
-    """Deterministic choice among eligible talent carrying every requested tag."""
+    """Deterministic choice among eligible talent carrying every requested tag: candidates come
+    sorted by id, so the same seed picks the same person while the eligible set is unchanged."""
     matching = [t for t in candidates if set(tags) <= set(t.tags)]
     return matching[seed % len(matching)] if matching else None
 
 
 def talent_rights_overview(engine: Engine, regions: set[str], channel: str, on: date) -> list[dict]:
-    """Every talent with rights in the regions, and whether those rights allow use: for the report."""
+    """Every talent with rights in the regions for the channel, and whether they may be used on
+    the date, with the reason when not: for the report."""
+    why = ineligibility(on).label("why")
     stmt = (
         select(TalentRow.id, TalentRow.name, RightRow.region, RightRow.channel, RightRow.starts_on,
-               RightRow.ends_on, RightRow.status)
+               RightRow.ends_on, why)
         .join(RightRow, RightRow.talent_id == TalentRow.id)
         .where(RightRow.region.in_(sorted(regions)), RightRow.channel == channel)
-        .order_by(RightRow.region, TalentRow.id)
+        .order_by(RightRow.region, TalentRow.id, RightRow.starts_on)
     )
+    reasons = {NOT_STARTED: "consent starts {starts}", EXPIRED: "consent expired {ends}",
+               TALENT_REVOKED: "talent revoked", RIGHT_REVOKED: "rights revoked"}
     out = []
     with Session(engine) as session:
-        for talent_id, name, region, chan, starts, ends, status in session.execute(stmt):
-            if status != "active":
-                why = f"rights {status}"
-            elif on < starts:
-                why = f"consent starts {starts.isoformat()}"
-            elif on > ends:
-                why = f"consent expired {ends.isoformat()}"
-            else:
-                why = ""
+        for talent_id, name, region, chan, starts, ends, code in session.execute(stmt):
+            reason = reasons[code].format(starts=starts.isoformat(), ends=ends.isoformat()) if code else "eligible"
             out.append({"talent": talent_id, "name": name, "region": region, "channel": chan,
-                        "eligible": not why, "reason": why or "eligible"})
+                        "eligible": not code, "reason": reason})
     return out
 
 

@@ -1,26 +1,84 @@
-"""SQLAlchemy 2 schema of the asset database."""
+"""SQLAlchemy 2 schema of the asset database. Alembic migrations (`assets_db/migrations`) create
+and evolve it; `tests/test_assets_db.py` checks that the migrations and these models agree."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Named constraints, so migrations can refer to them on every engine.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+TALENT_STATUSES = ("active", "revoked")
+RIGHT_STATUSES = ("active", "revoked")
+CHANNELS = ("social", "display", "print", "ooh")
+GLOSSARY_KINDS = ("keep", "required", "banned")
+ITEM_STATUSES = ("approved", "review", "dead_letter")
+REVIEW_DECISIONS = ("approved", "rejected", "edited")
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 class Base(DeclarativeBase):
-    pass
+    metadata = MetaData(naming_convention=NAMING)
 
 
 class TalentRow(Base):
+    """A real, licensed person. `status` revoked takes them out of every lookup (takedown)."""
+
     __tablename__ = "talent"
+    __table_args__ = (CheckConstraint(_one_of("status", TALENT_STATUSES), name="status"),)
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     region: Mapped[str] = mapped_column(String(2))  # where the talent is from (ISO 3166)
-    image_uri: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    revoked_reason: Mapped[str] = mapped_column(Text, default="")
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    images: Mapped[list[TalentImageRow]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="TalentImageRow.position")
     tags: Mapped[list[TalentTagRow]] = relationship(cascade="all, delete-orphan", lazy="selectin")
     rights: Mapped[list[RightRow]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+
+class TalentImageRow(Base):
+    """A normalized photo (8-bit sRGB, alpha matte kept) in the asset store, by content hash."""
+
+    __tablename__ = "talent_image"
+    __table_args__ = (UniqueConstraint("talent_id", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    talent_id: Mapped[str] = mapped_column(ForeignKey("talent.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)  # 0 is the one the pipeline uses
+    uri: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    has_alpha: Mapped[bool] = mapped_column(Boolean)
+    source: Mapped[str] = mapped_column(Text, default="")  # the file it was imported from
 
 
 class TalentTagRow(Base):
@@ -37,15 +95,18 @@ class RightRow(Base):
     __table_args__ = (
         UniqueConstraint("talent_id", "region", "channel", "starts_on"),
         Index("ix_right_lookup", "region", "channel", "status"),
+        CheckConstraint(_one_of("status", RIGHT_STATUSES), name="status"),
+        CheckConstraint(_one_of("channel", CHANNELS), name="channel"),
+        CheckConstraint("starts_on <= ends_on", name="window"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    talent_id: Mapped[str] = mapped_column(ForeignKey("talent.id", ondelete="CASCADE"))
+    talent_id: Mapped[str] = mapped_column(ForeignKey("talent.id", ondelete="CASCADE"), index=True)
     region: Mapped[str] = mapped_column(String(2))
     channel: Mapped[str] = mapped_column(String(16))
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(16), default="active")  # active | revoked
+    status: Mapped[str] = mapped_column(String(16), default="active")
     credit: Mapped[str] = mapped_column(String(200), default="")
 
 
@@ -54,7 +115,28 @@ class TemplateRow(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     image_uri: Mapped[str] = mapped_column(Text)
+    image_sha256: Mapped[str] = mapped_column(String(64), default="")
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
     spec: Mapped[str] = mapped_column(Text)  # the template YAML's slots and prompt, as JSON
+    slots: Mapped[list[TemplateSlotRow]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="TemplateSlotRow.name")
+
+
+class TemplateSlotRow(Base):
+    """One slot of a template: the talent slot, or a named text slot."""
+
+    __tablename__ = "template_slot"
+    __table_args__ = (CheckConstraint(_one_of("kind", ("talent", "text")), name="kind"),)
+
+    template_id: Mapped[str] = mapped_column(ForeignKey("template.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    x: Mapped[int] = mapped_column(Integer)
+    y: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    max_chars: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class TMRow(Base):
@@ -73,10 +155,94 @@ class TMRow(Base):
 
 class GlossaryRow(Base):
     __tablename__ = "glossary"
-    __table_args__ = (UniqueConstraint("locale", "term", "kind"),)
+    __table_args__ = (
+        UniqueConstraint("locale", "term", "kind"),
+        CheckConstraint(_one_of("kind", GLOSSARY_KINDS), name="kind"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     locale: Mapped[str] = mapped_column(String(35))
     term: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(16))  # keep | required | banned
+    kind: Mapped[str] = mapped_column(String(16))
     rendering: Mapped[str] = mapped_column(String(200), default="")
+
+
+class JobRow(Base):
+    """One run of a job spec."""
+
+    __tablename__ = "job"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), index=True)  # the spec's `job`
+    brand: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(16))
+    run_date: Mapped[date] = mapped_column(Date)
+    out_uri: Mapped[str] = mapped_column(Text)
+    spec: Mapped[str] = mapped_column(Text)  # the validated spec, as JSON
+    status: Mapped[str] = mapped_column(String(16), default="done")
+    approved: Mapped[int] = mapped_column(Integer, default=0)
+    review: Mapped[int] = mapped_column(Integer, default=0)
+    dead_letter: Mapped[int] = mapped_column(Integer, default=0)
+    finished_at: Mapped[datetime] = mapped_column(DateTime)
+    items: Mapped[list[JobItemRow]] = relationship(cascade="all, delete-orphan")
+
+
+class JobItemRow(Base):
+    """What happened to one creative × template × locale in one run."""
+
+    __tablename__ = "job_item"
+    __table_args__ = (
+        UniqueConstraint("job_id", "creative", "template", "locale"),
+        CheckConstraint(_one_of("status", ITEM_STATUSES), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"), index=True)
+    creative: Mapped[str] = mapped_column(String(64))
+    template: Mapped[str] = mapped_column(String(64))
+    locale: Mapped[str] = mapped_column(String(35))
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    talent_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # no FK: lineage outlives rows
+    seed: Mapped[int] = mapped_column(BigInteger)  # 63-bit
+    record_uri: Mapped[str] = mapped_column(Text)
+
+
+class OutputRow(Base):
+    """The lineage of the image now at `uri`: which talent, models and run made it. A rerun that
+    writes the same item replaces the row, so `adloc assets usage` lists what is published now."""
+
+    __tablename__ = "output"
+    __table_args__ = (UniqueConstraint("uri"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_item_id: Mapped[int] = mapped_column(ForeignKey("job_item.id", ondelete="CASCADE"), index=True)
+    out_uri: Mapped[str] = mapped_column(Text)
+    job: Mapped[str] = mapped_column(String(64))
+    creative: Mapped[str] = mapped_column(String(64))
+    template: Mapped[str] = mapped_column(String(64))
+    locale: Mapped[str] = mapped_column(String(35))
+    uri: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    talent_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    talent_image_uri: Mapped[str] = mapped_column(Text, default="")
+    copy_model: Mapped[str] = mapped_column(Text, default="")
+    inpainter: Mapped[str] = mapped_column(Text, default="")
+    run_date: Mapped[date] = mapped_column(Date)
+    written_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ReviewRow(Base):
+    """A reviewer's decision on an output; feeds translation memory and tuning."""
+
+    __tablename__ = "review"
+    __table_args__ = (CheckConstraint(_one_of("decision", REVIEW_DECISIONS), name="decision"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_item_id: Mapped[int] = mapped_column(ForeignKey("job_item.id", ondelete="CASCADE"), index=True)
+    decision: Mapped[str] = mapped_column(String(16))
+    reviewer: Mapped[str] = mapped_column(String(200))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    copy_json: Mapped[str] = mapped_column(Text, default="{}")  # edited copy, slot -> text
+    decided_at: Mapped[datetime] = mapped_column(DateTime)

@@ -7,8 +7,7 @@ from __future__ import annotations
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from adloc.assets_db.engine import engine_for
-from adloc.assets_db.queries import fuzzy_matches, glossary, tm_key, translation_memory
+from adloc.assets_db.queries import fuzzy_matches, tm_key
 from adloc.checks import blocking_failures
 from adloc.checks.copy import check_copy
 from adloc.models.gate import Gate
@@ -18,35 +17,22 @@ FUZZY_EXAMPLE = 0.5  # TM entries at least this close are shown to the model as 
 FUZZY_FALLBACK = 0.75  # ... and at least this close are the fallback candidate
 
 
-class PrepareCopy(beam.DoFn):
-    """One request per text slot, with the memory's exact hit, fuzzy hits and glossary attached."""
-
-    def __init__(self, db_url: str):
-        self._db_url = db_url
-
-    def setup(self):
-        self._engine = engine_for(self._db_url)
-
-    def process(self, batch: list[WorkItem]):
-        live = [item for item in batch if item.dead_letter is None]
-        locales = {item.locale for item in live}
-        if not locales:
-            return
-        memory = translation_memory(self._engine, locales)
-        terms = glossary(self._engine, locales)
-        for item in live:
-            for slot, source in sorted(item.copy.items()):
-                tm = memory[item.locale]
-                exact = tm.get(tm_key(source))
-                fuzzy = [(s, e) for s, e in fuzzy_matches(tm, source) if s >= FUZZY_EXAMPLE and e is not exact]
-                best = fuzzy[0] if fuzzy and fuzzy[0][0] >= FUZZY_FALLBACK else None
-                yield CopyRequest(
-                    key=item.key, slot=slot, locale=item.locale, source=source, brand=item.brand,
-                    max_chars=item.template.text_slot(slot).max_chars, keep_terms=item.keep_terms,
-                    glossary=terms[item.locale], examples=tuple(e for _, e in fuzzy),
-                    fuzzy=best[1] if best else None, fuzzy_score=best[0] if best else 0.0,
-                    exact=exact.target if exact else None,
-                )
+def prepare_copy(item: WorkItem, lookup):
+    """One request per text slot, with the memory's exact hit, fuzzy hits and glossary attached.
+    `lookup` is the job's `JobLookup` (a side input)."""
+    tm = lookup.memory.get(item.locale, {})
+    terms = lookup.glossary.get(item.locale, ())
+    for slot, source in sorted(item.copy.items()):
+        exact = tm.get(tm_key(source))
+        fuzzy = [(s, e) for s, e in fuzzy_matches(tm, source) if s >= FUZZY_EXAMPLE and e is not exact]
+        best = fuzzy[0] if fuzzy and fuzzy[0][0] >= FUZZY_FALLBACK else None
+        yield CopyRequest(
+            key=item.key, slot=slot, locale=item.locale, source=source, brand=item.brand,
+            max_chars=item.template.text_slot(slot).max_chars, keep_terms=item.keep_terms,
+            glossary=terms, examples=tuple(e for _, e in fuzzy),
+            fuzzy=best[1] if best else None, fuzzy_score=best[0] if best else 0.0,
+            exact=exact.target if exact else None,
+        )
 
 
 def _checks(request: CopyRequest, target: str) -> list:

@@ -19,7 +19,7 @@ from adloc.models.inpaint import InpaintModelHandler
 from adloc.pipelines import copy as copy_stage
 from adloc.pipelines.image import compose
 from adloc.pipelines.report import write_summary
-from adloc.pipelines.talent import LookupTalent
+from adloc.pipelines.talent import ChooseTalent, LoadLookup, query_for
 from adloc.pipelines.write import WriteDeadLetter, WriteItem
 from adloc.records import WorkItem
 
@@ -77,7 +77,7 @@ def _report_info(job: Job, settings: RunSettings, inpainter_id: str, copy_model_
                                       date.fromisoformat(settings.run_date))
     return {"job": job.job, "brand": job.brand, "channel": job.channel, "locales": job.locales,
             "run_date": settings.run_date, "copy_model": copy_model_id, "inpainter": inpainter_id,
-            "talent": overview}
+            "talent": overview, "spec": job.model_dump(mode="json", by_alias=True)}
 
 
 def build(p: beam.Pipeline, items: list[WorkItem], job: Job, settings: RunSettings) -> None:
@@ -87,22 +87,22 @@ def build(p: beam.Pipeline, items: list[WorkItem], job: Job, settings: RunSettin
     inpaint_handler = InpaintModelHandler(settings.inpainter)
     info = _report_info(job, settings, inpaint_handler.model_id, copy_model_id)
 
-    # 1. Work items, and the licensed talent for each (one query per batch).
+    # 1. What the asset database says for this job (read once), then the talent for each item.
+    lookup = (
+        p
+        | "LookupQuery" >> beam.Create([query_for(items)], reshuffle=False)
+        | "Lookup" >> beam.ParDo(LoadLookup(settings.db_url))
+    )
     looked_up = (
         p
         | "WorkItems" >> beam.Create(items, reshuffle=False)
-        | "BatchForTalent" >> beam.BatchElements(min_batch_size=1, max_batch_size=256)
-        | "LookupTalent" >> beam.ParDo(LookupTalent(settings.db_url))
+        | "ChooseTalent" >> beam.ParDo(ChooseTalent(), beam.pvalue.AsSingleton(lookup))
     )
     live = looked_up | "Live" >> beam.Filter(lambda item: item.dead_letter is None)
     dead = looked_up | "NoTalent" >> beam.Filter(lambda item: item.dead_letter is not None)
 
     # 2. Copy: translation memory first, then the model for what the memory lacks.
-    requests = (
-        live
-        | "BatchForMemory" >> beam.BatchElements(min_batch_size=1, max_batch_size=256)
-        | "PrepareCopy" >> beam.ParDo(copy_stage.PrepareCopy(settings.db_url))
-    )
+    requests = live | "PrepareCopy" >> beam.FlatMap(copy_stage.prepare_copy, beam.pvalue.AsSingleton(lookup))
     from_memory = (
         requests
         | "ExactHits" >> beam.Filter(lambda r: r.exact is not None)
@@ -139,7 +139,7 @@ def build(p: beam.Pipeline, items: list[WorkItem], job: Job, settings: RunSettin
         (written, dead_letters)
         | "AllRecords" >> beam.Flatten()
         | "Collect" >> beam.combiners.ToList()
-        | "WriteManifest" >> beam.Map(write_summary, settings.out, info)
+        | "WriteManifest" >> beam.Map(write_summary, settings.out, info, settings.db_url)
     )
 
 

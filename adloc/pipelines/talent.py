@@ -1,10 +1,11 @@
-"""Talent stage: one query per batch of items for the licensed talent of their regions, then a
-deterministic choice per item. Items with no eligible talent go to the dead-letter output."""
+"""Lookup stage: everything a job needs from the asset database, read once per job (eligible
+talent per region, translation memory and glossary per locale), so the number of statements does
+not grow with the number of items; then a deterministic talent choice per item. An item with no
+eligible talent goes to the dead-letter output with the reason, never to a substitute."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 
 import apache_beam as beam
@@ -12,35 +13,69 @@ from apache_beam.metrics import Metrics
 
 from adloc import locale as loc
 from adloc.assets_db.engine import engine_for
-from adloc.assets_db.queries import choose_talent, eligible_talent
-from adloc.records import WorkItem
+from adloc.assets_db.queries import choose_talent, eligible_talent, glossary, translation_memory
+from adloc.records import GlossaryTerm, Talent, TMEntry, WorkItem
 
 
-class LookupTalent(beam.DoFn):
+@dataclass(frozen=True)
+class LookupQuery:
+    regions: tuple[str, ...]
+    channel: str
+    run_date: str
+    locales: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class JobLookup:
+    """What the asset database says for one job: plain records, shared with every worker."""
+
+    eligible: dict[str, list[Talent]]  # region -> talent, sorted by id
+    memory: dict[str, dict[str, TMEntry]]  # locale -> normalized source -> unit
+    glossary: dict[str, tuple[GlossaryTerm, ...]]
+
+
+def query_for(items: list[WorkItem]) -> LookupQuery:
+    channels = {item.channel for item in items}
+    run_dates = {item.run_date for item in items}
+    if len(channels) > 1 or len(run_dates) > 1:
+        raise ValueError(f"one job has one channel and run date, got {sorted(channels)} and {sorted(run_dates)}")
+    return LookupQuery(
+        regions=tuple(sorted({loc.territory(item.locale) for item in items})),
+        channel=next(iter(channels), "social"), run_date=next(iter(run_dates), date.today().isoformat()),
+        locales=tuple(sorted({item.locale for item in items})),
+    )
+
+
+class LoadLookup(beam.DoFn):
     def __init__(self, db_url: str):
         self._db_url = db_url
-        self._found = Metrics.counter("adloc", "talent_found")
-        self._missing = Metrics.counter("adloc", "talent_missing")
 
     def setup(self):
         self._engine = engine_for(self._db_url)
 
-    def process(self, batch: list[WorkItem]):
-        groups: dict[tuple[str, str], list[WorkItem]] = defaultdict(list)
-        for item in batch:
-            groups[(item.channel, item.run_date)].append(item)
-        for (channel, run_date), items in sorted(groups.items()):
-            regions = {loc.territory(item.locale) for item in items}
-            eligible = eligible_talent(self._engine, regions, channel, date.fromisoformat(run_date))
-            for item in items:
-                region = loc.territory(item.locale)
-                talent = choose_talent(eligible.get(region, []), item.talent_tags, item.seed)
-                if talent is None:
-                    tagged = f" tagged {', '.join(item.talent_tags)}" if item.talent_tags else ""
-                    self._missing.inc()
-                    yield replace(item, dead_letter=(
-                        f"no licensed talent{tagged} for region {region}, channel {channel}, on {run_date}"
-                    ))
-                else:
-                    self._found.inc()
-                    yield replace(item, talent=talent)
+    def process(self, query: LookupQuery):
+        on = date.fromisoformat(query.run_date)
+        locales = set(query.locales)
+        yield JobLookup(
+            eligible=eligible_talent(self._engine, set(query.regions), query.channel, on),
+            memory=translation_memory(self._engine, locales),
+            glossary=glossary(self._engine, locales),
+        )
+
+
+class ChooseTalent(beam.DoFn):
+    def __init__(self):
+        self._found = Metrics.counter("adloc", "talent_found")
+        self._missing = Metrics.counter("adloc", "talent_missing")
+
+    def process(self, item: WorkItem, lookup: JobLookup):
+        region = loc.territory(item.locale)
+        talent = choose_talent(lookup.eligible.get(region, []), item.talent_tags, item.seed)
+        if talent is None:
+            tagged = f" tagged {', '.join(item.talent_tags)}" if item.talent_tags else ""
+            self._missing.inc()
+            yield replace(item, dead_letter=(
+                f"no licensed talent{tagged} for region {region}, channel {item.channel}, on {item.run_date}"))
+        else:
+            self._found.inc()
+            yield replace(item, talent=talent)

@@ -17,6 +17,7 @@ from PIL import Image
 from adloc import locale as loc
 from adloc.checks import blocking_failures
 from adloc.checks.image import check_bytes
+from adloc.files import write_bytes
 from adloc.models.inpaint import BLEND_ID
 from adloc.pipelines.image import judge
 from adloc.pipelines.render import render
@@ -24,15 +25,6 @@ from adloc.records import SlotCopy, WorkItem
 
 BYTE_BUDGETS = {"social": 8_000_000, "display": 2_000_000, "print": 50_000_000, "ooh": 50_000_000}
 THUMBNAIL = 320
-
-
-def write_bytes(uri: str, data: bytes) -> None:
-    tmp = f"{uri}.tmp-{hashlib.sha256(data).hexdigest()[:12]}"
-    with FileSystems.create(tmp) as handle:
-        handle.write(data)
-    if FileSystems.exists(uri):
-        FileSystems.delete([uri])
-    FileSystems.rename([tmp], [uri])
 
 
 def item_path(out: str, folder: str, item: WorkItem, suffix: str) -> str:
@@ -78,6 +70,7 @@ def _header(item: WorkItem, status: str, uri: str) -> dict:
         "job": item.job, "creative": item.creative, "template": item.template.id, "locale": item.locale,
         "status": status, "uri": uri, "seed": item.seed, "run_date": item.run_date,
         "talent": item.talent.id if item.talent else None,
+        "talent_image": item.talent.image_uri if item.talent else None,
     }
 
 

@@ -60,18 +60,60 @@ def _summary(out: str) -> str:
     return ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in sorted(statuses.items()))
 
 
+class _Refused(Exception):
+    """A command that cannot go on; the message is for the person who ran it (exit 2)."""
+
+
+def _engine(args):
+    """The asset database of `--db` (else $ADLOC_DB or the SQLite default), ready to use."""
+    from sqlalchemy.exc import NoSuchModuleError, OperationalError
+
+    from adloc.assets_db.engine import SchemaError, default_url, display_url, engine_for
+
+    url = getattr(args, "db", None) or default_url()
+    try:
+        return engine_for(url)
+    except SchemaError as exc:
+        raise _Refused(str(exc)) from None
+    except OperationalError as exc:
+        raise _Refused(f"{display_url(url)}: cannot open the asset database: {exc.orig}") from None
+    except (ModuleNotFoundError, NoSuchModuleError) as exc:
+        raise _Refused(f"{display_url(url)}: no driver for this database ({exc}); for PostgreSQL "
+                       "install adloc[postgres]") from None
+
+
+def _refusals(command):
+    """Run a command; known failures print one clear message and exit 2, nothing half-done."""
+
+    def wrapped(args, beam_args) -> int:
+        from adloc.assets_db.catalog import CatalogError
+        from adloc.assets_db.lineage import UnknownTalent
+
+        try:
+            return command(args, beam_args)
+        except (_Refused, CatalogError, UnknownTalent, ValueError) as exc:
+            message = exc.args[0] if isinstance(exc, UnknownTalent) else str(exc)
+            print(f"error: {message}", file=sys.stderr)
+            return 2
+
+    return wrapped
+
+
+@_refusals
 def cmd_run(args, beam_args: list[str]) -> int:
     from adloc.assets_db.engine import default_url
 
+    _engine(args)  # the database is there and at this version's schema
     return _run_job(Path(args.job), args, args.db or default_url(), beam_args)
 
 
+@_refusals
 def cmd_demo(args, beam_args: list[str]) -> int:
     from adloc.assets_db.catalog import import_catalog
-    from adloc.assets_db.engine import default_url, engine_for
+    from adloc.assets_db.engine import default_url
 
     db_url = args.db or default_url()
-    counts = import_catalog(engine_for(db_url), EXAMPLES)
+    counts = import_catalog(_engine(args), EXAMPLES)
     print(f"asset DB {db_url}: sample catalog loaded "
           f"({counts['templates']} templates, {counts['talent']} talent, {counts['tm']} TM units)")
     return _run_job(DEMO_JOB, args, db_url, beam_args)
@@ -109,16 +151,99 @@ def cmd_models_fetch(args, _beam_args) -> int:
     return 0
 
 
-def cmd_assets_import(args, _beam_args) -> int:
-    from adloc.assets_db.catalog import CatalogError, import_catalog
-    from adloc.assets_db.engine import default_url, engine_for
+@_refusals
+def cmd_assets_import_catalog(args, _beam_args) -> int:
+    from adloc.assets_db.catalog import import_catalog
 
-    try:
-        counts = import_catalog(engine_for(args.db or default_url()), args.folder)
-    except (CatalogError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    counts = import_catalog(_engine(args), args.folder, store=args.store)
     print(json.dumps(counts))
+    return 0
+
+
+@_refusals
+def cmd_assets_import(args, _beam_args) -> int:
+    from adloc.assets_db.catalog import import_talent
+
+    count = import_talent(_engine(args), args.file, images_dir=args.images, store=args.store)
+    print(f"imported {count} talent from {args.file}")
+    return 0
+
+
+@_refusals
+def cmd_templates_import(args, _beam_args) -> int:
+    from adloc.assets_db.catalog import import_templates
+
+    count = import_templates(_engine(args), args.files, store=args.store)
+    print(f"imported {count} template{'s' if count != 1 else ''}")
+    return 0
+
+
+@_refusals
+def cmd_assets_list(args, _beam_args) -> int:
+    from adloc.assets_db.lineage import list_talent
+
+    rows = list_talent(_engine(args), region=args.region, status=args.status,
+                       expiring_within=args.expiring_within, on=date.fromisoformat(args.on))
+    if args.json:
+        print(json.dumps(rows, default=str, ensure_ascii=False, indent=2))
+        return 0
+    print(f"{'id':<20} {'name':<14} {'from':<4} {'status':<8} {'usable in':<14} {'channels':<16} {'until':<10}")
+    for r in rows:
+        status = r["status"] if r["status"] == "active" else f"{r['status']} ({r['revoked_reason']})"
+        print(f"{r['id']:<20} {r['name']:<14} {r['region']:<4} {status:<8} {','.join(r['usable_in']) or '-':<14} "
+              f"{','.join(r['channels']) or '-':<16} {r['ends_on'] or '-'!s:<10}")
+    print(f"{len(rows)} talent")
+    return 0
+
+
+def _print_usage(outputs: list[dict]) -> None:
+    for o in outputs:
+        print(f"{o['job']}  {o['creative']}  {o['template']}  {o['locale']}  {o['status']}  {o['run_date']}  {o['uri']}")
+
+
+@_refusals
+def cmd_assets_usage(args, _beam_args) -> int:
+    from sqlalchemy.orm import Session
+
+    from adloc.assets_db.lineage import UnknownTalent, usage
+    from adloc.assets_db.schema import TalentRow
+
+    engine = _engine(args)
+    with Session(engine) as session:
+        if session.get(TalentRow, args.talent_id) is None:
+            raise UnknownTalent(args.talent_id)
+    outputs = usage(engine, args.talent_id)
+    if args.json:
+        print(json.dumps(outputs, ensure_ascii=False, indent=2))
+    else:
+        _print_usage(outputs)
+        print(f"{len(outputs)} output{' uses' if len(outputs) == 1 else 's use'} {args.talent_id}")
+    return 0
+
+
+@_refusals
+def cmd_assets_revoke(args, _beam_args) -> int:
+    from adloc.assets_db.lineage import revoke
+
+    result = revoke(_engine(args), args.talent_id, args.reason)
+    outputs = result["outputs"]
+    print(f"{args.talent_id} {'was already' if result['already_revoked'] else 'is now'} revoked: "
+          "no run will use them again")
+    if outputs:
+        print(f"{len(outputs)} published output{'s' if len(outputs) != 1 else ''} use them; rerun those jobs "
+              "or take the files down:")
+        _print_usage(outputs)
+    return 0
+
+
+@_refusals
+def cmd_db_upgrade(args, _beam_args) -> int:
+    from adloc.assets_db.engine import _new_engine, default_url, display_url, upgrade
+
+    url = args.db or default_url()
+    before, after = upgrade(_new_engine(url))
+    print(f"{display_url(url)}: {before or 'empty'} -> {after}" if before != after
+          else f"{display_url(url)}: already at {after}")
     return 0
 
 
@@ -142,7 +267,7 @@ def _probability(text: str) -> float:
 def _job_options(parser: argparse.ArgumentParser, out_required: bool) -> None:
     parser.add_argument("--out", required=out_required, default="out/demo",
                         help="output folder or bucket URI (gs://..., s3://...)")
-    parser.add_argument("--db", help="asset DB SQLAlchemy URL (default: $ADLOC_DB or a SQLite file)")
+    parser.add_argument("--db", help=DB_HELP)
     parser.add_argument("--copy-model", default="embedded",
                         help="copy LLM: 'embedded', a transformers hub id, a local folder or a .gguf file")
     parser.add_argument("--inpainter", default=None,
@@ -151,6 +276,20 @@ def _job_options(parser: argparse.ArgumentParser, out_required: bool) -> None:
                         help="date the talent rights are checked against (YYYY-MM-DD; default today)")
     parser.add_argument("--threshold", type=_probability, default=0.5,
                         help="confidence a model line needs to ship without review (default 0.5)")
+
+
+DB_HELP = "asset DB SQLAlchemy URL (default: $ADLOC_DB or a SQLite file)"
+
+
+def _store_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", help=DB_HELP)
+    parser.add_argument("--store", help="asset store folder or bucket URI (default: $ADLOC_ASSETS or $ADLOC_HOME/assets)")
+
+
+def _days(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days")
+    return int(text)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -180,11 +319,45 @@ def parser() -> argparse.ArgumentParser:
     fetch.add_argument("--force", action="store_true")
     fetch.set_defaults(func=cmd_models_fetch)
 
-    assets = sub.add_parser("assets", help="asset database").add_subparsers(dest="assets_command", required=True)
-    imp = assets.add_parser("import-catalog", help="import a catalog folder (templates/, catalog/)")
-    imp.add_argument("folder")
-    imp.add_argument("--db")
+    db = sub.add_parser("db", help="asset database schema").add_subparsers(dest="db_command", required=True)
+    up = db.add_parser("upgrade", help="migrate the asset database to this version's schema")
+    up.add_argument("--db", help=DB_HELP)
+    up.set_defaults(func=cmd_db_upgrade)
+
+    assets = sub.add_parser("assets", help="talent and catalog").add_subparsers(dest="assets_command", required=True)
+    imp = assets.add_parser("import", help="import talent (CSV or YAML) with their images and rights")
+    imp.add_argument("file", help="talent .csv or .yaml")
+    imp.add_argument("--images", help="folder the image paths are relative to (default: the file's folder)")
+    _store_options(imp)
     imp.set_defaults(func=cmd_assets_import)
+    cat = assets.add_parser("import-catalog", help="import a catalog folder (templates/, catalog/)")
+    cat.add_argument("folder")
+    _store_options(cat)
+    cat.set_defaults(func=cmd_assets_import_catalog)
+    lst = assets.add_parser("list", help="list talent and where they may be used")
+    lst.add_argument("--region", help="rights cover this region (ISO 3166, e.g. PT)")
+    lst.add_argument("--status", choices=("active", "revoked"))
+    lst.add_argument("--expiring-within", type=_days, metavar="DAYS", help="an active right ends within DAYS days")
+    lst.add_argument("--on", type=_date, default=date.today().isoformat(), help="reference date (default today)")
+    lst.add_argument("--json", action="store_true")
+    lst.add_argument("--db", help=DB_HELP)
+    lst.set_defaults(func=cmd_assets_list)
+    rev = assets.add_parser("revoke", help="take a talent out of every future run (takedown)")
+    rev.add_argument("talent_id")
+    rev.add_argument("--reason", required=True, help="why (kept with the talent)")
+    rev.add_argument("--db", help=DB_HELP)
+    rev.set_defaults(func=cmd_assets_revoke)
+    use = assets.add_parser("usage", help="every published output that uses a talent")
+    use.add_argument("talent_id")
+    use.add_argument("--json", action="store_true")
+    use.add_argument("--db", help=DB_HELP)
+    use.set_defaults(func=cmd_assets_usage)
+
+    templates = sub.add_parser("templates", help="templates").add_subparsers(dest="templates_command", required=True)
+    timp = templates.add_parser("import", help="import template YAMLs (each beside its image)")
+    timp.add_argument("files", nargs="+", metavar="TEMPLATE.yaml")
+    _store_options(timp)
+    timp.set_defaults(func=cmd_templates_import)
     return top
 
 

@@ -1,0 +1,22 @@
+"""Reading and writing whole files through Beam's FileSystems: a local path, gs:// or s3:// alike."""
+
+from __future__ import annotations
+
+import hashlib
+
+from apache_beam.io.filesystems import FileSystems
+
+
+def write_bytes(uri: str, data: bytes) -> None:
+    """Write `data` to `uri` so that the file is complete or absent: under a temporary name, then renamed."""
+    tmp = f"{uri}.tmp-{hashlib.sha256(data).hexdigest()[:12]}"
+    with FileSystems.create(tmp) as handle:
+        handle.write(data)
+    if FileSystems.exists(uri):
+        FileSystems.delete([uri])
+    FileSystems.rename([tmp], [uri])
+
+
+def read_bytes(uri: str) -> bytes:
+    with FileSystems.open(uri) as handle:
+        return handle.read()
