@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
+import uuid
 
 from apache_beam.io.filesystems import FileSystems
 
 
 def write_bytes(uri: str, data: bytes) -> None:
     """Write `data` to `uri` so that the file is complete or absent: under a temporary name, then renamed."""
-    tmp = f"{uri}.tmp-{hashlib.sha256(data).hexdigest()[:12]}"
+    tmp = f"{uri}.tmp-{uuid.uuid4().hex}"  # unique per writer: two writers never share a half-written file
     with FileSystems.create(tmp) as handle:
         handle.write(data)
     if FileSystems.exists(uri):

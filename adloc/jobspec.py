@@ -34,8 +34,11 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
 class TalentCriteria(_Strict):
-    tags: list[str] = Field(default_factory=list)
+    tags: list[Tag] = Field(default_factory=list)
 
 
 class Creative(_Strict):
@@ -61,7 +64,7 @@ class Creative(_Strict):
 
 class Job(_Strict):
     job: Id
-    brand: str = Field(min_length=1)
+    brand: str = Field(min_length=1, max_length=200)
     channel: Literal["social", "display", "print", "ooh"]
     locales: list[str] = Field(min_length=1)
     keep_terms: list[str] = Field(default_factory=list)

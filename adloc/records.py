@@ -59,6 +59,7 @@ class Talent:
     region: str
     image_uri: str
     tags: tuple[str, ...] = ()
+    image_sha256: str = ""  # of the normalized image in the asset store: lineage names it, not a path
 
 
 @dataclass(frozen=True)

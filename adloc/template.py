@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 from adloc.records import TalentSlot, Template, TextSlot
 
@@ -37,12 +45,21 @@ class _TextSlotSpec(_Strict):
         return self
 
 
+def _not_reserved(name: str) -> str:
+    if name == "talent":
+        raise ValueError("'talent' is the talent slot's name; call the text slot something else")
+    return name
+
+
+SlotName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,63}$"), AfterValidator(_not_reserved)]
+
+
 class TemplateSpec(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")
     image: str
     size: tuple[int, int]
     talent_slot: _TalentSlotSpec
-    text_slots: dict[str, _TextSlotSpec] = Field(min_length=1)
+    text_slots: dict[SlotName, _TextSlotSpec] = Field(min_length=1)
     prompt: str = ""
     locale_hints: dict[str, str] = Field(default_factory=dict)
     steps: int = Field(20, ge=1, le=200)
@@ -66,7 +83,7 @@ def load_template_spec(path: str | Path) -> TemplateSpec:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         return TemplateSpec.model_validate(data)
     except ValidationError as exc:
-        lines = [f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg'].removeprefix('Value error, ')}"
+        lines = [f"{'.'.join(str(p) for p in e['loc'] if p != '[key]') or '(top)'}: {e['msg'].removeprefix('Value error, ')}"
                  for e in exc.errors()]
         raise ValueError(f"{path}: invalid template\n  " + "\n  ".join(lines)) from None
     except (OSError, yaml.YAMLError) as exc:

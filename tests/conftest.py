@@ -47,6 +47,8 @@ def pg_schema_url(migrate: bool = True):
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     except OperationalError as exc:
         admin.dispose()
+        if os.environ.get("ADLOC_REQUIRE_PG"):
+            pytest.fail(f"PostgreSQL not reachable at {PG_URL} and ADLOC_REQUIRE_PG is set: {exc.orig}")
         pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {exc.orig}")
     url = f"{PG_URL}?options=-csearch_path%3D{schema}"
     if migrate:

@@ -159,12 +159,14 @@ def test_overview_and_lookup_agree_and_say_why(catalog):
 def test_a_revoked_talent_leaves_every_lookup(catalog):
     engine = engine_for(catalog)
     result = revoke(engine, "de-lena", "model withdrew consent")
-    assert result == {"talent": "de-lena", "already_revoked": False, "outputs": []}
+    assert (result["already_revoked"], result["reason"], result["outputs"]) == (False, "model withdrew consent", [])
     assert ids(eligible_talent(engine, {"DE", "AT"}, "social", ON)["DE"]) == ["de-jonas"]
     assert eligible_talent(engine, {"AT"}, "social", ON)["AT"] == []
     rows = {r["talent"]: r for r in talent_rights_overview(engine, {"DE"}, "social", ON)}
     assert rows["de-lena"]["reason"] == "talent revoked"
-    assert revoke(engine, "de-lena", "again")["already_revoked"] is True
+    again = revoke(engine, "de-lena", "again")
+    assert (again["already_revoked"], again["reason"], again["revoked_at"]) == (True, "model withdrew consent",
+                                                                               result["revoked_at"])
     with pytest.raises(UnknownTalent):
         revoke(engine, "nobody", "why")
     with pytest.raises(ValueError, match="--reason"):
@@ -382,6 +384,9 @@ def test_statements_per_job_do_not_grow_with_items(catalog, tmp_path):
 
     def count(_conn, _cursor, statement, *_):
         statements.append(statement)
+        lookups.append("talent_right" in statement and statement.lstrip().startswith("SELECT DISTINCT"))
+
+    lookups: list[bool] = []
 
     event.listen(engine, "before_cursor_execute", count)
     try:
@@ -392,9 +397,12 @@ def test_statements_per_job_do_not_grow_with_items(catalog, tmp_path):
             runs[len(lines)] = (len(statements), [s.split()[0] for s in statements])
     finally:
         event.remove(engine, "before_cursor_execute", count)
+    assert sum(lookups) == 2  # the eligibility query ran once per job, in this process, and was counted
     assert set(runs) == {4, 40}
     assert runs[4] == runs[40], "\n".join(statements)
     assert runs[4][0] <= 16
+    kinds = runs[4][1]
+    assert "SELECT" in kinds and "INSERT" in kinds  # the lookups and the lineage were both counted
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(JobItemRow)) == 44
         assert session.scalar(select(func.count()).select_from(JobRow)) == 2
@@ -447,3 +455,175 @@ def test_images_are_normalized_once_into_the_store(catalog, asset_store):
         assert image.uri.startswith(str(asset_store))
         with Image.open(image.uri) as picture:
             assert picture.mode == "RGBA" and picture.size == (image.width, image.height)
+
+
+def test_a_batch_migration_keeps_every_child_row(db, tmp_path):
+    """SQLite alters a table by copying it and dropping the old one: with foreign keys on, that
+    drop would cascade to every right, tag and image. A later migration must keep them all."""
+    from adloc.assets_db.engine import MIGRATIONS, _new_engine, current_revision, upgrade
+
+    import_catalog(engine_for(db), EXAMPLES)
+    before = counts(db)
+    scripts = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS, scripts, ignore=shutil.ignore_patterns("__pycache__"))
+    (scripts / "versions" / "0002_wider_names.py").write_text(
+        '"""Wider talent names."""\n'
+        "import sqlalchemy as sa\nfrom alembic import op\n\n"
+        'revision = "0002"\ndown_revision = "0001"\nbranch_labels = None\ndepends_on = None\n\n\n'
+        "def upgrade():\n"
+        '    with op.batch_alter_table("talent") as batch:\n'
+        '        batch.alter_column("name", type_=sa.String(400), existing_type=sa.String(200))\n\n\n'
+        "def downgrade():\n    pass\n")
+    engine = _new_engine(db)
+    assert upgrade(engine, script_location=scripts) == ("0001", "0002")
+    assert current_revision(engine) == "0002"
+    assert counts(db) == before
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    engine.dispose()
+
+
+def test_migrations_and_models_have_the_same_check_constraints(db):
+    """compare_metadata does not look at CHECK constraints: the allowed channels and statuses."""
+    import re
+
+    from sqlalchemy import inspect
+
+    inspector = inspect(engine_for(db))
+    for table in Base.metadata.sorted_tables:
+        def literals(sql: str) -> frozenset[str]:
+            return frozenset(re.findall(r"'([^']*)'", sql))
+
+        wanted = {c.name: literals(str(c.sqltext)) for c in table.constraints if c.__class__.__name__ == "CheckConstraint"}
+        found = {c["name"]: literals(c["sqltext"]) for c in inspector.get_check_constraints(table.name)}
+        assert found == wanted, table.name
+
+
+def test_the_choice_does_not_depend_on_the_database_collation(db, tmp_path):
+    """The seeded choice indexes the eligible list: its order must be the same on every engine."""
+    engine = engine_for(db)
+    if engine.dialect.name == "postgresql":  # sort talent ids by ICU rules, as many servers do
+        with engine.begin() as conn:
+            conn.execute(text('ALTER TABLE talent ALTER COLUMN id TYPE VARCHAR(64) COLLATE "en-US-x-icu"'))
+    shutil.copy(EXAMPLES / "talent" / "pt-ana.png", tmp_path / "ana.png")
+    people = ["pt_a", "pt-Ana", "pt-b", "PT-c", "pt-B2"]
+    (tmp_path / "talent.yaml").write_text(yaml.safe_dump({"talent": [
+        {"id": i, "name": i, "region": "PT", "image": "ana.png",
+         "rights": [{"regions": ["PT"], "channels": ["social"], "consent": ["2026-01-01", "2030-12-31"]}]}
+        for i in people]}))
+    import_talent(engine, tmp_path / "talent.yaml")
+    eligible = eligible_talent(engine, {"PT"}, "social", ON)["PT"]
+    assert ids(eligible) == sorted(people) == ["PT-c", "pt-Ana", "pt-B2", "pt-b", "pt_a"]
+    assert [choose_talent(eligible, (), seed).id for seed in range(5)] == sorted(people)
+    assert [r["id"] for r in list_talent(engine, on=ON)] == sorted(people)
+
+
+def test_reimport_never_writes_a_talent_status(catalog):
+    """The import updates talent in place and leaves status alone, so a revoke that commits while
+    an import runs is not undone by it."""
+    engine = engine_for(catalog)
+    statements: list[str] = []
+    listener = lambda _c, _cur, statement, *_: statements.append(statement)
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        import_catalog(engine, EXAMPLES)
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    writes = [s for s in statements if s.lstrip().upper().startswith(("UPDATE TALENT ", "DELETE FROM TALENT "))]
+    assert writes == []
+    assert any(s.lstrip().upper().startswith("SELECT") and "FOR UPDATE" in s.upper() for s in statements) == (
+        engine.dialect.name == "postgresql")
+
+
+def test_duplicate_windows_and_non_country_regions_are_refused(db, tmp_path):
+    shutil.copy(EXAMPLES / "talent" / "pt-ana.png", tmp_path / "ana.png")
+    right = {"regions": ["DE"], "channels": ["social"], "consent": ["2026-01-01", "2030-12-31"]}
+    path = tmp_path / "talent.yaml"
+    path.write_text(yaml.safe_dump({"talent": [
+        {"id": "a", "name": "A", "region": "DE", "image": "ana.png", "rights": [right, {**right, "status": "revoked"}]},
+        {"id": "b", "name": "B", "region": "EU", "image": "ana.png", "rights": [{**right, "regions": ["UN"]}]},
+    ]}))
+    with pytest.raises(CatalogError) as caught:
+        import_talent(engine_for(db), path)
+    text_ = "\n".join(caught.value.errors)
+    assert f"{path}: talent[0]: rights[1] grants DE, social from 2026-01-01 again (already in rights[0])" in text_
+    assert f"{path}: talent[1].region: 'EU' is not an ISO 3166 region" in text_
+    assert f"{path}: talent[1].rights[0].regions[0]: 'UN' is not an ISO 3166 region" in text_
+    sheet = _csv(tmp_path / "talent.csv", [
+        "a,A,DE,ana.png,,DE,social,2026-01-01,2030-12-31,,",
+        "a,A,DE,ana.png,,DE|AT,social,2026-01-01,2027-12-31,,",
+    ])
+    with pytest.raises(CatalogError, match=r"talent\.csv: row 2: row 3 grants DE, social from 2026-01-01 again "
+                                           r"\(already in row 2\)"):
+        import_talent(engine_for(db), sheet)
+    assert counts(db)["talent"] == 0
+
+
+def test_memory_and_glossary_are_validated_entry_by_entry(db, tmp_path):
+    folder = _catalog_copy(tmp_path)
+    tm, glossary = folder / "catalog" / "tm.yaml", folder / "catalog" / "glossary.yaml"
+    tm.write_text(yaml.safe_dump({
+        "pt-PT": [{"source": "Order now", "target": "Encomende já"}, {"source": "order  NOW", "target": "Peça já"},
+                  {"source": 42, "target": "x"}, {"source": "x" * 600, "target": "y"}],
+        "xx-Nowhere": [{"source": "a", "target": "b"}],
+    }, allow_unicode=True))
+    glossary.write_text(yaml.safe_dump({"de-DE": {"keep": "Acme", "required": ["Kaffee"], "maybe": []}}))
+    with pytest.raises(CatalogError) as caught:
+        import_catalog(engine_for(db), folder)
+    text_ = "\n".join(caught.value.errors)
+    assert f"{tm}: pt-PT[2].source: Input should be a valid string (got 42)" in text_
+    assert f"{tm}: pt-PT[3]: source is longer than 512 characters once normalized" in text_
+    assert f"{tm}: xx-Nowhere: unknown locale 'xx-Nowhere'" in text_
+    assert f"{glossary}: de-DE.keep: Input should be a valid list (got 'Acme')" in text_
+    assert f"{glossary}: de-DE.required: Input should be a valid dictionary" in text_
+    assert f"{glossary}: de-DE.maybe: Extra inputs are not permitted" in text_
+    assert counts(db) == {"talent": 0, "talent_image": 0, "talent_tag": 0, "talent_right": 0}
+    tm.write_text(yaml.safe_dump({"pt-PT": [{"source": "Order now", "target": "Encomende já"},
+                                            {"source": "order  NOW", "target": "Peça já"}]}, allow_unicode=True))
+    glossary.unlink()
+    with pytest.raises(CatalogError, match=r"tm\.yaml: pt-PT\[1\]\.source: same line as pt-PT\[0\]"):
+        import_catalog(engine_for(db), folder)
+
+
+def test_a_text_slot_cannot_take_the_talent_slot_name(db, tmp_path):
+    folder = _catalog_copy(tmp_path)
+    spec = folder / "templates" / "summer-banner.yaml"
+    spec.write_text(spec.read_text().replace("  cta: {", "  talent: {"))
+    with pytest.raises(CatalogError, match=r"summer-banner\.yaml: invalid template\n  text_slots\.talent: "
+                                           r"'talent' is the talent slot's name"):
+        import_templates(engine_for(db), [spec])
+
+
+def test_a_run_is_recorded_before_it_writes_and_an_unfinished_one_still_shows_in_usage(catalog, tmp_path):
+    from adloc.assets_db.lineage import plan_run
+
+    engine = engine_for(catalog)
+    job = {"job": "db-job", "brand": "Acme", "channel": "social", "run_date": RUN_DATE, "spec": {}}
+    out = str(tmp_path / "crashed")
+    plan_run(engine, job, out, [{"creative": "c00", "template": "summer-banner", "locale": "de-DE",
+                                 "talent": "de-lena", "seed": 1}])
+    shown = usage(engine, "de-lena")
+    assert [(u["job"], u["locale"], u["status"]) for u in shown] == [("db-job", "de-DE", "unfinished run")]
+    assert shown[0]["uri"] == f"{out}/{{approved,review}}/c00/summer-banner/de-DE.png"
+
+    # A later run of the same job into the same folder settles the item, whoever it picked.
+    spec = _job(1, ["de-DE"], tags=["barista"])
+    _, lines = _run(tmp_path, catalog, spec, "crashed", out=Path(out))
+    now = {u["uri"] for u in usage(engine, "de-lena")}
+    assert now == ({lines[0]["uri"]} if lines[0]["talent"] == "de-lena" else set())
+    with Session(engine) as session:
+        assert session.scalars(select(JobRow.status).order_by(JobRow.id)).all() == ["running", "done"]
+        assert session.scalars(select(JobItemRow.status).where(JobItemRow.job_id == 2)).all() == ["approved"]
+
+
+def test_db_upgrade_refuses_a_file_from_before_migrations(tmp_path, capsys):
+    from sqlalchemy import create_engine
+
+    path = tmp_path / "old.db"
+    legacy = create_engine(f"sqlite:///{path}")
+    with legacy.begin() as conn:
+        conn.execute(text("CREATE TABLE talent (id VARCHAR PRIMARY KEY)"))
+    legacy.dispose()
+    assert main(["db", "upgrade", "--db", f"sqlite:///{path}"]) == 2
+    assert f"sqlite:///{path}: holds adloc tables but no migration history" in capsys.readouterr().err

@@ -106,3 +106,16 @@ def test_same_pixels_same_bytes_and_stored_once(tmp_path):
     mtime = (tmp_path / "store" / "talent" / first.sha256[:2] / f"{first.sha256}.png").stat().st_mtime_ns
     assert put(store, "talent", second) == uri
     assert (tmp_path / "store" / "talent" / first.sha256[:2] / f"{first.sha256}.png").stat().st_mtime_ns == mtime
+
+
+def test_a_header_past_pillows_own_ceiling_is_a_clear_error_too():
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 20000, 20000, 8, 2, 0, 0, 0)  # 400 megapixels of RGB
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
+    with pytest.raises(ImageError, match=r"huge\.png: too many pixels to import"):
+        normalize(png, "huge.png")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -37,6 +38,7 @@ from sqlalchemy import Engine, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from adloc import locale as loc
 from adloc.assets_db import images
 from adloc.assets_db.queries import tm_key
 from adloc.assets_db.schema import (
@@ -61,7 +63,11 @@ class CatalogError(ValueError):
         super().__init__("\n".join(self.errors))
 
 
-_TERRITORIES = frozenset(code for code in Locale("en").territories if len(code) == 2 and code.isalpha())
+# ISO 3166-1 alpha-2 as Babel knows it, without the groupings and private-use codes it also lists
+# (EU, UN, ZZ, ...): a right for "EU" would never match a locale's territory.
+_NOT_COUNTRIES = {"EU", "EZ", "UN", "ZZ", "QO", "XA", "XB"}
+_TERRITORIES = frozenset(code for code in Locale("en").territories
+                         if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES)
 
 
 def _region(value: str) -> str:
@@ -100,6 +106,18 @@ class TalentEntry(_Strict):
     image: str = Field(min_length=1)
     tags: list[Tag] = Field(default_factory=list)
     rights: list[RightEntry] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_right_per_window(self):
+        first: dict[tuple, int] = {}
+        for j, right in enumerate(self.rights):
+            for region in right.regions:
+                for channel in right.channels:
+                    where = first.setdefault((region, channel, right.consent[0]), j)
+                    if where != j:
+                        raise ValueError(f"rights[{j}] grants {region}, {channel} from {right.consent[0]} "
+                                         f"again (already in rights[{where}]); give each window once")
+        return self
 
 
 @dataclass
@@ -181,7 +199,7 @@ def _talent_from_csv(path: Path) -> tuple[list[_Talent], list[str]]:
     errors += [f"{path}: row 1: required column {name!r} is missing" for name in _CSV_REQUIRED if name not in header]
     if errors:
         return [], errors
-    by_id: dict[str, tuple[dict, list[int], dict]] = {}
+    by_id: dict[str, tuple[dict, list[int], list[dict]]] = {}
     for row in reader:
         n = reader.line_num
         if None in row:
@@ -194,25 +212,31 @@ def _talent_from_csv(path: Path) -> tuple[list[_Talent], list[str]]:
         talent = {"id": row["id"], "name": row["name"], "region": row["region"], "image": row["image"],
                   "tags": _split(row.get("tags", ""))}
         if row["id"] in by_id:
-            first, rows, _ = by_id[row["id"]]
+            first, rows, raws = by_id[row["id"]]
             for key in ("name", "region", "image", "tags"):
-                if talent[key] != first[key]:
+                differs = sorted(talent[key]) != sorted(first[key]) if key == "tags" else talent[key] != first[key]
+                if differs:
                     errors.append(f"{path}: row {n}, field {key}: {row.get(key)!r} differs from row {rows[0]} "
                                   f"for the same talent id {row['id']!r}")
             first["rights"].append(right)
             rows.append(n)
+            raws.append(row)
         else:
-            by_id[row["id"]] = ({**talent, "rights": [right]}, [n], row)
+            by_id[row["id"]] = ({**talent, "rights": [right]}, [n], [row])
     out = []
-    for data, rows, raw in by_id.values():
+    for data, rows, raws in by_id.values():
         try:
             out.append(_Talent(TalentEntry.model_validate(data), f"{path}: row {rows[0]}"))
         except ValidationError as exc:
             for e in exc.errors():
+                if not e["loc"]:  # a rule across rows: name them
+                    message = re.sub(r"rights\[(\d+)\]", lambda m, rows=rows: f"row {rows[int(m[1])]}", _message(e))
+                    errors.append(f"{path}: row {rows[0]}: {message}")
+                    continue
                 right_index = e["loc"][1] if e["loc"][0] == "rights" and len(e["loc"]) > 1 else 0
                 column = _csv_column(e["loc"])
-                value = raw.get(column, "") if right_index == 0 else "…"
-                errors.append(f"{path}: row {rows[right_index]}, field {column}: {_message(e)} (got {value!r})")
+                errors.append(f"{path}: row {rows[right_index]}, field {column}: {_message(e)} "
+                              f"(got {raws[right_index].get(column, '')!r})")
     return out, errors
 
 
@@ -248,33 +272,38 @@ def _prepare_talent(path: Path, images_dir: Path | None) -> list[_Talent]:
     return talent
 
 
-def _talent_row(t: _Talent, image_uri: str) -> TalentRow:
+def _children(t: _Talent, image_uri: str) -> tuple[list, list, list]:
     e = t.entry
-    row = TalentRow(id=e.id, name=e.name, region=e.region, status="active", revoked_reason="")
-    row.images = [TalentImageRow(position=0, uri=image_uri, sha256=t.image.sha256, width=t.image.width,
-                                 height=t.image.height, has_alpha=t.image.has_alpha, source=t.source)]
-    row.tags = [TalentTagRow(tag=tag) for tag in sorted(set(e.tags))]
-    windows: dict[tuple, RightRow] = {}
-    for right in e.rights:
-        for region in dict.fromkeys(right.regions):
-            for channel in dict.fromkeys(right.channels):
-                windows[(region, channel, right.consent[0])] = RightRow(
-                    region=region, channel=channel, status=right.status, starts_on=right.consent[0],
-                    ends_on=right.consent[1], credit=right.credit)
-    row.rights = list(windows.values())
-    return row
+    images_ = [TalentImageRow(position=0, uri=image_uri, sha256=t.image.sha256, width=t.image.width,
+                              height=t.image.height, has_alpha=t.image.has_alpha, source=t.source)]
+    tags = [TalentTagRow(tag=tag) for tag in sorted(set(e.tags))]
+    rights = [RightRow(region=region, channel=channel, status=right.status, starts_on=right.consent[0],
+                       ends_on=right.consent[1], credit=right.credit)
+              for right in e.rights for region in dict.fromkeys(right.regions) for channel in dict.fromkeys(right.channels)]
+    return images_, tags, rights
 
 
-def _put_talent(session: Session, rows: list[TalentRow]) -> None:
-    """Replace talent with the same id, but never undo a takedown: a revoked talent stays revoked."""
-    existing = {r.id: r for r in session.scalars(select(TalentRow).where(TalentRow.id.in_([r.id for r in rows])))}
-    for row in rows:
-        old = existing.get(row.id)
+def _put_talent(session: Session, talent: list[tuple[_Talent, str]]) -> None:
+    """Add new talent; update existing talent in place (name, region, images, tags, rights). Their
+    status is never touched: an import cannot undo a takedown, even one that commits meanwhile."""
+    ids = [t.entry.id for t, _ in talent]
+    existing = {r.id: r for r in session.scalars(select(TalentRow).where(TalentRow.id.in_(ids)).with_for_update())}
+    for t, _ in talent:
+        old = existing.get(t.entry.id)
         if old is not None:
-            row.status, row.revoked_reason, row.revoked_at = old.status, old.revoked_reason, old.revoked_at
-            session.delete(old)
-    session.flush()
-    session.add_all(rows)
+            old.name, old.region = t.entry.name, t.entry.region
+            old.images.clear()
+            old.tags.clear()
+            old.rights.clear()
+    session.flush()  # the old children go before the new ones meet their unique constraints
+    for t, uri in talent:
+        images_, tags, rights = _children(t, uri)
+        row = existing.get(t.entry.id)
+        if row is None:
+            row = TalentRow(id=t.entry.id, name=t.entry.name, region=t.entry.region, status="active",
+                            revoked_reason="")
+            session.add(row)
+        row.images, row.tags, row.rights = images_, tags, rights
 
 
 def import_talent(engine: Engine, path: str | Path, images_dir: str | Path | None = None,
@@ -283,9 +312,9 @@ def import_talent(engine: Engine, path: str | Path, images_dir: str | Path | Non
     path = Path(path)
     talent = _prepare_talent(path, Path(images_dir) if images_dir else None)
     store = store or images.default_store()
-    rows = [_talent_row(t, images.put(store, "talent", t.image)) for t in talent]
-    _commit(engine, path, lambda session: _put_talent(session, rows))
-    return len(rows)
+    stored = [(t, images.put(store, "talent", t.image)) for t in talent]
+    _commit(engine, path, lambda session: _put_talent(session, stored))
+    return len(stored)
 
 
 @dataclass
@@ -350,27 +379,82 @@ def import_templates(engine: Engine, paths: list[str | Path], store: str | None 
     return len(rows)
 
 
+def _locale(value: str) -> str:
+    try:
+        return loc.canonical(value)
+    except ValueError as exc:
+        raise ValueError(str(exc)) from None
+
+
+LocaleTag = Annotated[str, AfterValidator(_locale)]
+Term = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class TMUnit(_Strict):
+    source: str = Field(min_length=1, max_length=2000)
+    target: str = Field(min_length=1, max_length=2000)
+
+    @model_validator(mode="after")
+    def _key_fits(self):
+        if len(tm_key(self.source)) > 512:
+            raise ValueError("source is longer than 512 characters once normalized; split the line")
+        return self
+
+
+class GlossaryEntry(_Strict):
+    keep: list[Term] = Field(default_factory=list)  # do-not-translate terms
+    banned: list[Term] = Field(default_factory=list)
+    required: dict[Term, Term] = Field(default_factory=dict)  # source term -> required rendering
+
+
+class _TMFile(BaseModel):
+    units: dict[LocaleTag, list[TMUnit]]
+
+
+class _GlossaryFile(BaseModel):
+    entries: dict[LocaleTag, GlossaryEntry]
+
+
+def _yaml_errors(path: Path, exc: ValidationError) -> list[str]:
+    lines = []
+    for e in exc.errors():
+        loc_ = [p for p in e["loc"][1:] if p != "[key]"]  # past the wrapper's field; a bad key is named by itself
+        field = "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p)) for i, p in enumerate(loc_))
+        shown = e.get("input")
+        got = f" (got {shown!r})" if shown is not None and not isinstance(shown, (dict, list)) else ""
+        lines.append(f"{path}: {field or '(top)'}: {_message(e)}{got}")
+    return lines
+
+
 def _language_rows(tm_path: Path, glossary_path: Path) -> tuple[list[TMRow], list[GlossaryRow]]:
+    """Translation memory (`locale: [{source, target}, ...]`) and glossary (`locale: {keep: [..],
+    banned: [..], required: {term: rendering}}`), validated; errors name the file, locale and entry."""
     tm, terms, errors = [], [], []
     if tm_path.is_file():
-        for locale, units in _yaml_mapping(tm_path).items():
-            if not isinstance(units, list):
-                errors.append(f"{tm_path}: {locale}: expected a list of {{source, target}} units")
-                continue
-            for i, u in enumerate(units):
-                if not isinstance(u, dict) or not u.get("source") or not u.get("target"):
-                    errors.append(f"{tm_path}: {locale}[{i}]: needs a non-empty source and target")
-                    continue
-                tm.append(TMRow(locale=locale, source=u["source"], source_key=tm_key(u["source"]), target=u["target"]))
+        try:
+            memory = _TMFile(units=_yaml_mapping(tm_path)).units
+        except ValidationError as exc:
+            errors += _yaml_errors(tm_path, exc)
+            memory = {}
+        for locale, units in memory.items():
+            first: dict[str, int] = {}
+            for i, unit in enumerate(units):
+                key = tm_key(unit.source)
+                if first.setdefault(key, i) != i:
+                    errors.append(f"{tm_path}: {locale}[{i}].source: same line as {locale}[{first[key]}] "
+                                  f"({unit.source!r}); keep one translation")
+                tm.append(TMRow(locale=locale, source=unit.source, source_key=key, target=unit.target))
     if glossary_path.is_file():
-        for locale, kinds in _yaml_mapping(glossary_path).items():
-            if not isinstance(kinds, dict) or set(kinds) - {"keep", "banned", "required"}:
-                errors.append(f"{glossary_path}: {locale}: expected keep: [..], banned: [..], required: {{term: rendering}}")
-                continue
-            terms += [GlossaryRow(locale=locale, term=t, kind="keep") for t in kinds.get("keep", [])]
-            terms += [GlossaryRow(locale=locale, term=t, kind="banned") for t in kinds.get("banned", [])]
-            terms += [GlossaryRow(locale=locale, term=t, kind="required", rendering=r)
-                      for t, r in (kinds.get("required") or {}).items()]
+        try:
+            entries = _GlossaryFile(entries=_yaml_mapping(glossary_path)).entries
+        except ValidationError as exc:
+            errors += _yaml_errors(glossary_path, exc)
+            entries = {}
+        for locale, entry in entries.items():
+            rows = [("keep", t, "") for t in entry.keep] + [("banned", t, "") for t in entry.banned]
+            rows += [("required", t, r) for t, r in entry.required.items()]
+            for kind, term, rendering in dict.fromkeys(rows):
+                terms.append(GlossaryRow(locale=locale, term=term, kind=kind, rendering=rendering))
     if errors:
         raise CatalogError(errors)
     return tm, terms
@@ -398,9 +482,12 @@ def import_catalog(engine: Engine, folder: str | Path, store: str | None = None)
         except CatalogError as exc:
             errors += exc.errors
     talent_path = next((p for p in (folder / "catalog" / n for n in ("talent.yaml", "talent.csv")) if p.is_file()), None)
-    talent = []
+    talent, tm, terms = [], [], []
     try:
         talent = _prepare_talent(talent_path, None) if talent_path else []
+    except CatalogError as exc:
+        errors += exc.errors
+    try:
         tm, terms = _language_rows(folder / "catalog" / "tm.yaml", folder / "catalog" / "glossary.yaml")
     except CatalogError as exc:
         errors += exc.errors
@@ -408,15 +495,15 @@ def import_catalog(engine: Engine, folder: str | Path, store: str | None = None)
         raise CatalogError(errors)
     store = store or images.default_store()
     template_rows = [_template_row(t, images.put(store, "templates", t.image)) for t in templates]
-    talent_rows = [_talent_row(t, images.put(store, "talent", t.image)) for t in talent]
+    stored = [(t, images.put(store, "talent", t.image)) for t in talent]
 
     def put(session: Session) -> None:
         _put_templates(session, template_rows)
-        _put_talent(session, talent_rows)
+        _put_talent(session, stored)
         _put_language(session, tm, terms)
 
     _commit(engine, folder, put)
-    return {"templates": len(template_rows), "talent": len(talent_rows), "tm": len(tm), "glossary": len(terms)}
+    return {"templates": len(template_rows), "talent": len(stored), "tm": len(tm), "glossary": len(terms)}
 
 
 def _commit(engine: Engine, source, put) -> None:

@@ -37,9 +37,9 @@ def display_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def _config(connection: Connection | None = None) -> Config:
+def _config(connection: Connection | None = None, script_location: Path = MIGRATIONS) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", str(script_location))
     config.attributes["connection"] = connection
     return config
 
@@ -53,15 +53,34 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
-    """Migrate the database to `revision`; returns (before, after)."""
+def upgrade(engine: Engine, revision: str = "head",
+            script_location: Path = MIGRATIONS) -> tuple[str | None, str | None]:
+    """Migrate the database to `revision`; returns (before, after).
+
+    On SQLite, foreign keys are off while migrating: a batch migration copies a table and drops
+    the old one, and with them on that drop would cascade to every child row. They are checked
+    before the migration commits."""
     before = current_revision(engine)
     if before is None and inspect(engine).has_table("talent"):
         raise SchemaError(
             f"{display_url(str(engine.url))}: holds adloc tables but no migration history "
             "(it was created by a version before migrations); import the catalog into a new database")
-    with engine.begin() as conn:
-        command.upgrade(_config(conn), revision)
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")  # outside a transaction, or SQLite ignores it
+            conn.commit()
+        try:
+            with conn.begin():
+                command.upgrade(_config(conn, script_location), revision)
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all() if sqlite else []
+                if broken:
+                    raise SchemaError(f"{display_url(str(engine.url))}: the migration would break "
+                                      f"{len(broken)} references (first: {broken[0]}); nothing was changed")
+        finally:
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                conn.commit()
     return before, current_revision(engine)
 
 

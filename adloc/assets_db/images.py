@@ -83,6 +83,8 @@ def normalize(data: bytes, where: str, max_pixels: int = MAX_PIXELS) -> Normaliz
         image = Image.open(io.BytesIO(data))
     except UnidentifiedImageError:
         raise ImageError(f"{where}: not an image file (expected PNG, JPEG, WebP or TIFF)") from None
+    except Image.DecompressionBombError as exc:  # Pillow's own ceiling, far above ours
+        raise ImageError(f"{where}: too many pixels to import ({exc})") from None
     except (OSError, ValueError) as exc:
         raise ImageError(f"{where}: cannot read the image: {exc}") from None
     width, height = image.size
@@ -95,10 +97,9 @@ def normalize(data: bytes, where: str, max_pixels: int = MAX_PIXELS) -> Normaliz
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image.load()
             icc = image.info.get("icc_profile")
-            image = ImageOps.exif_transpose(image)
+            image = _to_srgb(ImageOps.exif_transpose(image), icc)
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
         raise ImageError(f"{where}: truncated or corrupt image: {exc}") from None
-    image = _to_srgb(image, icc)
     image.info = {}  # no profile, EXIF or text chunks: the pixels are sRGB, and the bytes depend on nothing else
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", compress_level=6)

@@ -1,5 +1,11 @@
-"""Lineage: what each run produced, from which talent and models, so that a takedown can find
-every published output of a person; and the takedown itself."""
+"""Lineage: what each run produced, from which talent and models, so that a takedown finds every
+published output of a person; and the takedown itself.
+
+A run is recorded twice, each time in one transaction with a fixed number of statements: before
+any file is written (`plan_run`: the job and, per item, the talent chosen), and when it finishes
+(`finish_run`: each item's status and the lineage of every image written). A run that dies in
+between leaves its items marked pending, and `usage` still lists them.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ import json
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from adloc.assets_db.queries import ineligibility
@@ -18,47 +24,69 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
 
-def record_run(engine: Engine, job: dict, out: str, records: list[dict], replaced: dict[str, list[str]]) -> int:
-    """Store one finished run: the job, one row per item, and the lineage of every image written.
-    `replaced` maps each record's key to the output URIs an earlier run may have left for that item
-    (the other status folders): their lineage rows go, since the files did. One transaction; a
-    fixed number of statements per thousand items. Returns the job run id."""
-    now = _now()
-    counts = {status: sum(r["status"] == status for r in records) for status in ("approved", "review", "dead_letter")}
-    with Session(engine) as session, session.begin():
-        run = JobRow(name=job["job"], brand=job["brand"], channel=job["channel"],
-                     run_date=date.fromisoformat(job["run_date"]), out_uri=out,
-                     spec=json.dumps(job["spec"], sort_keys=True, ensure_ascii=False), status="done",
-                     finished_at=now, **counts)
-        session.add(run)
-        session.flush()
-        # Bulk statements (executemany), not one ORM insert per row: the count stays fixed.
-        if records:
-            session.execute(insert(JobItemRow), [
-                {"job_id": run.id, "creative": r["creative"], "template": r["template"], "locale": r["locale"],
-                 "status": r["status"], "reason": r.get("reason") or "", "talent_id": r.get("talent"),
-                 "seed": r["seed"], "record_uri": r["uri"].removesuffix(".png").removesuffix(".json") + ".json"}
-                for r in records])
-        item_ids = {f"{c}/{t}/{loc}": i for i, c, t, loc in session.execute(
-            select(JobItemRow.id, JobItemRow.creative, JobItemRow.template, JobItemRow.locale)
-            .where(JobItemRow.job_id == run.id))}
-        stale = sorted({uri for r in records for uri in replaced.get(_key(r), [])})
-        if stale:
-            session.execute(delete(OutputRow).where(OutputRow.uri.in_(stale)))
-        published = [r for r in records if r["status"] != "dead_letter"]
-        if published:
-            session.execute(insert(OutputRow), [
-                {"job_item_id": item_ids[_key(r)], "out_uri": out, "job": job["job"], "creative": r["creative"],
-                 "template": r["template"], "locale": r["locale"], "uri": r["uri"], "sha256": r["sha256"],
-                 "status": r["status"], "talent_id": r.get("talent"), "talent_image_uri": r.get("talent_image") or "",
-                 "copy_model": r["models"]["copy"], "inpainter": r["models"]["inpainter"],
-                 "run_date": run.run_date, "written_at": now}
-                for r in published])
-        return run.id
+def item_key(creative: str, template: str, locale: str) -> str:
+    return f"{creative}/{template}/{locale}"
 
 
 def _key(record: dict) -> str:
-    return "/".join((record["creative"], record["template"], record["locale"]))
+    return item_key(record["creative"], record["template"], record["locale"])
+
+
+def plan_run(engine: Engine, job: dict, out: str, items: list[dict]) -> int:
+    """Record a run before it writes anything: the job (status running) and one pending row per
+    item with the talent chosen for it. `items`: creative, template, locale, talent, seed.
+    Returns the run id."""
+    with Session(engine) as session, session.begin():
+        run = JobRow(name=job["job"], brand=job["brand"], channel=job["channel"],
+                     run_date=date.fromisoformat(job["run_date"]), out_uri=out,
+                     spec=json.dumps(job["spec"], sort_keys=True, ensure_ascii=False), status="running",
+                     started_at=_now())
+        session.add(run)
+        session.flush()
+        if items:  # one executemany, not an ORM insert per row: the statement count stays fixed
+            session.execute(insert(JobItemRow), [
+                {"job_id": run.id, "creative": i["creative"], "template": i["template"], "locale": i["locale"],
+                 "status": "pending", "reason": "", "talent_id": i.get("talent"), "seed": i["seed"],
+                 "record_uri": ""}
+                for i in items])
+        return run.id
+
+
+def finish_run(engine: Engine, run_id: int, out: str, records: list[dict], replaced: dict[str, list[str]]) -> None:
+    """Record how each item of run `run_id` ended, and the lineage of every image it wrote.
+    `replaced` maps an item's key to the output URIs an earlier run may have left for it (the other
+    status folders): their lineage rows go, since the files did."""
+    now = _now()
+    counts = {status: sum(r["status"] == status for r in records) for status in ("approved", "review", "dead_letter")}
+    with Session(engine) as session, session.begin():
+        run = session.get(JobRow, run_id)
+        run.status, run.finished_at = "done", now
+        run.approved, run.review, run.dead_letter = counts["approved"], counts["review"], counts["dead_letter"]
+        ids = {item_key(c, t, loc): i for i, c, t, loc in session.execute(
+            select(JobItemRow.id, JobItemRow.creative, JobItemRow.template, JobItemRow.locale)
+            .where(JobItemRow.job_id == run_id))}
+        if records:
+            session.execute(
+                update(JobItemRow.__table__).where(JobItemRow.__table__.c.id == bindparam("item_id"))
+                .values(status=bindparam("new_status"), reason=bindparam("new_reason"),
+                        talent_id=bindparam("new_talent"), record_uri=bindparam("new_record")),
+                [{"item_id": ids[_key(r)], "new_status": r["status"], "new_reason": r.get("reason") or "",
+                  "new_talent": r.get("talent"),
+                  "new_record": r["uri"].removesuffix(".png").removesuffix(".json") + ".json"} for r in records])
+        stale = sorted({uri for r in records for uri in replaced.get(_key(r), [])})
+        if stale:
+            session.execute(delete(OutputRow.__table__).where(OutputRow.__table__.c.uri == bindparam("stale_uri")),
+                            [{"stale_uri": uri} for uri in stale])
+        published = [r for r in records if r["status"] != "dead_letter"]
+        if published:
+            session.execute(insert(OutputRow), [
+                {"job_item_id": ids[_key(r)], "out_uri": out, "job": run.name, "creative": r["creative"],
+                 "template": r["template"], "locale": r["locale"], "uri": r["uri"], "sha256": r["sha256"],
+                 "status": r["status"], "talent_id": r.get("talent"),
+                 "talent_image_sha256": r.get("talent_image") or "",
+                 "copy_model": r["models"]["copy"], "inpainter": r["models"]["inpainter"],
+                 "run_date": run.run_date, "written_at": now}
+                for r in published])
 
 
 class UnknownTalent(LookupError):
@@ -67,14 +95,34 @@ class UnknownTalent(LookupError):
 
 
 def usage(engine: Engine, talent_id: str) -> list[dict]:
-    """Every output now published from this talent: job, creative, template, locale, URI, date."""
-    stmt = select(OutputRow).where(OutputRow.talent_id == talent_id).order_by(
-        OutputRow.job, OutputRow.creative, OutputRow.template, OutputRow.locale, OutputRow.uri)
+    """Every output published from this talent (job, creative, template, locale, URI, date), and
+    every item of an unfinished run that chose them: its image may be out there too."""
     with Session(engine) as session:
-        return [{"job": o.job, "creative": o.creative, "template": o.template, "locale": o.locale,
+        rows = [{"job": o.job, "creative": o.creative, "template": o.template, "locale": o.locale,
                  "status": o.status, "uri": o.uri, "run_date": o.run_date.isoformat(),
                  "written_at": o.written_at.isoformat(), "sha256": o.sha256}
-                for o in session.scalars(stmt)]
+                for o in session.scalars(select(OutputRow).where(OutputRow.talent_id == talent_id))]
+        pending = session.execute(
+            select(JobRow.id, JobRow.name, JobRow.out_uri, JobRow.run_date, JobRow.started_at,
+                   JobItemRow.creative, JobItemRow.template, JobItemRow.locale)
+            .join(JobItemRow, JobItemRow.job_id == JobRow.id)
+            .where(JobItemRow.talent_id == talent_id, JobRow.status == "running")).all()
+        if pending:
+            # An item a later finished run of the same job and output redid is settled by that run.
+            redone = {(name, out, item_key(c, t, loc), job_id) for job_id, name, out, c, t, loc in session.execute(
+                select(JobRow.id, JobRow.name, JobRow.out_uri, JobItemRow.creative, JobItemRow.template,
+                       JobItemRow.locale)
+                .join(JobItemRow, JobItemRow.job_id == JobRow.id)
+                .where(JobRow.status == "done", JobRow.name.in_(sorted({p.name for p in pending}))))}
+            for p in pending:
+                key = item_key(p.creative, p.template, p.locale)
+                if any(n == p.name and o == p.out_uri and k == key and later > p.id for n, o, k, later in redone):
+                    continue
+                rows.append({"job": p.name, "creative": p.creative, "template": p.template, "locale": p.locale,
+                             "status": "unfinished run", "uri": f"{p.out_uri}/{{approved,review}}/{key}.png",
+                             "run_date": p.run_date.isoformat(), "written_at": p.started_at.isoformat(),
+                             "sha256": ""})
+    return sorted(rows, key=lambda r: (r["job"], r["creative"], r["template"], r["locale"], r["uri"]))
 
 
 def revoke(engine: Engine, talent_id: str, reason: str) -> dict:
@@ -87,8 +135,11 @@ def revoke(engine: Engine, talent_id: str, reason: str) -> dict:
         if talent is None:
             raise UnknownTalent(talent_id)
         already = talent.status == "revoked"
-        talent.status, talent.revoked_reason, talent.revoked_at = "revoked", reason.strip(), _now()
-    return {"talent": talent_id, "already_revoked": already, "outputs": usage(engine, talent_id)}
+        if not already:  # a second revoke keeps the first reason and date
+            talent.status, talent.revoked_reason, talent.revoked_at = "revoked", reason.strip(), _now()
+        reason, when = talent.revoked_reason, talent.revoked_at
+    return {"talent": talent_id, "already_revoked": already, "reason": reason,
+            "revoked_at": when.isoformat(), "outputs": usage(engine, talent_id)}
 
 
 def list_talent(engine: Engine, region: str | None = None, status: str | None = None,
@@ -96,7 +147,7 @@ def list_talent(engine: Engine, region: str | None = None, status: str | None = 
     """Talent with where they may be used on `on` (default today), filtered by a region their rights
     cover, their status, or a usable right that ends within N days."""
     on = on or date.today()
-    stmt = select(TalentRow).order_by(TalentRow.id)
+    stmt = select(TalentRow)
     if status:
         stmt = stmt.where(TalentRow.status == status)
     if region:
@@ -119,4 +170,4 @@ def list_talent(engine: Engine, region: str | None = None, status: str | None = 
                 "ends_on": min((r[2] for r in rights), default=None),
                 "image": t.images[0].uri if t.images else "",
             })
-    return out
+    return sorted(out, key=lambda r: r["id"])

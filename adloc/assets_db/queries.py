@@ -43,7 +43,8 @@ def ineligibility(on: date):
 
 def _rights(regions: set[str], channel: str):
     return (
-        select(TalentRow.id, TalentRow.name, TalentRow.region, TalentImageRow.uri, RightRow.region)
+        select(TalentRow.id, TalentRow.name, TalentRow.region, TalentImageRow.uri, TalentImageRow.sha256,
+               RightRow.region)
         .join(RightRow, RightRow.talent_id == TalentRow.id)
         .join(TalentImageRow, (TalentImageRow.talent_id == TalentRow.id) & (TalentImageRow.position == 0))
         .where(RightRow.region.in_(sorted(regions)), RightRow.channel == channel)
@@ -64,9 +65,11 @@ def eligible_talent(engine: Engine, regions: set[str], channel: str, on: date) -
             for talent_id, tag in session.execute(tag_stmt.where(TalentTagRow.talent_id.in_(sorted(ids)))):
                 tags[talent_id].append(tag)
     out: dict[str, list[Talent]] = {region: [] for region in regions}
-    for talent_id, name, home, uri, region in rows:
-        out[region].append(Talent(talent_id, name, home, uri, tuple(tags[talent_id])))
-    return out
+    for talent_id, name, home, uri, sha256, region in rows:
+        out[region].append(Talent(talent_id, name, home, uri, tuple(sorted(tags[talent_id])), sha256))
+    # Sorted here, by code point: the seeded choice indexes this list, and a database's collation
+    # (PostgreSQL's ICU or libc rules against SQLite's bytes) must not change who is picked.
+    return {region: sorted(talent, key=lambda t: t.id) for region, talent in out.items()}
 
 
 def choose_talent(candidates: list[Talent], tags: tuple[str, ...], seed: int) -> Talent | None:
@@ -94,8 +97,8 @@ def talent_rights_overview(engine: Engine, regions: set[str], channel: str, on: 
         for talent_id, name, region, chan, starts, ends, code in session.execute(stmt):
             reason = reasons[code].format(starts=starts.isoformat(), ends=ends.isoformat()) if code else "eligible"
             out.append({"talent": talent_id, "name": name, "region": region, "channel": chan,
-                        "eligible": not code, "reason": reason})
-    return out
+                        "eligible": not code, "reason": reason, "starts_on": starts.isoformat()})
+    return sorted(out, key=lambda r: (r["region"], r["talent"], r["starts_on"]))
 
 
 def templates(engine: Engine, ids: set[str]) -> dict[str, Template]:
@@ -105,7 +108,7 @@ def templates(engine: Engine, ids: set[str]) -> dict[str, Template]:
 
 
 def translation_memory(engine: Engine, locales: set[str]) -> dict[str, dict[str, TMEntry]]:
-    """locale -> normalized source -> entry, for the locales of a bundle."""
+    """locale -> normalized source -> entry, for the locales of a job (keys in code-point order)."""
     out: dict[str, dict[str, TMEntry]] = {locale: {} for locale in locales}
     with Session(engine) as session:
         stmt = select(TMRow.locale, TMRow.source_key, TMRow.source, TMRow.target).where(
@@ -113,7 +116,7 @@ def translation_memory(engine: Engine, locales: set[str]) -> dict[str, dict[str,
         ).order_by(TMRow.locale, TMRow.source_key)
         for locale, key, source, target in session.execute(stmt):
             out[locale][key] = TMEntry(source, target)
-    return out
+    return {locale: dict(sorted(units.items())) for locale, units in out.items()}
 
 
 def fuzzy_matches(memory: dict[str, TMEntry], source: str, limit: int = 3) -> list[tuple[float, TMEntry]]:
@@ -132,4 +135,4 @@ def glossary(engine: Engine, locales: set[str]) -> dict[str, tuple[GlossaryTerm,
         ).order_by(GlossaryRow.locale, GlossaryRow.kind, GlossaryRow.term)
         for locale, term, kind, rendering in session.execute(stmt):
             out[locale].append(GlossaryTerm(term, kind, rendering))
-    return {locale: tuple(terms) for locale, terms in out.items()}
+    return {locale: tuple(sorted(terms, key=lambda t: (t.kind, t.term))) for locale, terms in out.items()}

@@ -34,7 +34,8 @@ TALENT_STATUSES = ("active", "revoked")
 RIGHT_STATUSES = ("active", "revoked")
 CHANNELS = ("social", "display", "print", "ooh")
 GLOSSARY_KINDS = ("keep", "required", "banned")
-ITEM_STATUSES = ("approved", "review", "dead_letter")
+ITEM_STATUSES = ("pending", "approved", "review", "dead_letter")
+JOB_STATUSES = ("running", "done")
 REVIEW_DECISIONS = ("approved", "rejected", "edited")
 
 
@@ -171,6 +172,7 @@ class JobRow(Base):
     """One run of a job spec."""
 
     __tablename__ = "job"
+    __table_args__ = (CheckConstraint(_one_of("status", JOB_STATUSES), name="status"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(64), index=True)  # the spec's `job`
@@ -179,11 +181,12 @@ class JobRow(Base):
     run_date: Mapped[date] = mapped_column(Date)
     out_uri: Mapped[str] = mapped_column(Text)
     spec: Mapped[str] = mapped_column(Text)  # the validated spec, as JSON
-    status: Mapped[str] = mapped_column(String(16), default="done")
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running until it finishes
     approved: Mapped[int] = mapped_column(Integer, default=0)
     review: Mapped[int] = mapped_column(Integer, default=0)
     dead_letter: Mapped[int] = mapped_column(Integer, default=0)
-    finished_at: Mapped[datetime] = mapped_column(DateTime)
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     items: Mapped[list[JobItemRow]] = relationship(cascade="all, delete-orphan")
 
 
@@ -205,7 +208,7 @@ class JobItemRow(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     talent_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # no FK: lineage outlives rows
     seed: Mapped[int] = mapped_column(BigInteger)  # 63-bit
-    record_uri: Mapped[str] = mapped_column(Text)
+    record_uri: Mapped[str] = mapped_column(Text, default="")
 
 
 class OutputRow(Base):
@@ -226,7 +229,7 @@ class OutputRow(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16))
     talent_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
-    talent_image_uri: Mapped[str] = mapped_column(Text, default="")
+    talent_image_sha256: Mapped[str] = mapped_column(String(64), default="")
     copy_model: Mapped[str] = mapped_column(Text, default="")
     inpainter: Mapped[str] = mapped_column(Text, default="")
     run_date: Mapped[date] = mapped_column(Date)

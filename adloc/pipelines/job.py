@@ -11,6 +11,7 @@ from apache_beam.options.pipeline_options import PipelineOptions, StandardOption
 
 from adloc import locale as loc
 from adloc.assets_db.engine import engine_for
+from adloc.assets_db.lineage import plan_run
 from adloc.assets_db.queries import talent_rights_overview, templates
 from adloc.jobspec import Job, JobSpecError
 from adloc.models.copy_llm import CopyModelHandler, resolve
@@ -98,6 +99,12 @@ def build(p: beam.Pipeline, items: list[WorkItem], job: Job, settings: RunSettin
         | "WorkItems" >> beam.Create(items, reshuffle=False)
         | "ChooseTalent" >> beam.ParDo(ChooseTalent(), beam.pvalue.AsSingleton(lookup))
     )
+    # The run goes into the asset DB before any file is written: which talent each item uses.
+    planned = beam.pvalue.AsSingleton(
+        looked_up
+        | "CollectPlan" >> beam.combiners.ToList()
+        | "PlanRun" >> beam.Map(plan_lineage, settings.db_url, info, settings.out)
+    )
     live = looked_up | "Live" >> beam.Filter(lambda item: item.dead_letter is None)
     dead = looked_up | "NoTalent" >> beam.Filter(lambda item: item.dead_letter is not None)
 
@@ -126,12 +133,12 @@ def build(p: beam.Pipeline, items: list[WorkItem], job: Job, settings: RunSettin
     written = (
         composed.ok
         | "Inpaint" >> RunInference(KeyedModelHandler(inpaint_handler))
-        | "Write" >> beam.ParDo(WriteItem(settings.out, copy_model_id))
+        | "Write" >> beam.ParDo(WriteItem(settings.out, copy_model_id), planned)
     )
     dead_letters = (
         (dead, composed[Compose.FAILED])
         | "AllDeadLetters" >> beam.Flatten()
-        | "WriteDeadLetter" >> beam.ParDo(WriteDeadLetter(settings.out))
+        | "WriteDeadLetter" >> beam.ParDo(WriteDeadLetter(settings.out), planned)
     )
 
     # 4. The report and, last, the manifest.
@@ -139,8 +146,16 @@ def build(p: beam.Pipeline, items: list[WorkItem], job: Job, settings: RunSettin
         (written, dead_letters)
         | "AllRecords" >> beam.Flatten()
         | "Collect" >> beam.combiners.ToList()
-        | "WriteManifest" >> beam.Map(write_summary, settings.out, info, settings.db_url)
+        | "WriteManifest" >> beam.Map(write_summary, settings.out, info, settings.db_url, planned)
     )
+
+
+def plan_lineage(items: list[WorkItem], db_url: str, info: dict, out: str) -> int:
+    """Record the run and each item's chosen talent; returns the run id the writers wait for."""
+    return plan_run(engine_for(db_url), info, out, [
+        {"creative": item.creative, "template": item.template.id, "locale": item.locale,
+         "talent": item.talent.id if item.talent else None, "seed": item.seed}
+        for item in sorted(items, key=lambda item: item.key)])
 
 
 class Compose(beam.DoFn):

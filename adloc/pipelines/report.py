@@ -12,7 +12,7 @@ from apache_beam.io.filesystems import FileSystems
 
 from adloc import locale as loc
 from adloc.assets_db.engine import engine_for
-from adloc.assets_db.lineage import record_run
+from adloc.assets_db.lineage import finish_run, item_key
 from adloc.files import write_bytes
 from adloc.models.inpaint import BLEND_ID
 
@@ -133,15 +133,16 @@ def manifest_line(record: dict) -> dict:
     }
 
 
-def write_summary(records: list[dict], out: str, info: dict, db_url: str | None = None) -> None:
-    """The report, the run's lineage in the asset database, then the manifest: a manifest present
-    means the job finished."""
+def write_summary(records: list[dict], out: str, info: dict, db_url: str | None = None,
+                  run_id: int | None = None) -> None:
+    """The report, how the run ended in the asset database (its start was recorded before any file
+    was written), then the manifest: a manifest present means the job finished."""
     records = sorted(records, key=lambda r: (r["creative"], r["template"], r["locale"]))
     write_bytes(FileSystems.join(out, "report.html"), render_report(records, info).encode())
-    if db_url:
-        replaced = {f"{r['creative']}/{r['template']}/{r['locale']}": [
+    if db_url and run_id is not None:
+        replaced = {item_key(r["creative"], r["template"], r["locale"]): [
             FileSystems.join(out, folder, r["creative"], r["template"], f"{r['locale']}.png")
             for folder in ("approved", "review")] for r in records}
-        record_run(engine_for(db_url), info, out, records, replaced)
+        finish_run(engine_for(db_url), run_id, out, records, replaced)
     lines = "".join(json.dumps(manifest_line(r), ensure_ascii=False, sort_keys=True) + "\n" for r in records)
     write_bytes(FileSystems.join(out, "manifest.jsonl"), lines.encode())

@@ -70,7 +70,7 @@ def _header(item: WorkItem, status: str, uri: str) -> dict:
         "job": item.job, "creative": item.creative, "template": item.template.id, "locale": item.locale,
         "status": status, "uri": uri, "seed": item.seed, "run_date": item.run_date,
         "talent": item.talent.id if item.talent else None,
-        "talent_image": item.talent.image_uri if item.talent else None,
+        "talent_image": item.talent.image_sha256 if item.talent else None,
     }
 
 
@@ -94,7 +94,7 @@ class WriteItem(beam.DoFn):
         self._review = Metrics.counter("adloc", "items_review")
         self._dead = Metrics.counter("adloc", "items_dead_letter")
 
-    def process(self, element):
+    def process(self, element, run_id: int | None = None):  # run_id: the run is recorded first
         (item, copies), result = element
         try:
             yield self._finish(item, copies, result)
@@ -132,6 +132,6 @@ class WriteDeadLetter(beam.DoFn):
         self._out = out
         self._count = Metrics.counter("adloc", "items_dead_letter")
 
-    def process(self, item: WorkItem):
+    def process(self, item: WorkItem, run_id: int | None = None):
         self._count.inc()
         yield write_dead_letter(self._out, item, item.dead_letter or "unknown")

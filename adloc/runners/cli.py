@@ -35,6 +35,9 @@ def _run_job(job_path: Path, args, db_url: str, beam_args: list[str]) -> int:
     try:
         job = load_job(job_path)
         settings = _settings(args, db_url)
+        if settings.run_date < date.today().isoformat():
+            print(f"warning: --run-date {settings.run_date} is in the past: talent rights are checked for "
+                  "that day, not for today", file=sys.stderr)
         print(f"running {job.job}: {len(job.creatives)} creatives x {len(job.locales)} locales on Beam", flush=True)
         items = job_pipeline.run(job, str(job_path), settings, beam_args)
     except JobSpecError as exc:
@@ -83,20 +86,32 @@ def _engine(args):
 
 
 def _refusals(command):
-    """Run a command; known failures print one clear message and exit 2, nothing half-done."""
+    """Run a command; known refusals print one clear message and exit 2, nothing half-done."""
 
     def wrapped(args, beam_args) -> int:
         from adloc.assets_db.catalog import CatalogError
+        from adloc.assets_db.engine import SchemaError
         from adloc.assets_db.lineage import UnknownTalent
 
         try:
             return command(args, beam_args)
-        except (_Refused, CatalogError, UnknownTalent, ValueError) as exc:
+        except (_Refused, CatalogError, UnknownTalent, SchemaError) as exc:
             message = exc.args[0] if isinstance(exc, UnknownTalent) else str(exc)
             print(f"error: {message}", file=sys.stderr)
             return 2
 
     return wrapped
+
+
+def _warn_local_store(args) -> None:
+    """Images in a local folder are visible to this machine only: say so when the database is shared."""
+    from adloc.assets_db.engine import default_url
+    from adloc.assets_db.images import default_store
+
+    url, store = getattr(args, "db", None) or default_url(), args.store or default_store()
+    if not url.startswith("sqlite") and "://" not in store:
+        print(f"warning: images go to the local folder {store}, but the database is shared; workers on "
+              "other machines cannot read them (use --store gs://... or s3://...)", file=sys.stderr)
 
 
 @_refusals
@@ -155,6 +170,7 @@ def cmd_models_fetch(args, _beam_args) -> int:
 def cmd_assets_import_catalog(args, _beam_args) -> int:
     from adloc.assets_db.catalog import import_catalog
 
+    _warn_local_store(args)
     counts = import_catalog(_engine(args), args.folder, store=args.store)
     print(json.dumps(counts))
     return 0
@@ -164,6 +180,7 @@ def cmd_assets_import_catalog(args, _beam_args) -> int:
 def cmd_assets_import(args, _beam_args) -> int:
     from adloc.assets_db.catalog import import_talent
 
+    _warn_local_store(args)
     count = import_talent(_engine(args), args.file, images_dir=args.images, store=args.store)
     print(f"imported {count} talent from {args.file}")
     return 0
@@ -173,6 +190,7 @@ def cmd_assets_import(args, _beam_args) -> int:
 def cmd_templates_import(args, _beam_args) -> int:
     from adloc.assets_db.catalog import import_templates
 
+    _warn_local_store(args)
     count = import_templates(_engine(args), args.files, store=args.store)
     print(f"imported {count} template{'s' if count != 1 else ''}")
     return 0
@@ -225,10 +243,14 @@ def cmd_assets_usage(args, _beam_args) -> int:
 def cmd_assets_revoke(args, _beam_args) -> int:
     from adloc.assets_db.lineage import revoke
 
+    if not args.reason.strip():
+        raise _Refused("--reason: say why the talent is revoked (it is kept with the record)")
     result = revoke(_engine(args), args.talent_id, args.reason)
     outputs = result["outputs"]
-    print(f"{args.talent_id} {'was already' if result['already_revoked'] else 'is now'} revoked: "
-          "no run will use them again")
+    if result["already_revoked"]:
+        print(f"{args.talent_id} was already revoked on {result['revoked_at']}: {result['reason']}")
+    else:
+        print(f"{args.talent_id} is now revoked: runs that start from now on will not use them")
     if outputs:
         print(f"{len(outputs)} published output{'s' if len(outputs) != 1 else ''} use them; rerun those jobs "
               "or take the files down:")
@@ -238,10 +260,18 @@ def cmd_assets_revoke(args, _beam_args) -> int:
 
 @_refusals
 def cmd_db_upgrade(args, _beam_args) -> int:
+    from alembic.util import CommandError
+    from sqlalchemy.exc import OperationalError
+
     from adloc.assets_db.engine import _new_engine, default_url, display_url, upgrade
 
     url = args.db or default_url()
-    before, after = upgrade(_new_engine(url))
+    try:
+        before, after = upgrade(_new_engine(url))
+    except OperationalError as exc:
+        raise _Refused(f"{display_url(url)}: cannot open the asset database: {exc.orig}") from None
+    except CommandError as exc:  # e.g. a database migrated by a newer adloc
+        raise _Refused(f"{display_url(url)}: {exc}") from None
     print(f"{display_url(url)}: {before or 'empty'} -> {after}" if before != after
           else f"{display_url(url)}: already at {after}")
     return 0

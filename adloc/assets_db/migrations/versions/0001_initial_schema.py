@@ -37,7 +37,9 @@ def upgrade() -> None:
     sa.Column('approved', sa.Integer(), nullable=False),
     sa.Column('review', sa.Integer(), nullable=False),
     sa.Column('dead_letter', sa.Integer(), nullable=False),
-    sa.Column('finished_at', sa.DateTime(), nullable=False),
+    sa.Column('started_at', sa.DateTime(), nullable=False),
+    sa.Column('finished_at', sa.DateTime(), nullable=True),
+    sa.CheckConstraint("status IN ('running', 'done')", name=op.f('ck_job_status')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_job'))
     )
     with op.batch_alter_table('job', schema=None) as batch_op:
@@ -86,7 +88,7 @@ def upgrade() -> None:
     sa.Column('talent_id', sa.String(length=64), nullable=True),
     sa.Column('seed', sa.BigInteger(), nullable=False),
     sa.Column('record_uri', sa.Text(), nullable=False),
-    sa.CheckConstraint("status IN ('approved', 'review', 'dead_letter')", name=op.f('ck_job_item_status')),
+    sa.CheckConstraint("status IN ('pending', 'approved', 'review', 'dead_letter')", name=op.f('ck_job_item_status')),
     sa.ForeignKeyConstraint(['job_id'], ['job.id'], name=op.f('fk_job_item_job_id_job'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_job_item')),
     sa.UniqueConstraint('job_id', 'creative', 'template', 'locale', name=op.f('uq_job_item_job_id'))
@@ -162,7 +164,7 @@ def upgrade() -> None:
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('talent_id', sa.String(length=64), nullable=True),
-    sa.Column('talent_image_uri', sa.Text(), nullable=False),
+    sa.Column('talent_image_sha256', sa.String(length=64), nullable=False),
     sa.Column('copy_model', sa.Text(), nullable=False),
     sa.Column('inpainter', sa.Text(), nullable=False),
     sa.Column('run_date', sa.Date(), nullable=False),
