@@ -207,9 +207,9 @@ def cmd_assets_list(args, _beam_args) -> int:
         return 0
     print(f"{'id':<20} {'name':<14} {'from':<4} {'status':<8} {'usable in':<14} {'channels':<16} {'until':<10}")
     for r in rows:
-        status = r["status"] if r["status"] == "active" else f"{r['status']} ({r['revoked_reason']})"
-        print(f"{r['id']:<20} {r['name']:<14} {r['region']:<4} {status:<8} {','.join(r['usable_in']) or '-':<14} "
-              f"{','.join(r['channels']) or '-':<16} {r['ends_on'] or '-'!s:<10}")
+        why = f"  ({r['revoked_reason']})" if r["status"] == "revoked" else ""
+        print(f"{r['id']:<20} {r['name']:<14} {r['region']:<4} {r['status']:<8} {','.join(r['usable_in']) or '-':<14} "
+              f"{','.join(r['channels']) or '-':<16} {r['ends_on'] or '-'!s:<10}{why}".rstrip())
     print(f"{len(rows)} talent")
     return 0
 
