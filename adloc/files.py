@@ -10,11 +10,15 @@ from apache_beam.io.filesystems import FileSystems
 def write_bytes(uri: str, data: bytes) -> None:
     """Write `data` to `uri` so that the file is complete or absent: under a temporary name, then renamed."""
     tmp = f"{uri}.tmp-{uuid.uuid4().hex}"  # unique per writer: two writers never share a half-written file
-    with FileSystems.create(tmp) as handle:
-        handle.write(data)
-    if FileSystems.exists(uri):
-        FileSystems.delete([uri])
-    FileSystems.rename([tmp], [uri])
+    try:
+        with FileSystems.create(tmp) as handle:
+            handle.write(data)
+        if FileSystems.exists(uri):
+            FileSystems.delete([uri])
+        FileSystems.rename([tmp], [uri])
+    finally:
+        if FileSystems.exists(tmp):  # a failed write leaves nothing behind
+            FileSystems.delete([tmp])
 
 
 def read_bytes(uri: str) -> bytes:

@@ -16,6 +16,7 @@ from pydantic import (
 )
 
 from adloc import locale as loc
+from adloc.fields import Text, text
 from adloc.locale import placeholders
 
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
@@ -34,7 +35,7 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Tag = text(min_length=1, max_length=64, strip=True)
 
 
 class TalentCriteria(_Strict):
@@ -45,8 +46,8 @@ class Creative(_Strict):
     id: Id
     template: str | list[str]
     talent: TalentCriteria = Field(default_factory=TalentCriteria)
-    copy_: dict[str, str] = Field(alias="copy", min_length=1)
-    values: dict[str, str | int | float] = Field(default_factory=dict)
+    copy_: dict[str, Text] = Field(alias="copy", min_length=1)
+    values: dict[str, Text | int | float] = Field(default_factory=dict)
 
     @property
     def templates(self) -> list[str]:
@@ -64,10 +65,10 @@ class Creative(_Strict):
 
 class Job(_Strict):
     job: Id
-    brand: str = Field(min_length=1, max_length=200)
+    brand: Text = Field(min_length=1, max_length=200)
     channel: Literal["social", "display", "print", "ooh"]
     locales: list[str] = Field(min_length=1)
-    keep_terms: list[str] = Field(default_factory=list)
+    keep_terms: list[text(min_length=1, max_length=200)] = Field(default_factory=list)
     creatives: list[Creative] = Field(min_length=1)
 
     @field_validator("locales")
@@ -128,8 +129,8 @@ def parse_job(data: object, source: str = "<job>") -> Job:
         if creative.id in seen:
             errors.append(f"creatives[{i}].id: {creative.id!r} is used by another creative")
         seen.add(creative.id)
-        for slot, text in creative.copy_.items():
-            for name in placeholders(text):
+        for slot, line in creative.copy_.items():
+            for name in placeholders(line):
                 if name not in creative.values:
                     errors.append(
                         f"creatives[{i}].copy.{slot}: placeholder {{{name}}} has no value in "

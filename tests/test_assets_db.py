@@ -504,6 +504,9 @@ def test_the_choice_does_not_depend_on_the_database_collation(db, tmp_path):
     """The seeded choice indexes the eligible list: its order must be the same on every engine."""
     engine = engine_for(db)
     if engine.dialect.name == "postgresql":  # sort talent ids by ICU rules, as many servers do
+        with engine.connect() as conn:
+            if not conn.execute(text("SELECT 1 FROM pg_collation WHERE collname = 'en-US-x-icu'")).first():
+                pytest.skip("this PostgreSQL server has no ICU collations")
         with engine.begin() as conn:
             conn.execute(text('ALTER TABLE talent ALTER COLUMN id TYPE VARCHAR(64) COLLATE "en-US-x-icu"'))
     shutil.copy(EXAMPLES / "talent" / "pt-ana.png", tmp_path / "ana.png")
@@ -599,7 +602,7 @@ def test_a_run_is_recorded_before_it_writes_and_an_unfinished_one_still_shows_in
     from adloc.assets_db.lineage import plan_run
 
     engine = engine_for(catalog)
-    job = {"job": "db-job", "brand": "Acme", "channel": "social", "run_date": RUN_DATE, "spec": {}}
+    job = {"job": "db-job", "brand": "Acme", "channel": "social", "run_date": RUN_DATE, "spec": {}, "run_token": "x"}
     out = str(tmp_path / "crashed")
     plan_run(engine, job, out, [{"creative": "c00", "template": "summer-banner", "locale": "de-DE",
                                  "talent": "de-lena", "seed": 1}])
@@ -627,3 +630,135 @@ def test_db_upgrade_refuses_a_file_from_before_migrations(tmp_path, capsys):
     legacy.dispose()
     assert main(["db", "upgrade", "--db", f"sqlite:///{path}"]) == 2
     assert f"sqlite:///{path}: holds adloc tables but no migration history" in capsys.readouterr().err
+
+
+def test_a_failing_migration_changes_nothing(db, tmp_path):
+    from adloc.assets_db.engine import MIGRATIONS, _new_engine, current_revision, upgrade
+
+    import_catalog(engine_for(db), EXAMPLES)
+    before = counts(db)
+    scripts = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS, scripts, ignore=shutil.ignore_patterns("__pycache__"))
+    (scripts / "versions" / "0002_broken.py").write_text(
+        '"""Half a migration."""\n'
+        "import sqlalchemy as sa\nfrom alembic import op\n\n"
+        'revision = "0002"\ndown_revision = "0001"\nbranch_labels = None\ndepends_on = None\n\n\n'
+        "def upgrade():\n"
+        '    op.create_table("extra", sa.Column("id", sa.Integer, primary_key=True))\n'
+        '    with op.batch_alter_table("talent") as batch:\n'
+        '        batch.alter_column("name", type_=sa.String(400), existing_type=sa.String(200))\n'
+        '    raise RuntimeError("the migration broke half way")\n\n\n'
+        "def downgrade():\n    pass\n")
+    engine = _new_engine(db)
+    with pytest.raises(RuntimeError, match="half way"):
+        upgrade(engine, script_location=scripts)
+    from sqlalchemy import inspect
+
+    assert current_revision(engine) == "0001"
+    tables = set(inspect(engine).get_table_names())
+    assert "extra" not in tables and not any(t.startswith("_alembic_tmp") for t in tables)
+    assert counts(db) == before
+    engine.dispose()
+
+
+def test_reimport_updates_a_revoked_talent_and_keeps_the_takedown(catalog, tmp_path):
+    engine = engine_for(catalog)
+    revoke(engine, "pt-ana", "contract ended")
+    folder = _catalog_copy(tmp_path)
+    talent_file = folder / "catalog" / "talent.yaml"
+    data = yaml.safe_load(talent_file.read_text())
+    ana = data["talent"][0]
+    ana.update(name="Ana Maria", tags=["barista", "outdoor"], image="../talent/pt-joao.png",
+               rights=[{"regions": ["PT"], "channels": ["print"], "consent": ["2027-01-01", "2027-12-31"]}])
+    talent_file.write_text(yaml.safe_dump(data, allow_unicode=True))
+    statements: list[str] = []
+    listener = lambda _c, _cur, statement, *_: statements.append(statement)
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        import_talent(engine, talent_file)
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    with Session(engine) as session:
+        row = session.get(TalentRow, "pt-ana")
+        assert (row.name, row.status, row.revoked_reason) == ("Ana Maria", "revoked", "contract ended")
+        assert sorted(t.tag for t in row.tags) == ["barista", "outdoor"]
+        assert [(r.channel, r.starts_on) for r in row.rights] == [("print", date(2027, 1, 1))]
+        assert row.images[0].source.endswith("pt-joao.png")
+    updates = [s for s in statements if s.lstrip().upper().startswith("UPDATE TALENT ")]
+    assert updates and not any("status" in s.lower() for s in updates)
+    assert eligible_talent(engine, {"PT"}, "print", date(2027, 6, 1))["PT"] == []  # still taken down
+
+
+def test_nothing_is_written_when_the_run_cannot_be_recorded(catalog, tmp_path, monkeypatch):
+    import adloc.pipelines.job as job_pipeline
+
+    def refuse(*_args, **_kwargs):
+        raise RuntimeError("asset database unavailable")
+
+    monkeypatch.setattr(job_pipeline, "plan_run", refuse)
+    job = write_job(tmp_path / "job.yaml", _job(1, ["pt-PT"]))
+    with pytest.raises(RuntimeError, match="asset database unavailable"):
+        main(["run", str(job), "--out", str(tmp_path / "out"), "--db", catalog, "--run-date", RUN_DATE])
+    assert not [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
+
+
+def test_a_retried_plan_records_one_run(catalog):
+    from adloc.assets_db.lineage import plan_run
+
+    engine = engine_for(catalog)
+    job = {"job": "db-job", "brand": "Acme", "channel": "social", "run_date": RUN_DATE, "spec": {}, "run_token": "t1"}
+    item = {"creative": "c00", "template": "summer-banner", "locale": "de-DE", "talent": "de-lena", "seed": 1}
+    first = plan_run(engine, job, "/out", [item])
+    assert plan_run(engine, job, "/out", [item]) == first
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(JobRow)) == 1
+        assert session.scalar(select(func.count()).select_from(JobItemRow)) == 1
+
+
+def test_control_characters_are_refused_before_the_database(db, tmp_path, capsys):
+    shutil.copy(EXAMPLES / "talent" / "pt-ana.png", tmp_path / "ana.png")
+    path = tmp_path / "talent.yaml"
+    path.write_text(yaml.safe_dump({"talent": [{"id": "a", "name": "A\x00na", "region": "PT", "image": "ana.png"}]}))
+    assert main(["assets", "import", str(path), "--db", db]) == 2
+    assert f"{path}: talent[0].name:" in capsys.readouterr().err
+    import_catalog(engine_for(db), EXAMPLES)
+    assert main(["assets", "revoke", "pt-ana", "--reason", "bad\x00reason", "--db", db]) == 2
+    assert "--reason" in capsys.readouterr().err
+
+
+def test_locales_in_memory_files_are_canonical_and_need_a_region(db, tmp_path):
+    folder = _catalog_copy(tmp_path)
+    tm = folder / "catalog" / "tm.yaml"
+    tm.write_text(yaml.safe_dump({"pt-PT": [{"source": "a b", "target": "c d"}],
+                                  "pt-pt": [{"source": "e f", "target": "g h"}],
+                                  "de": [{"source": "i j", "target": "k l"}]}))
+    with pytest.raises(CatalogError) as caught:
+        import_catalog(engine_for(db), folder)
+    text_ = "\n".join(caught.value.errors)
+    assert f"{tm}: pt-pt: the same locale as 'pt-PT' (pt-PT)" in text_
+    assert f"{tm}: de: locale 'de' names no region" in text_
+
+
+def test_import_refuses_a_missing_folder_and_an_unwritable_store(db, tmp_path, capsys):
+    assert main(["assets", "import-catalog", str(tmp_path / "nope"), "--db", db]) == 2
+    assert "nope: no such folder" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main(["assets", "import-catalog", str(tmp_path / "empty"), "--db", db]) == 2
+    assert "nothing to import" in capsys.readouterr().err
+    blocker = tmp_path / "store-is-a-file"
+    blocker.write_text("")
+    assert main(["assets", "import-catalog", str(EXAMPLES), "--db", db, "--store", str(blocker / "sub")]) == 2
+    assert f"asset store {blocker / 'sub'}: cannot write" in capsys.readouterr().err
+    assert counts(db)["talent"] == 0
+
+
+@pytest.mark.parametrize(("url", "message"), [
+    ("notaurl", "'notaurl' is not a database URL"),
+    ("mysql+nosuchdriver://a/b", "no driver for this database"),
+    ("postgresql+psycopg2://postgres@127.0.0.1:1/test", "cannot open the asset database"),
+])
+def test_a_bad_database_url_is_explained(url, message, capsys):
+    assert main(["assets", "list", "--db", url]) == 2
+    assert message in capsys.readouterr().err
+    assert main(["db", "upgrade", "--db", url]) == 2
+    assert message in capsys.readouterr().err

@@ -35,7 +35,7 @@ from pydantic import (
     model_validator,
 )
 from sqlalchemy import Engine, delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, StatementError
 from sqlalchemy.orm import Session
 
 from adloc import locale as loc
@@ -52,6 +52,7 @@ from adloc.assets_db.schema import (
     TemplateSlotRow,
     TMRow,
 )
+from adloc.fields import text
 from adloc.template import TemplateSpec, load_template_spec, spec_to_json
 
 
@@ -78,7 +79,7 @@ def _region(value: str) -> str:
 
 Region = Annotated[str, AfterValidator(_region)]
 TalentId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
+Tag = text(min_length=1, max_length=64, strip=True)
 
 
 class _Strict(BaseModel):
@@ -90,7 +91,7 @@ class RightEntry(_Strict):
     channels: list[Literal[CHANNELS]] = Field(min_length=1)  # type: ignore[valid-type]
     consent: tuple[date, date]
     status: Literal["active", "revoked"] = "active"
-    credit: str = Field("", max_length=200)
+    credit: text(max_length=200) = ""
 
     @model_validator(mode="after")
     def _window(self):
@@ -101,9 +102,9 @@ class RightEntry(_Strict):
 
 class TalentEntry(_Strict):
     id: TalentId
-    name: str = Field(min_length=1, max_length=200)
+    name: text(min_length=1, max_length=200)
     region: Region
-    image: str = Field(min_length=1)
+    image: text(min_length=1)
     tags: list[Tag] = Field(default_factory=list)
     rights: list[RightEntry] = Field(default_factory=list)
 
@@ -312,7 +313,7 @@ def import_talent(engine: Engine, path: str | Path, images_dir: str | Path | Non
     path = Path(path)
     talent = _prepare_talent(path, Path(images_dir) if images_dir else None)
     store = store or images.default_store()
-    stored = [(t, images.put(store, "talent", t.image)) for t in talent]
+    stored = [(t, _put_image(store, "talent", t.image)) for t in talent]
     _commit(engine, path, lambda session: _put_talent(session, stored))
     return len(stored)
 
@@ -374,25 +375,17 @@ def import_templates(engine: Engine, paths: list[str | Path], store: str | None 
     if errors:
         raise CatalogError(errors)
     store = store or images.default_store()
-    rows = [_template_row(t, images.put(store, "templates", t.image)) for t in prepared]
+    rows = [_template_row(t, _put_image(store, "templates", t.image)) for t in prepared]
     _commit(engine, ", ".join(map(str, paths)), lambda session: _put_templates(session, rows))
     return len(rows)
 
 
-def _locale(value: str) -> str:
-    try:
-        return loc.canonical(value)
-    except ValueError as exc:
-        raise ValueError(str(exc)) from None
-
-
-LocaleTag = Annotated[str, AfterValidator(_locale)]
-Term = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Term = text(min_length=1, max_length=200, strip=True)
 
 
 class TMUnit(_Strict):
-    source: str = Field(min_length=1, max_length=2000)
-    target: str = Field(min_length=1, max_length=2000)
+    source: text(min_length=1, max_length=2000)
+    target: text(min_length=1, max_length=2000)
 
     @model_validator(mode="after")
     def _key_fits(self):
@@ -408,11 +401,30 @@ class GlossaryEntry(_Strict):
 
 
 class _TMFile(BaseModel):
-    units: dict[LocaleTag, list[TMUnit]]
+    units: dict[str, list[TMUnit]]
 
 
 class _GlossaryFile(BaseModel):
-    entries: dict[LocaleTag, GlossaryEntry]
+    entries: dict[str, GlossaryEntry]
+
+
+def _by_locale(path: Path, data: dict) -> tuple[dict, list[str]]:
+    """The file's top-level keys as canonical locales with a region (`pt-pt` -> `pt-PT`, as jobs
+    spell them); two keys naming one locale are an error, not a silent merge."""
+    out, errors, first = {}, [], {}
+    for raw, value in data.items():
+        try:
+            tag = loc.canonical(str(raw))
+            loc.territory(tag)
+        except ValueError as exc:
+            errors.append(f"{path}: {raw}: {exc}")
+            continue
+        if tag in first:
+            errors.append(f"{path}: {raw}: the same locale as {first[tag]!r} ({tag}); put its entries in one list")
+            continue
+        first[tag] = raw
+        out[tag] = value
+    return out, errors
 
 
 def _yaml_errors(path: Path, exc: ValidationError) -> list[str]:
@@ -431,8 +443,10 @@ def _language_rows(tm_path: Path, glossary_path: Path) -> tuple[list[TMRow], lis
     banned: [..], required: {term: rendering}}`), validated; errors name the file, locale and entry."""
     tm, terms, errors = [], [], []
     if tm_path.is_file():
+        data, bad = _by_locale(tm_path, _yaml_mapping(tm_path))
+        errors += bad
         try:
-            memory = _TMFile(units=_yaml_mapping(tm_path)).units
+            memory = _TMFile(units=data).units
         except ValidationError as exc:
             errors += _yaml_errors(tm_path, exc)
             memory = {}
@@ -445,8 +459,10 @@ def _language_rows(tm_path: Path, glossary_path: Path) -> tuple[list[TMRow], lis
                                   f"({unit.source!r}); keep one translation")
                 tm.append(TMRow(locale=locale, source=unit.source, source_key=key, target=unit.target))
     if glossary_path.is_file():
+        data, bad = _by_locale(glossary_path, _yaml_mapping(glossary_path))
+        errors += bad
         try:
-            entries = _GlossaryFile(entries=_yaml_mapping(glossary_path)).entries
+            entries = _GlossaryFile(entries=data).entries
         except ValidationError as exc:
             errors += _yaml_errors(glossary_path, exc)
             entries = {}
@@ -474,8 +490,14 @@ def import_catalog(engine: Engine, folder: str | Path, store: str | None = None)
     """Import an examples-style folder in one transaction: `templates/*.yaml`, `catalog/talent.yaml`
     (or `.csv`), `catalog/tm.yaml`, `catalog/glossary.yaml`. Returns counts."""
     folder = Path(folder)
+    if not folder.is_dir():
+        raise CatalogError(f"{folder}: no such folder")
     templates, errors = [], []
     template_paths = sorted((folder / "templates").glob("*.yaml"))
+    wanted = [*template_paths, *(folder / "catalog" / n for n in ("talent.yaml", "talent.csv", "tm.yaml", "glossary.yaml"))]
+    if not any(p.is_file() for p in wanted):
+        raise CatalogError(f"{folder}: nothing to import (expected templates/*.yaml and catalog/talent.yaml, "
+                           "tm.yaml, glossary.yaml)")
     for path in template_paths:
         try:
             templates.append(_prepare_template(path))
@@ -494,8 +516,8 @@ def import_catalog(engine: Engine, folder: str | Path, store: str | None = None)
     if errors:
         raise CatalogError(errors)
     store = store or images.default_store()
-    template_rows = [_template_row(t, images.put(store, "templates", t.image)) for t in templates]
-    stored = [(t, images.put(store, "talent", t.image)) for t in talent]
+    template_rows = [_template_row(t, _put_image(store, "templates", t.image)) for t in templates]
+    stored = [(t, _put_image(store, "talent", t.image)) for t in talent]
 
     def put(session: Session) -> None:
         _put_templates(session, template_rows)
@@ -512,3 +534,12 @@ def _commit(engine: Engine, source, put) -> None:
             put(session)
     except IntegrityError as exc:
         raise CatalogError(f"{source}: conflicting entries, nothing imported: {exc.orig}") from None
+    except (DataError, StatementError) as exc:
+        raise CatalogError(f"{source}: the database refused a value, nothing imported: {exc.orig}") from None
+
+
+def _put_image(store: str, kind: str, image: images.NormalizedImage) -> str:
+    try:
+        return images.put(store, kind, image)
+    except OSError as exc:
+        raise CatalogError(f"asset store {store}: cannot write the {kind} image: {exc}") from None

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from adloc.assets_db.queries import ineligibility
 from adloc.assets_db.schema import JobItemRow, JobRow, OutputRow, RightRow, TalentRow
+from adloc.fields import has_control
 
 
 def _now() -> datetime:
@@ -35,9 +36,13 @@ def _key(record: dict) -> str:
 def plan_run(engine: Engine, job: dict, out: str, items: list[dict]) -> int:
     """Record a run before it writes anything: the job (status running) and one pending row per
     item with the talent chosen for it. `items`: creative, template, locale, talent, seed.
+    `job["run_token"]` names the run: a retried call returns the run already recorded.
     Returns the run id."""
     with Session(engine) as session, session.begin():
-        run = JobRow(name=job["job"], brand=job["brand"], channel=job["channel"],
+        again = session.scalar(select(JobRow.id).where(JobRow.run_token == job["run_token"]))
+        if again is not None:
+            return again
+        run = JobRow(run_token=job["run_token"], name=job["job"], brand=job["brand"], channel=job["channel"],
                      run_date=date.fromisoformat(job["run_date"]), out_uri=out,
                      spec=json.dumps(job["spec"], sort_keys=True, ensure_ascii=False), status="running",
                      started_at=_now())
@@ -65,6 +70,10 @@ def finish_run(engine: Engine, run_id: int, out: str, records: list[dict], repla
         ids = {item_key(c, t, loc): i for i, c, t, loc in session.execute(
             select(JobItemRow.id, JobItemRow.creative, JobItemRow.template, JobItemRow.locale)
             .where(JobItemRow.job_id == run_id))}
+        keys = [_key(r) for r in records]
+        if sorted(keys) != sorted(ids) or len(set(keys)) != len(keys):
+            raise ValueError(f"run {run_id}: the finished items {sorted(keys)[:5]}... do not match the planned "
+                             f"ones {sorted(ids)[:5]}...; the run stays marked running")
         if records:
             session.execute(
                 update(JobItemRow.__table__).where(JobItemRow.__table__.c.id == bindparam("item_id"))
@@ -128,10 +137,10 @@ def usage(engine: Engine, talent_id: str) -> list[dict]:
 def revoke(engine: Engine, talent_id: str, reason: str) -> dict:
     """Take a talent out of every future lookup. Their outputs are listed, not deleted: what to do
     with published assets is a person's decision."""
-    if not reason.strip():
-        raise ValueError("--reason: say why the talent is revoked (it is kept with the record)")
+    if not reason.strip() or has_control(reason):
+        raise ValueError("--reason: say why the talent is revoked, in plain text (it is kept with the record)")
     with Session(engine) as session, session.begin():
-        talent = session.get(TalentRow, talent_id)
+        talent = session.get(TalentRow, talent_id, with_for_update=True)  # two revokes: the first reason stays
         if talent is None:
             raise UnknownTalent(talent_id)
         already = talent.status == "revoked"

@@ -175,6 +175,7 @@ class JobRow(Base):
     __table_args__ = (CheckConstraint(_one_of("status", JOB_STATUSES), name="status"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_token: Mapped[str] = mapped_column(String(32), unique=True)  # made by the driver: a retry finds its run
     name: Mapped[str] = mapped_column(String(64), index=True)  # the spec's `job`
     brand: Mapped[str] = mapped_column(String(200))
     channel: Mapped[str] = mapped_column(String(16))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -78,7 +79,8 @@ def _report_info(job: Job, settings: RunSettings, inpainter_id: str, copy_model_
                                       date.fromisoformat(settings.run_date))
     return {"job": job.job, "brand": job.brand, "channel": job.channel, "locales": job.locales,
             "run_date": settings.run_date, "copy_model": copy_model_id, "inpainter": inpainter_id,
-            "talent": overview, "spec": job.model_dump(mode="json", by_alias=True)}
+            "talent": overview, "spec": job.model_dump(mode="json", by_alias=True),
+            "run_token": uuid.uuid4().hex}
 
 
 def build(p: beam.Pipeline, items: list[WorkItem], job: Job, settings: RunSettings) -> None:

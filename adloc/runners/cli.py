@@ -69,20 +69,9 @@ class _Refused(Exception):
 
 def _engine(args):
     """The asset database of `--db` (else $ADLOC_DB or the SQLite default), ready to use."""
-    from sqlalchemy.exc import NoSuchModuleError, OperationalError
+    from adloc.assets_db.engine import default_url, open_engine
 
-    from adloc.assets_db.engine import SchemaError, default_url, display_url, engine_for
-
-    url = getattr(args, "db", None) or default_url()
-    try:
-        return engine_for(url)
-    except SchemaError as exc:
-        raise _Refused(str(exc)) from None
-    except OperationalError as exc:
-        raise _Refused(f"{display_url(url)}: cannot open the asset database: {exc.orig}") from None
-    except (ModuleNotFoundError, NoSuchModuleError) as exc:
-        raise _Refused(f"{display_url(url)}: no driver for this database ({exc}); for PostgreSQL "
-                       "install adloc[postgres]") from None
+    return open_engine(getattr(args, "db", None) or default_url())
 
 
 def _refusals(command):
@@ -242,9 +231,10 @@ def cmd_assets_usage(args, _beam_args) -> int:
 @_refusals
 def cmd_assets_revoke(args, _beam_args) -> int:
     from adloc.assets_db.lineage import revoke
+    from adloc.fields import has_control
 
-    if not args.reason.strip():
-        raise _Refused("--reason: say why the talent is revoked (it is kept with the record)")
+    if not args.reason.strip() or has_control(args.reason):
+        raise _Refused("--reason: say why the talent is revoked, in plain text (it is kept with the record)")
     result = revoke(_engine(args), args.talent_id, args.reason)
     outputs = result["outputs"]
     if result["already_revoked"]:
@@ -260,18 +250,11 @@ def cmd_assets_revoke(args, _beam_args) -> int:
 
 @_refusals
 def cmd_db_upgrade(args, _beam_args) -> int:
-    from alembic.util import CommandError
-    from sqlalchemy.exc import OperationalError
-
-    from adloc.assets_db.engine import _new_engine, default_url, display_url, upgrade
+    from adloc.assets_db.engine import _new_engine, default_url, display_url, explained, upgrade
 
     url = args.db or default_url()
-    try:
+    with explained(url):
         before, after = upgrade(_new_engine(url))
-    except OperationalError as exc:
-        raise _Refused(f"{display_url(url)}: cannot open the asset database: {exc.orig}") from None
-    except CommandError as exc:  # e.g. a database migrated by a newer adloc
-        raise _Refused(f"{display_url(url)}: {exc}") from None
     print(f"{display_url(url)}: {before or 'empty'} -> {after}" if before != after
           else f"{display_url(url)}: already at {after}")
     return 0

@@ -27,6 +27,7 @@ def upgrade() -> None:
     )
     op.create_table('job',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('run_token', sa.String(length=32), nullable=False),
     sa.Column('name', sa.String(length=64), nullable=False),
     sa.Column('brand', sa.String(length=200), nullable=False),
     sa.Column('channel', sa.String(length=16), nullable=False),
@@ -40,7 +41,8 @@ def upgrade() -> None:
     sa.Column('started_at', sa.DateTime(), nullable=False),
     sa.Column('finished_at', sa.DateTime(), nullable=True),
     sa.CheckConstraint("status IN ('running', 'done')", name=op.f('ck_job_status')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_job'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_job')),
+    sa.UniqueConstraint('run_token', name=op.f('uq_job_run_token'))
     )
     with op.batch_alter_table('job', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_job_name'), ['name'], unique=False)
