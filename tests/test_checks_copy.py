@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from adloc import locale as loc
@@ -457,3 +459,71 @@ def test_not_copied_catches_a_repeated_example_for_a_different_line():
     assert result.detail == "repeats the translation of a different line, 'Order now for {price}'"
     assert check_not_copied("Order now for {price}", "اطلب الآن مقابل {price}", examples).passed
     assert check_not_copied("Two for {price}", "اثنان مقابل {price}", examples).passed
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "tag", "passed", "detail"),
+    [
+        ("0.125 kg", "0,125 kg", "de-DE", True, "1 number(s) kept"),
+        ("0.125 kg", "125 kg", "de-DE", False, "missing 0.125; added 125"),  # a shape guess would call these equal
+        ("Save 1,250 points", "Gagnez 1 250 points", "fr-FR", True, "1 number(s) kept"),  # fr groups with a space
+        ("Buy 2 3 times", "Kaufe 2 3 mal", "de-DE", True, "2 number(s) kept"),  # de does not: two numbers
+        ("Only 4.99", "Nur 4.99", "de-DE", True, "1 number(s) kept"),  # the wrong convention, read by its shape
+        ("1,250.50 off", "1.250,50 de desconto", "es-ES", True, "1 number(s) kept"),
+        ("1,250.50 off", "1,250.50 de descuento", "es-MX", True, "1 number(s) kept"),  # Mexico writes it as en-US
+    ],
+)
+def test_numbers_are_read_in_the_targets_convention(source, target, tag, passed, detail):
+    r = check_numbers(source, target, tag)
+    assert (r.name, r.passed, r.detail) == ("numbers", passed, detail)
+
+
+# --- every check, four locales (one right-to-left) ------------------------------------------------
+
+SOURCE = "Acme coffee: only {price} this week, save 20%!"
+GOOD = {
+    "de-DE": ("Acme Kaffee: nur {price} diese Woche, spare 20 %!", "Kaffee", "gesund"),
+    "fr-FR": ("Café Acme : seulement {price} cette semaine, économisez 20 % !", "café", "santé"),
+    "es-MX": ("Café Acme: solo {price} esta semana, ¡ahorra 20 %!", "café", "saludable"),
+    "ar-AE": ("قهوة Acme: فقط {price} هذا الأسبوع، وفّر 20٪!", "قهوة", "صحي"),
+}
+
+
+def _glossary(tag: str) -> tuple[GlossaryTerm, ...]:
+    _, rendering, banned = GOOD[tag]
+    return (GlossaryTerm("coffee", "required", rendering), GlossaryTerm(banned, "banned"))
+
+
+def _failed(tag: str, target: str, max_chars: int = 80) -> dict[str, str]:
+    results = check_copy(SOURCE, target, tag, ("Acme",), max_chars, _glossary(tag))
+    return {r.name: r.detail for r in results if not r.passed}
+
+
+@pytest.mark.parametrize("tag", list(GOOD))
+def test_a_good_line_passes_every_check(tag):
+    assert _failed(tag, GOOD[tag][0]) == {}
+
+
+@pytest.mark.parametrize("tag", list(GOOD))
+def test_each_check_catches_its_failure_in_every_locale(tag):
+    good, rendering, banned = GOOD[tag]
+    other = GOOD["fr-FR" if tag != "fr-FR" else "de-DE"][0]
+    cases = {
+        "placeholders": (good.replace("{price}", "4,99"), "missing {price}"),
+        "numbers": (good.replace("20", "30"), "missing 20; added 30"),
+        "keep_terms": (good.replace("Acme", "Akme"), "Acme"),
+        "glossary_required": (re.sub(rendering, "XYZ", good, flags=re.IGNORECASE), f"coffee -> {rendering}"),
+        "glossary_banned": (good.replace("{price}", f"{{price}} {banned}"), banned),
+        "urls": (good + " www.acme-deals.com", "www.acme-deals.com"),
+        "language": (other.replace("Café", rendering).replace("café", rendering).replace("Kaffee", rendering),
+                     f"expected {tag[:2]}"),
+        "markup": (good.replace("Acme", "<b>Acme</b>"), "tags differ"),
+        "whitespace": (good.replace(" ", "  ", 1), ""),
+        "repetition": (good + " " + " ".join([max(re.findall(r"[^\W\d_]+", good), key=len)] * 3), ""),
+    }
+    for name, (target, detail) in cases.items():
+        failed = _failed(tag, target)
+        assert name in failed, (name, target, failed)
+        assert detail in failed[name], (name, failed[name])
+    length = _failed(tag, good, max_chars=20)
+    assert set(length) == {"length"} and "over the budget of 20" in length["length"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 from conftest import RUN_DATE
 
 from adloc.runners.cli import main
@@ -28,6 +29,24 @@ def test_check_copy_json_reports_the_failing_check(capsys):
     assert code == 1 and out["passed"] is False
     assert failed["placeholders"] == "missing {price}"
     assert "Acme" in failed["keep_terms"]
+
+
+def test_check_copy_reads_a_glossary_file(tmp_path, capsys):
+    from conftest import EXAMPLES
+
+    glossary = EXAMPLES / "catalog" / "glossary.yaml"
+    banned = yaml.safe_load(glossary.read_text())["de-DE"]["banned"][0]
+    args = ["check-copy", "--source", "The best coffee", "--locale", "de-DE", "--glossary", str(glossary), "--json"]
+    assert main([*args, "--target", f"Der {banned} Kaffee"]) == 1
+    failed = {c["name"]: c["detail"] for c in json.loads(capsys.readouterr().out)["checks"] if not c["passed"]}
+    assert "glossary_banned" in failed and banned in failed["glossary_banned"]
+    assert main([*args, "--target", "Der beste Kaffee"]) in (0, 1)
+    assert "glossary_banned" not in {c["name"] for c in json.loads(capsys.readouterr().out)["checks"]
+                                     if not c["passed"]}
+    bad = tmp_path / "glossary.yaml"
+    bad.write_text("de-DE: {keep: Acme}\n")
+    assert main([*args[:-3], "--glossary", str(bad), "--target", "x", "--json"]) == 2
+    assert f"--glossary: {bad}: de-DE.keep: Input should be a valid list" in capsys.readouterr().err
 
 
 def test_check_copy_rejects_an_unknown_locale(capsys):

@@ -53,6 +53,7 @@ from adloc.assets_db.schema import (
     TMRow,
 )
 from adloc.fields import text
+from adloc.records import GlossaryTerm
 from adloc.template import TemplateSpec, load_template_spec, spec_to_json
 
 
@@ -438,42 +439,61 @@ def _yaml_errors(path: Path, exc: ValidationError) -> list[str]:
     return lines
 
 
+def _tm_rows(path: Path) -> tuple[list[TMRow], list[str]]:
+    """Translation memory, `locale: [{source, target}, ...]`; (rows, errors naming locale and entry)."""
+    rows, errors = [], []
+    data, errors = _by_locale(path, _yaml_mapping(path))
+    try:
+        memory = _TMFile(units=data).units
+    except ValidationError as exc:
+        errors += _yaml_errors(path, exc)
+        memory = {}
+    for locale, units in memory.items():
+        first: dict[str, int] = {}
+        for i, unit in enumerate(units):
+            key = tm_key(unit.source)
+            if first.setdefault(key, i) != i:
+                errors.append(f"{path}: {locale}[{i}].source: same line as {locale}[{first[key]}] "
+                              f"({unit.source!r}); keep one translation")
+            rows.append(TMRow(locale=locale, source=unit.source, source_key=key, target=unit.target))
+    return rows, errors
+
+
+def _glossary_rows(path: Path) -> tuple[list[GlossaryRow], list[str]]:
+    """Glossary, `locale: {keep: [..], banned: [..], required: {term: rendering}}`; (rows, errors)."""
+    rows = []
+    data, errors = _by_locale(path, _yaml_mapping(path))
+    try:
+        entries = _GlossaryFile(entries=data).entries
+    except ValidationError as exc:
+        errors += _yaml_errors(path, exc)
+        entries = {}
+    for locale, entry in entries.items():
+        terms = [("keep", t, "") for t in entry.keep] + [("banned", t, "") for t in entry.banned]
+        terms += [("required", t, r) for t, r in entry.required.items()]
+        rows += [GlossaryRow(locale=locale, term=term, kind=kind, rendering=rendering)
+                 for kind, term, rendering in dict.fromkeys(terms)]
+    return rows, errors
+
+
 def _language_rows(tm_path: Path, glossary_path: Path) -> tuple[list[TMRow], list[GlossaryRow]]:
-    """Translation memory (`locale: [{source, target}, ...]`) and glossary (`locale: {keep: [..],
-    banned: [..], required: {term: rendering}}`), validated; errors name the file, locale and entry."""
-    tm, terms, errors = [], [], []
-    if tm_path.is_file():
-        data, bad = _by_locale(tm_path, _yaml_mapping(tm_path))
-        errors += bad
-        try:
-            memory = _TMFile(units=data).units
-        except ValidationError as exc:
-            errors += _yaml_errors(tm_path, exc)
-            memory = {}
-        for locale, units in memory.items():
-            first: dict[str, int] = {}
-            for i, unit in enumerate(units):
-                key = tm_key(unit.source)
-                if first.setdefault(key, i) != i:
-                    errors.append(f"{tm_path}: {locale}[{i}].source: same line as {locale}[{first[key]}] "
-                                  f"({unit.source!r}); keep one translation")
-                tm.append(TMRow(locale=locale, source=unit.source, source_key=key, target=unit.target))
-    if glossary_path.is_file():
-        data, bad = _by_locale(glossary_path, _yaml_mapping(glossary_path))
-        errors += bad
-        try:
-            entries = _GlossaryFile(entries=data).entries
-        except ValidationError as exc:
-            errors += _yaml_errors(glossary_path, exc)
-            entries = {}
-        for locale, entry in entries.items():
-            rows = [("keep", t, "") for t in entry.keep] + [("banned", t, "") for t in entry.banned]
-            rows += [("required", t, r) for t, r in entry.required.items()]
-            for kind, term, rendering in dict.fromkeys(rows):
-                terms.append(GlossaryRow(locale=locale, term=term, kind=kind, rendering=rendering))
+    tm, tm_errors = _tm_rows(tm_path) if tm_path.is_file() else ([], [])
+    terms, glossary_errors = _glossary_rows(glossary_path) if glossary_path.is_file() else ([], [])
+    if tm_errors or glossary_errors:
+        raise CatalogError(tm_errors + glossary_errors)
+    return tm, terms
+
+
+def load_glossary(path: str | Path, locale: str) -> tuple[GlossaryTerm, ...]:
+    """One locale's terms from a glossary YAML (the catalog's format), for `adloc check-copy`."""
+    path = Path(path)
+    if not path.is_file():
+        raise CatalogError(f"{path}: no such glossary file")
+    rows, errors = _glossary_rows(path)
     if errors:
         raise CatalogError(errors)
-    return tm, terms
+    want = loc.canonical(locale)
+    return tuple(GlossaryTerm(r.term, r.kind, r.rendering) for r in rows if r.locale == want)
 
 
 def _put_language(session: Session, tm: list[TMRow], terms: list[GlossaryRow]) -> None:

@@ -20,7 +20,10 @@ C, F, K = Severity.CRITICAL, Severity.FUNCTIONAL, Severity.COSMETIC
 
 _PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}|%\([A-Za-z_][A-Za-z0-9_]*\)[sdif]|%[sdif]")
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
-_URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w.+-]+@[\w-]+\.[\w.-]+\b|\b[\w-]+\.(?:com|net|org|io|de|fr|pt|es|mx|ae)\b", re.IGNORECASE)
+# Bare domains are recognized by common top-level domains: any TLD would flag "z.B." and "etc.".
+_TLDS = ("com|net|org|info|biz|io|co|app|shop|store|online|site|xyz|me|tv|ly|eu|uk|us|ca|au|de|fr|pt|es|"
+         "mx|ae|it|nl|pl|se|tr|br|ar|ru|jp|cn|in|ch|at|be|sa|eg")
+_URL = re.compile(rf"(?:https?://|www\.)\S+|\b[\w.+-]+@[\w-]+\.[\w.-]+\b|\b[\w-]+\.(?:{_TLDS})\b", re.IGNORECASE)
 _NUMBER = re.compile(r"\d+(?:[.,\u00a0\u202f ]\d+)*")
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", re.UNICODE)
 # Eastern Arabic and Persian digits, and the Arabic decimal (U+066B) and thousands (U+066C) separators.
@@ -46,19 +49,49 @@ def _strip_protected(text: str, keep_terms: tuple[str, ...] = ()) -> str:
     return text
 
 
-def _numbers(text: str) -> Counter:
-    """Numbers as values, so `4.99`, `4,99` and `4 99` (a decimal comma or point) compare equal."""
+_SPACES = " \u00a0\u202f"
+
+
+@lru_cache(maxsize=64)
+def _group_symbol(locale: str) -> str:
+    """The locale's digit-group symbol, from CLDR through Babel."""
+    from babel.numbers import get_group_symbol
+
+    return get_group_symbol(loc.parse(locale))
+
+
+def _guess(raw: str) -> Decimal | None:
+    """A number written in a convention other than the locale's: a last group of one or two
+    digits is the decimals (`4.99` in German copy), of three a thousands group."""
+    parts = re.split(f"[.,{_SPACES}]", raw)
+    digits = "".join(parts[:-1]) + "." + parts[-1] if len(parts) > 1 and len(parts[-1]) in (1, 2) else "".join(parts)
+    try:
+        return Decimal(digits)
+    except InvalidOperation:
+        return None
+
+
+def _numbers(text: str, locale: str | None = "en-US") -> Counter:
+    """Numbers as values, read the way `locale` writes them (Babel's CLDR symbols: `4,99` in
+    de-DE, `1 250,5` in fr-FR), so `4.99` and `4,99` compare equal across locales. A number that
+    does not parse in the locale's convention, or any number when no locale is given, is read by
+    its shape instead."""
+    from babel.numbers import NumberFormatError, parse_decimal
+
+    group = _group_symbol(locale) if locale else " "
+    spaced = group.strip() == ""  # a locale that groups digits with a space takes any space
     values: Counter = Counter()
-    for raw in _NUMBER.findall(_PLACEHOLDER.sub(" ", text.translate(_EASTERN_DIGITS))):
-        parts = re.split(r"[.,\u00a0\u202f ]", raw)
-        if len(parts) > 1 and len(parts[-1]) in (1, 2):
-            digits = "".join(parts[:-1]) + "." + parts[-1]
-        else:
-            digits = "".join(parts)
-        try:
-            values[Decimal(digits).normalize()] += 1
-        except InvalidOperation:
-            continue
+    text = _PLACEHOLDER.sub(" ", text.translate(_EASTERN_DIGITS))
+    for raw in _NUMBER.findall(text):
+        tokens = [raw] if spaced else raw.split(" ")  # elsewhere "2 3" is two numbers
+        for token in filter(None, tokens):
+            normalized = re.sub(f"[{_SPACES}]", group, token) if spaced else token
+            try:
+                value = parse_decimal(normalized, locale=loc.parse(locale), strict=True) if locale else _guess(token)
+            except (NumberFormatError, ValueError):
+                value = _guess(token)
+            if value is not None:
+                values[value.normalize()] += 1
     return values
 
 
@@ -91,8 +124,10 @@ def check_urls(source: str, target: str) -> CheckResult:
     return CheckResult("urls", True, 1.0, "no URL or e-mail added", C)
 
 
-def check_numbers(source: str, target: str) -> CheckResult:
-    want, got = _numbers(source), _numbers(target)
+def check_numbers(source: str, target: str, locale: str | None = None) -> CheckResult:
+    """The same numbers, each read in its own language's convention (the source is en-US; a target
+    without a locale is read by the numbers' shapes)."""
+    want, got = _numbers(source), _numbers(target, locale)
     if want == got:
         return CheckResult("numbers", True, 1.0, f"{sum(want.values())} number(s) kept", C)
     # format(n, "f"): a normalized Decimal prints 20 as 2E+1.
@@ -249,7 +284,7 @@ def check_copy(
         check_placeholders(source, target),
         check_markup(source, target),
         check_urls(source, target),
-        check_numbers(source, target),
+        check_numbers(source, target, locale),
         check_keep_terms(source, target, keep_terms),
         *check_glossary(source, target, glossary),
         check_length(source, target, max_chars),

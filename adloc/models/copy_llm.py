@@ -3,9 +3,11 @@ default) as a Beam ModelHandler, generating batched and greedy with a per-output
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,33 @@ def resolve(model: str) -> tuple[str, dict, str]:
     if path.exists():
         return str(path), {}, path.name
     return model, {}, model  # a hub id
+
+
+class AdapterError(ValueError):
+    """A locale-adapter folder that cannot be used; the message names it."""
+
+
+def find_adapters(folder: str | None) -> dict[str, tuple[str, str]]:
+    """Locale tuning: locale -> (adapter folder, model id suffix) for every
+    `<folder>/<locale>/adapter_config.json` (peft LoRA adapters, one per locale). The suffix names
+    the adapter and a hash of its weights, so lineage tells one tuning from the next."""
+    if not folder:
+        return {}
+    root = Path(folder)
+    if not root.is_dir():
+        raise AdapterError(f"--adapters: folder {folder!r} does not exist")
+    out = {}
+    for path in sorted(p for p in root.iterdir() if (p / "adapter_config.json").is_file()):
+        try:
+            locale = loc.canonical(path.name)
+        except ValueError as exc:
+            raise AdapterError(f"{path}: an adapter folder is named by its locale: {exc}") from None
+        weights = next((w for w in (path / "adapter_model.safetensors", path / "adapter_model.bin") if w.is_file()), None)
+        if weights is None:
+            raise AdapterError(f"{path}: no adapter_model.safetensors beside adapter_config.json")
+        digest = hashlib.sha256(weights.read_bytes()).hexdigest()[:12]
+        out[locale] = (str(path), f"lora-{locale}@{digest}")
+    return out
 
 
 def build_messages(request: CopyRequest) -> list[dict[str, str]]:
@@ -78,11 +107,18 @@ class CopyModelHandler(ModelHandler[CopyRequest, PredictionResult, LoadedLM]):
     length padded to a bucket), so an output never depends on which rows Beam batched it with:
     reruns are byte-identical however the runner groups elements."""
 
-    def __init__(self, model: str = "embedded", batch_size: int = 8, max_new_tokens: int = 48):
+    def __init__(self, model: str = "embedded", batch_size: int = 8, max_new_tokens: int = 48,
+                 adapters: str | None = None):
         super().__init__()
         self._model = model
         self._batch_size = batch_size
         self._max_new_tokens = max_new_tokens
+        self._adapters = find_adapters(adapters)  # read here, so a bad folder fails before the run
+
+    def model_id_for(self, locale: str, base_id: str | None = None) -> str:
+        """The id recorded for outputs of `locale`: the base model, plus its locale adapter if any."""
+        base_id = base_id or resolve(self._model)[2]
+        return f"{base_id}+{self._adapters[locale][1]}" if locale in self._adapters else base_id
 
     def load_model(self) -> LoadedLM:
         import torch
@@ -96,6 +132,13 @@ class CopyModelHandler(ModelHandler[CopyRequest, PredictionResult, LoadedLM]):
         device = "cuda" if torch.cuda.is_available() else "cpu"
         dtype = torch.float16 if device == "cuda" else torch.float32
         model = AutoModelForCausalLM.from_pretrained(where, dtype=dtype, **kwargs).to(device).eval()
+        if self._adapters:
+            from peft import PeftModel
+
+            (first, (path, _)), *rest = self._adapters.items()
+            model = PeftModel.from_pretrained(model, path, adapter_name=first).eval()
+            for locale, (path, _) in rest:
+                model.load_adapter(path, adapter_name=locale)
         newline = [i for t, i in tokenizer.get_vocab().items() if "\n" in tokenizer.convert_tokens_to_string([t])]
         return LoadedLM(model, tokenizer, model_id, sorted({tokenizer.eos_token_id, *newline}))
 
@@ -107,20 +150,37 @@ class CopyModelHandler(ModelHandler[CopyRequest, PredictionResult, LoadedLM]):
             for r in batch
         ]
         lengths = [len(model.tokenizer(p)["input_ids"]) for p in prompts]
-        groups: dict[int, list[int]] = defaultdict(list)
-        for i, n in enumerate(lengths):
-            groups[math.ceil(n / LENGTH_BUCKET) * LENGTH_BUCKET].append(i)
+        # Rows share a batch only with rows of the same adapter and length bucket: fixed shapes,
+        # so a row's output never depends on its companions.
+        groups: dict[tuple[str, int], list[int]] = defaultdict(list)
+        for i, (request, n) in enumerate(zip(batch, lengths, strict=True)):
+            adapter = request.locale if request.locale in self._adapters else ""
+            groups[(adapter, math.ceil(n / LENGTH_BUCKET) * LENGTH_BUCKET)].append(i)
         results: dict[int, Generation] = {}
-        for bucket, rows in sorted(groups.items()):
+        for (adapter, bucket), rows in sorted(groups.items()):
             for start in range(0, len(rows), self._batch_size):
                 chunk = rows[start : start + self._batch_size]
                 try:
-                    generations = self._generate([prompts[i] for i in chunk], bucket, model)
+                    with self._adapter(model, adapter):
+                        generations = self._generate([prompts[i] for i in chunk], bucket, model)
                 except (RuntimeError, ValueError) as exc:  # e.g. out of memory: these lines take the fallback
                     generations = [Generation("", 0.0, 0, f"generation failed: {exc}")] * len(chunk)
-                for i, generation in zip(chunk, generations):
+                for i, generation in zip(chunk, generations, strict=True):
                     results[i] = generation
-        return [PredictionResult(r, results[i], model.model_id) for i, r in enumerate(batch)]
+        return [PredictionResult(r, results[i], self.model_id_for(r.locale, model.model_id))
+                for i, r in enumerate(batch)]
+
+    @contextmanager
+    def _adapter(self, lm: LoadedLM, adapter: str):
+        """The locale's adapter active, or, with adapters loaded, none of them."""
+        if not self._adapters:
+            yield
+        elif adapter:
+            lm.model.set_adapter(adapter)
+            yield
+        else:
+            with lm.model.disable_adapter():
+                yield
 
     def _generate(self, prompts: list[str], length: int, lm: LoadedLM) -> list[Generation]:
         import torch

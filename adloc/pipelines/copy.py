@@ -53,19 +53,26 @@ def from_memory(request: CopyRequest) -> SlotCopy:
 
 def fallback(request: CopyRequest, why: str, candidate: Generation | None = None,
              candidate_checks: list | None = None) -> SlotCopy:
-    """The old path: the closest translation-memory line, else the source line for a translator.
-    Without a memory line, the checks shown are the rejected candidate's: they say why."""
+    """The old path, always for review: the closest translation-memory line if it passes the checks
+    against this source, else the source line for a translator. Without a memory line, the checks
+    shown are the rejected candidate's: they say why."""
     text = candidate.text if candidate else None
     confidence = candidate.confidence if candidate else None
     if request.fuzzy is not None:
-        checks = _checks(request, request.fuzzy.target)
-        return SlotCopy(
-            request.slot, request.source, request.fuzzy.target, "tm_fuzzy", False, confidence, checks,
-            f"{why}; used a {request.fuzzy_score:.0%} translation-memory match, needs review", text,
-        )
+        # No `not_copied` here: a memory line is, by design, an example's target.
+        checks = check_copy(request.source, request.fuzzy.target, request.locale, request.keep_terms,
+                            request.max_chars, request.glossary, ())
+        failed = blocking_failures(checks)
+        if not failed:
+            return SlotCopy(
+                request.slot, request.source, request.fuzzy.target, "tm_fuzzy", False, confidence, checks,
+                f"{why}; used a {request.fuzzy_score:.0%} translation-memory match, needs review", text,
+            )
+        why += (f"; the {request.fuzzy_score:.0%} translation-memory match fails "
+                + ", ".join(c.name for c in failed))
     checks = candidate_checks if candidate_checks is not None else _checks(request, request.source)
     return SlotCopy(request.slot, request.source, request.source, "source", False, confidence, checks,
-                    f"{why}; no close translation-memory match, needs a translator", text)
+                    f"{why}; no usable translation-memory match, needs a translator", text)
 
 
 class GateCopy(beam.DoFn):

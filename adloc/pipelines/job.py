@@ -33,6 +33,7 @@ class RunSettings:
     db_url: str
     out: str
     copy_model: str = "embedded"
+    adapters: str | None = None  # a folder of per-locale LoRA adapters: <folder>/<locale>/
     inpainter: str | None = None  # None: the deterministic blend
     run_date: str = field(default_factory=lambda: date.today().isoformat())
     gate: Gate = field(default_factory=Gate)
@@ -85,8 +86,9 @@ def _report_info(job: Job, settings: RunSettings, inpainter_id: str, copy_model_
 
 def build(p: beam.Pipeline, items: list[WorkItem], job: Job, settings: RunSettings) -> None:
     """Attach every stage of the job to pipeline `p`."""
-    copy_handler = CopyModelHandler(settings.copy_model, batch_size=settings.batch_size)
+    copy_handler = CopyModelHandler(settings.copy_model, batch_size=settings.batch_size, adapters=settings.adapters)
     copy_model_id = resolve(settings.copy_model)[2]
+    copy_models = {locale: copy_handler.model_id_for(locale, copy_model_id) for locale in job.locales}
     inpaint_handler = InpaintModelHandler(settings.inpainter)
     info = _report_info(job, settings, inpaint_handler.model_id, copy_model_id)
 
@@ -135,7 +137,7 @@ def build(p: beam.Pipeline, items: list[WorkItem], job: Job, settings: RunSettin
     written = (
         composed.ok
         | "Inpaint" >> RunInference(KeyedModelHandler(inpaint_handler))
-        | "Write" >> beam.ParDo(WriteItem(settings.out, copy_model_id), planned)
+        | "Write" >> beam.ParDo(WriteItem(settings.out, copy_models), planned)
     )
     dead_letters = (
         (dead, composed[Compose.FAILED])

@@ -87,9 +87,9 @@ class WriteItem(beam.DoFn):
     """Input: ((item, copies), PredictionResult(request, inpainted image, inpainter id)). An item that
     cannot be finished goes to the dead-letter output with the reason; the job goes on."""
 
-    def __init__(self, out: str, copy_model_id: str):
+    def __init__(self, out: str, copy_models: dict[str, str]):
         self._out = out
-        self._copy_model_id = copy_model_id
+        self._copy_models = copy_models  # locale -> the copy model id (base, plus the locale's adapter)
         self._approved = Metrics.counter("adloc", "items_approved")
         self._review = Metrics.counter("adloc", "items_review")
         self._dead = Metrics.counter("adloc", "items_dead_letter")
@@ -115,7 +115,7 @@ class WriteItem(beam.DoFn):
         uri = item_path(self._out, status, item, ".png")
         record = {
             **_header(item, status, uri), "sha256": hashlib.sha256(png).hexdigest(),
-            "models": {"copy": self._copy_model_id, "inpainter": result.model_id},
+            "models": {"copy": self._copy_models[item.locale], "inpainter": result.model_id},
             "copy": {name: _copy_json(slot, rendered[name]) for name, slot in copies.items()},
             "image": {"backend": outcome.backend, "path": outcome.path, "approved": outcome.approved,
                       "reason": outcome.reason, "checks": [c.to_json() for c in outcome.checks]},

@@ -23,13 +23,15 @@ def _settings(args, db_url: str):
     from adloc.pipelines.job import RunSettings
 
     return RunSettings(
-        db_url=db_url, out=_out_uri(args.out), copy_model=args.copy_model, inpainter=args.inpainter,
+        db_url=db_url, out=_out_uri(args.out), copy_model=args.copy_model, adapters=args.adapters,
+        inpainter=args.inpainter,
         run_date=args.run_date, gate=Gate(default_threshold=args.threshold),
     )
 
 
 def _run_job(job_path: Path, args, db_url: str, beam_args: list[str]) -> int:
     from adloc.jobspec import JobSpecError, load_job
+    from adloc.models.copy_llm import AdapterError
     from adloc.pipelines import job as job_pipeline
 
     try:
@@ -43,7 +45,7 @@ def _run_job(job_path: Path, args, db_url: str, beam_args: list[str]) -> int:
     except JobSpecError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except FileNotFoundError as exc:  # a model or checkpoint that is not there
+    except (FileNotFoundError, AdapterError) as exc:  # a model, checkpoint or adapter that is not there
         print(f"error: {exc}", file=sys.stderr)
         return 2
     from apache_beam.io.filesystems import FileSystems
@@ -133,7 +135,16 @@ def cmd_check_copy(args, _beam_args) -> int:
     except ValueError as exc:
         print(f"error: --locale: {exc}", file=sys.stderr)
         return 2
-    results = check_copy(args.source, args.target, args.locale, tuple(args.keep), args.max_chars)
+    glossary = ()
+    if args.glossary:
+        from adloc.assets_db.catalog import CatalogError, load_glossary
+
+        try:
+            glossary = load_glossary(args.glossary, args.locale)
+        except CatalogError as exc:
+            print(f"error: --glossary: {exc}", file=sys.stderr)
+            return 2
+    results = check_copy(args.source, args.target, args.locale, tuple(args.keep), args.max_chars, glossary)
     passed = not blocking_failures(results)
     if args.json:
         print(json.dumps({"passed": passed, "checks": [
@@ -283,6 +294,8 @@ def _job_options(parser: argparse.ArgumentParser, out_required: bool) -> None:
     parser.add_argument("--db", help=DB_HELP)
     parser.add_argument("--copy-model", default="embedded",
                         help="copy LLM: 'embedded', a transformers hub id, a local folder or a .gguf file")
+    parser.add_argument("--adapters", metavar="DIR", default=None,
+                        help="locale tuning: peft LoRA adapters in DIR/<locale>/ (e.g. DIR/de-DE/)")
     parser.add_argument("--inpainter", default=None,
                         help="diffusers inpainting checkpoint (hub id or folder); default: the deterministic blend")
     parser.add_argument("--run-date", type=_date, default=date.today().isoformat(),
@@ -324,6 +337,8 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("--locale", required=True)
     check.add_argument("--keep", action="append", default=[], help="do-not-translate term (repeatable)")
     check.add_argument("--max-chars", type=int, default=None)
+    check.add_argument("--glossary", metavar="FILE",
+                       help="glossary YAML (locale: {keep: [..], banned: [..], required: {term: rendering}})")
     check.add_argument("--json", action="store_true", help="print one JSON object")
     check.set_defaults(func=cmd_check_copy)
 
