@@ -71,6 +71,7 @@ def build_messages(request: CopyRequest) -> list[dict[str, str]]:
     language = loc.language_name(request.locale)
     rules = [
         f"Translate advertising copy for {request.brand} from English into {language} ({request.locale}).",
+        f"The text is the ad's {request.slot.replace('_', ' ')}.",
         "Reply with the translation only, on one line.",
         f"At most {request.max_chars} characters.",
     ]
@@ -209,7 +210,8 @@ class CopyModelHandler(ModelHandler[CopyRequest, PredictionResult, LoadedLM]):
                 tokens.append(token)
                 total += float(logprobs[row, step, token])
             confidence = math.exp(total / len(tokens)) if tokens else 0.0
-            text = lm.tokenizer.decode(tokens, skip_special_tokens=True).strip()
+            # A line cut off inside a multi-byte character ends in U+FFFD: drop the fragment.
+            text = lm.tokenizer.decode(tokens, skip_special_tokens=True).rstrip("\ufffd").strip()
             generations.append(Generation(text, round(confidence, 4), len(tokens)))
         return generations
 
