@@ -89,3 +89,17 @@ def check_bytes(n_bytes: int, budget: int, channel: str) -> CheckResult:
     if n_bytes > budget:
         return CheckResult("bytes", False, budget / n_bytes, f"{n_bytes} bytes, over the {channel} budget of {budget}", F)
     return CheckResult("bytes", True, 1.0, f"{n_bytes} bytes of {budget} for {channel}", F)
+
+
+def check_inpainted(output: np.ndarray, template: np.ndarray, talent: np.ndarray, core: np.ndarray,
+                    band: np.ndarray, composite: np.ndarray) -> list[CheckResult]:
+    """Every image check on an inpainter's output: the design outside the mask, the licensed
+    talent, the band against the hard composite, sanity, and size."""
+    outside = ~(band | core)
+    return [
+        check_outside_unchanged(output, template, outside),
+        check_talent_faithful(output, talent, core),
+        check_band_plausible(output, composite, band),
+        check_not_degenerate(output),
+        check_size((output.shape[1], output.shape[0]), (template.shape[1], template.shape[0])),
+    ]

@@ -11,45 +11,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from apache_beam.ml.inference.base import ModelHandler, PredictionResult
 
-BLEND_ID = "blend-v1"
-
-
-@dataclass
-class InpaintRequest:
-    key: str
-    template: np.ndarray  # H x W x 3 uint8, the brand's design
-    talent: np.ndarray  # H x W x 4 uint8, the talent cutout placed on a transparent canvas
-    core: np.ndarray  # H x W bool: talent pixels that must arrive exactly as licensed
-    band: np.ndarray  # H x W bool: the inpainting mask around the silhouette
-    feather: np.ndarray  # H x W float32 in [0, 1]: the blend's alpha across the band
-    prompt: str
-    seed: int
-    steps: int
-    guidance: float
-
-    def composite(self) -> np.ndarray:
-        """Template with the talent pasted on with a hard edge: the inpainter's input."""
-        hard = (self.talent[..., 3] >= 128) | self.core
-        return np.where(hard[..., None], self.talent[..., :3], self.template).astype(np.uint8)
-
-
-def blend(request: InpaintRequest) -> np.ndarray:
-    alpha = request.feather[..., None]
-    out = request.template.astype(np.float32) * (1 - alpha) + request.talent[..., :3].astype(np.float32) * alpha
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
-
-
-def restore(image: np.ndarray, request: InpaintRequest) -> np.ndarray:
-    """Keep only the band from `image`: talent core and everything outside come back exactly."""
-    out = np.where(request.band[..., None], image, request.template)
-    return np.where(request.core[..., None], request.talent[..., :3], out).astype(np.uint8)
+from adloc.models.blend import BLEND_ID, InpaintRequest, blend, restore
+from adloc.models.diffusion import diffuse, load_diffusers_inpainter
 
 
 class InpaintModelHandler(ModelHandler[InpaintRequest, PredictionResult, Any]):
@@ -78,7 +47,7 @@ class InpaintModelHandler(ModelHandler[InpaintRequest, PredictionResult, Any]):
                 image = blend(request)
             else:
                 try:
-                    image = _diffuse(model, request)
+                    image = diffuse(model, request)
                 except (RuntimeError, ValueError) as exc:
                     # A blank result fails the image checks, so the item takes the blend, for review.
                     logging.getLogger(__name__).warning("inpainting %s failed: %s", request.key, exc)
@@ -90,45 +59,3 @@ class InpaintModelHandler(ModelHandler[InpaintRequest, PredictionResult, Any]):
 
     def get_metrics_namespace(self) -> str:
         return "adloc_inpainter"
-
-
-def load_diffusers_inpainter(checkpoint: str) -> Any:
-    """Any diffusers inpainting pipeline by folder or hub id, on CUDA with fp16 when present."""
-    import torch
-    from diffusers import AutoPipelineForInpainting
-
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    dtype = torch.float16 if device == "cuda" else torch.float32
-    kwargs = {"dtype": dtype}
-    if Path(checkpoint).exists() and (Path(checkpoint) / "model_index.json").is_file():
-        import json
-
-        index = json.loads((Path(checkpoint) / "model_index.json").read_text())
-        if "safety_checker" in index:
-            kwargs.update(safety_checker=None, requires_safety_checker=False)
-    pipe = AutoPipelineForInpainting.from_pretrained(checkpoint, **kwargs).to(device)
-    pipe.set_progress_bar_config(disable=True)
-    return pipe
-
-
-def _diffuse(pipe: Any, request: InpaintRequest) -> np.ndarray:
-    import torch
-    from PIL import Image
-
-    height, width = request.template.shape[:2]
-    mask = Image.fromarray((request.band * 255).astype(np.uint8))
-    generator = torch.Generator("cpu").manual_seed(request.seed)
-    result = pipe(
-        prompt=request.prompt,
-        image=Image.fromarray(request.composite()),
-        mask_image=mask,
-        height=height - height % 8,
-        width=width - width % 8,
-        num_inference_steps=request.steps,
-        guidance_scale=request.guidance,
-        generator=generator,
-        output_type="pil",
-    ).images[0]
-    if result.size != (width, height):
-        result = result.resize((width, height), Image.Resampling.LANCZOS)
-    return np.asarray(result.convert("RGB"))

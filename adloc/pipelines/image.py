@@ -12,15 +12,8 @@ from apache_beam.io.filesystems import FileSystems
 from PIL import Image
 
 from adloc.checks import blocking_failures
-from adloc.checks.image import (
-    check_band_plausible,
-    check_not_degenerate,
-    check_outside_unchanged,
-    check_size,
-    check_talent_faithful,
-)
-from adloc.mask import dilate, erode, signed_distance
-from adloc.models.inpaint import InpaintRequest, blend, restore
+from adloc.checks.image import check_inpainted
+from adloc.models.blend import InpaintRequest, blend, make_request, restore
 from adloc.records import ImageOutcome, Template, WorkItem
 
 
@@ -62,28 +55,13 @@ def compose(item: WorkItem) -> InpaintRequest:
             f"the template declares {template.width}x{template.height}"
         )
     talent = place_talent(template, read_image(item.talent.image_uri))
-    half = max(1, template.talent_slot.band // 2)
-    silhouette = talent[..., 3] >= 128
-    core = erode(silhouette, half)
-    band = dilate(silhouette, half) & ~core
-    ramp = np.clip((signed_distance(silhouette, half + 1) + half) / (2 * half), 0, 1)
-    feather = np.where(core, 1.0, ramp * (talent[..., 3] / 255.0)).astype(np.float32)
-    return InpaintRequest(
-        key=item.key, template=base, talent=talent, core=core, band=band, feather=feather,
-        prompt=template.prompt_for(item.locale), seed=item.seed, steps=template.steps,
-        guidance=template.guidance,
-    )
+    return make_request(item.key, base, talent, template.talent_slot.band, template.prompt_for(item.locale),
+                        item.seed, template.steps, template.guidance)
 
 
 def image_checks(image: np.ndarray, request: InpaintRequest) -> list:
-    outside = ~(request.band | request.core)
-    return [
-        check_outside_unchanged(image, request.template, outside),
-        check_talent_faithful(image, request.talent, request.core),
-        check_band_plausible(image, request.composite(), request.band),
-        check_not_degenerate(image),
-        check_size((image.shape[1], image.shape[0]), (request.template.shape[1], request.template.shape[0])),
-    ]
+    return check_inpainted(image, request.template, request.talent, request.core, request.band,
+                           request.composite())
 
 
 def judge(request: InpaintRequest, image: np.ndarray, backend: str) -> tuple[np.ndarray, ImageOutcome]:

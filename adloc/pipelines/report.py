@@ -14,7 +14,7 @@ from adloc import locale as loc
 from adloc.assets_db.engine import engine_for
 from adloc.assets_db.lineage import finish_run, item_key
 from adloc.files import write_bytes
-from adloc.models.inpaint import BLEND_ID
+from adloc.models.blend import BLEND_ID
 
 _CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px;color:#1d1d1f;background:#fafafa}

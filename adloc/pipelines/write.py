@@ -18,7 +18,7 @@ from adloc import locale as loc
 from adloc.checks import blocking_failures
 from adloc.checks.image import check_bytes
 from adloc.files import write_bytes
-from adloc.models.inpaint import BLEND_ID
+from adloc.models.blend import BLEND_ID
 from adloc.pipelines.image import judge
 from adloc.pipelines.render import render
 from adloc.records import SlotCopy, WorkItem

@@ -1,0 +1,62 @@
+"""The deterministic inpainting backend, and the request both backends take.
+
+`blend` is a feathered alpha blend across the band around the talent: no model, the default, and the
+fallback when a diffusion output fails its checks. `restore` puts back, exactly, the talent's
+licensed pixels and every template pixel outside the band, whatever a backend returned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from adloc.mask import dilate, erode, signed_distance
+
+BLEND_ID = "blend-v1"
+
+
+@dataclass
+class InpaintRequest:
+    key: str
+    template: np.ndarray  # H x W x 3 uint8, the brand's design
+    talent: np.ndarray  # H x W x 4 uint8, the talent cutout placed on a transparent canvas
+    core: np.ndarray  # H x W bool: talent pixels that must arrive exactly as licensed
+    band: np.ndarray  # H x W bool: the inpainting mask around the silhouette
+    feather: np.ndarray  # H x W float32 in [0, 1]: the blend's alpha across the band
+    prompt: str
+    seed: int
+    steps: int
+    guidance: float
+
+    def composite(self) -> np.ndarray:
+        """Template with the talent pasted on with a hard edge: the inpainter's input."""
+        hard = (self.talent[..., 3] >= 128) | self.core
+        return np.where(hard[..., None], self.talent[..., :3], self.template).astype(np.uint8)
+
+
+def blend(request: InpaintRequest) -> np.ndarray:
+    alpha = request.feather[..., None]
+    out = request.template.astype(np.float32) * (1 - alpha) + request.talent[..., :3].astype(np.float32) * alpha
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+def restore(image: np.ndarray, request: InpaintRequest) -> np.ndarray:
+    """Keep only the band from `image`: talent core and everything outside come back exactly."""
+    out = np.where(request.band[..., None], image, request.template)
+    return np.where(request.core[..., None], request.talent[..., :3], out).astype(np.uint8)
+
+
+def make_request(key: str, template: np.ndarray, talent: np.ndarray, band_width: int, prompt: str, seed: int,
+                 steps: int, guidance: float) -> InpaintRequest:
+    """The request for a talent cutout placed on a transparent canvas the template's size: the
+    opaque core is kept exactly, a band `band_width` wide around the silhouette is inpainted, and
+    the blend's alpha ramps across that band."""
+    half = max(1, band_width // 2)
+    silhouette = talent[..., 3] >= 128
+    core = erode(silhouette, half)
+    band = dilate(silhouette, half) & ~core
+    ramp = np.clip((signed_distance(silhouette, half + 1) + half) / (2 * half), 0, 1)
+    feather = np.where(core, 1.0, ramp * (talent[..., 3] / 255.0)).astype(np.float32)
+    return InpaintRequest(key=key, template=template, talent=talent, core=core, band=band, feather=feather,
+                          prompt=prompt, seed=seed, steps=steps, guidance=guidance)
