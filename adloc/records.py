@@ -39,6 +39,8 @@ class Template:
     locale_hints: tuple[tuple[str, str], ...] = ()
     steps: int = 20
     guidance: float = 7.5
+    fill: tuple[Box, ...] = ()  # regions the inpainter repaints besides the band (a placeholder to remove)
+    mask_crop: int | None = None  # diffusers' padding_mask_crop: inpaint around the mask at full resolution
 
     def text_slot(self, name: str) -> TextSlot:
         for slot in self.text_slots:

@@ -64,11 +64,14 @@ class TemplateSpec(_Strict):
     locale_hints: dict[str, str] = Field(default_factory=dict)
     steps: int = Field(20, ge=1, le=200)
     guidance: float = Field(7.5, ge=0)
+    fill: list[tuple[int, int, int, int]] = Field(default_factory=list)  # more boxes to inpaint
+    mask_crop: int | None = Field(None, ge=0, le=1024)  # inpaint a crop around the mask, this much padding
 
     @model_validator(mode="after")
     def _boxes_inside(self):
         width, height = self.size
         boxes = {"talent_slot.box": self.talent_slot.box}
+        boxes.update({f"fill[{i}]": box for i, box in enumerate(self.fill)})
         boxes.update({f"text_slots.{name}.box": slot.box for name, slot in self.text_slots.items()})
         for field, (x, y, w, h) in boxes.items():
             if w <= 0 or h <= 0 or x < 0 or y < 0 or x + w > width or y + h > height:
@@ -106,6 +109,8 @@ def to_record(spec: TemplateSpec, image_uri: str) -> Template:
         locale_hints=tuple(sorted(spec.locale_hints.items())),
         steps=spec.steps,
         guidance=spec.guidance,
+        fill=tuple(tuple(box) for box in spec.fill),
+        mask_crop=spec.mask_crop,
     )
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
+from PIL import Image
 
 from adloc.checks.base import Severity
 from adloc.checks.image import (
@@ -201,3 +204,19 @@ def test_bytes_over_budget():
     assert (r.name, r.passed, r.severity) == ("bytes", False, F)
     assert r.detail == "200000 bytes, over the display budget of 150000"
     assert r.score == pytest.approx(0.75)
+
+
+def test_the_encoder_tries_harder_before_the_budget_check_fails():
+    from adloc.pipelines.write import encode_png
+
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:96, 0:128]
+    image = np.clip(np.stack([xx, yy, xx + yy], axis=-1) + rng.integers(0, 24, (96, 128, 3)), 0, 255).astype(np.uint8)
+    usual, level = encode_png(image)
+    assert level == 6
+    assert encode_png(image, budget=len(usual)) == (usual, 6)  # within budget: no second try
+    squeezed, level = encode_png(image, budget=1)
+    assert len(squeezed) <= len(usual)  # the smallest encoding tried
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(squeezed))), image)  # lossless
+    r = check_bytes(len(squeezed), 1, "display", f"PNG level {level}")
+    assert not r.passed and r.detail == f"{len(squeezed)} bytes (PNG level {level}), over the display budget of 1"

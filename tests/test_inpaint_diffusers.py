@@ -82,3 +82,54 @@ def test_noisy_diffusion_output_falls_back_to_the_blend(tmp_path, tiny_inpainter
     final = {c["name"]: c for c in image["checks"] if not c["name"].startswith("diffusion.")}
     assert final["outside_unchanged"]["passed"] and final["talent_faithful"]["passed"]
     assert final["band_plausible"]["passed"]
+
+
+def _request(seed: int, mask_crop: int | None = None, fill: tuple = (), size: int = 64):
+    from adloc.models.blend import make_request
+
+    yy, xx = np.mgrid[0:size, 0:size]
+    template = np.stack([60 + xx * 2, 90 + yy, 140 + 0 * xx], axis=-1).astype(np.uint8)
+    talent = np.zeros((size, size, 4), dtype=np.uint8)
+    talent[..., :3] = (200, 150, 120)
+    talent[24:, 10:30, 3] = 255
+    return make_request(f"k{seed}", template, talent, 6, "a café", seed, 2, 1.0, fill, mask_crop)
+
+
+def test_a_fill_region_is_inpainted_and_the_blend_keeps_the_template_there():
+    from adloc.models.blend import blend
+
+    plain, filled = _request(1), _request(1, fill=((40, 4, 16, 12),))
+    assert not plain.band[4:16, 40:56].any() and filled.band[4:16, 40:56].all()
+    assert (filled.band & filled.core).sum() == 0
+    assert np.array_equal(blend(filled)[4:16, 40:56], filled.template[4:16, 40:56])
+
+
+def test_an_image_does_not_depend_on_what_it_was_batched_with(tiny_inpainter):
+    from adloc.models.diffusion import diffuse_batch
+
+    pipe = load_diffusers_inpainter(str(tiny_inpainter), device="cpu")
+    a, b = _request(11), _request(12)
+    alone = diffuse_batch(pipe, [a], 2)[0]
+    with_b, of_b = diffuse_batch(pipe, [a, b], 2)
+    assert np.array_equal(alone, with_b)
+    assert not np.array_equal(with_b, of_b)  # each row has its own seed
+    with pytest.raises(ValueError, match="one size and setting"):
+        diffuse_batch(pipe, [a, _request(13, size=72)], 2)
+
+
+def test_mask_crop_inpaints_around_the_band_and_restore_is_exact(tiny_inpainter):
+    from adloc.checks.image import check_inpainted
+    from adloc.models.blend import restore
+    from adloc.models.diffusion import diffuse
+
+    pipe = load_diffusers_inpainter(str(tiny_inpainter), device="cpu")
+    request = _request(5, mask_crop=4, size=128)
+    raw = diffuse(pipe, request)
+    assert raw.shape == request.template.shape
+    out = restore(raw, request)
+    outside = ~(request.band | request.core)
+    assert np.array_equal(out[outside], request.template[outside])
+    assert np.array_equal(out[request.core], request.talent[..., :3][request.core])
+    checks = {c.name: c.passed for c in check_inpainted(out, request.template, request.talent, request.core,
+                                                         request.band, request.composite())}
+    assert checks["outside_unchanged"] and checks["talent_faithful"] and checks["size"]

@@ -85,10 +85,12 @@ def check_size(size: tuple[int, int], expected: tuple[int, int]) -> CheckResult:
     return CheckResult("size", True, 1.0, f"{size[0]}x{size[1]}", C)
 
 
-def check_bytes(n_bytes: int, budget: int, channel: str) -> CheckResult:
+def check_bytes(n_bytes: int, budget: int, channel: str, encoding: str = "") -> CheckResult:
+    how = f" ({encoding})" if encoding else ""
     if n_bytes > budget:
-        return CheckResult("bytes", False, budget / n_bytes, f"{n_bytes} bytes, over the {channel} budget of {budget}", F)
-    return CheckResult("bytes", True, 1.0, f"{n_bytes} bytes of {budget} for {channel}", F)
+        return CheckResult("bytes", False, budget / n_bytes,
+                           f"{n_bytes} bytes{how}, over the {channel} budget of {budget}", F)
+    return CheckResult("bytes", True, 1.0, f"{n_bytes} bytes{how} of {budget} for {channel}", F)
 
 
 def check_inpainted(output: np.ndarray, template: np.ndarray, talent: np.ndarray, core: np.ndarray,

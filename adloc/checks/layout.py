@@ -30,14 +30,14 @@ def check_glyphs(slot: str, text: str, covered: set[int]) -> CheckResult:
     return CheckResult(name, True, 1.0, f"all {len(set(text))} characters covered", F)
 
 
-def _relative_luminance(rgb: np.ndarray) -> np.ndarray:
+def relative_luminance(rgb: np.ndarray) -> np.ndarray:
     c = rgb.astype(np.float64) / 255.0
     c = np.where(c <= 0.03928, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
     return c @ np.array([0.2126, 0.7152, 0.0722])
 
 
 def contrast_ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    la, lb = _relative_luminance(a), _relative_luminance(b)
+    la, lb = relative_luminance(a), relative_luminance(b)
     return (np.maximum(la, lb) + 0.05) / (np.minimum(la, lb) + 0.05)
 
 

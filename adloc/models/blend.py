@@ -28,6 +28,7 @@ class InpaintRequest:
     seed: int
     steps: int
     guidance: float
+    mask_crop: int | None = None
 
     def composite(self) -> np.ndarray:
         """Template with the talent pasted on with a hard edge: the inpainter's input."""
@@ -48,15 +49,18 @@ def restore(image: np.ndarray, request: InpaintRequest) -> np.ndarray:
 
 
 def make_request(key: str, template: np.ndarray, talent: np.ndarray, band_width: int, prompt: str, seed: int,
-                 steps: int, guidance: float) -> InpaintRequest:
+                 steps: int, guidance: float, fill: tuple = (), mask_crop: int | None = None) -> InpaintRequest:
     """The request for a talent cutout placed on a transparent canvas the template's size: the
-    opaque core is kept exactly, a band `band_width` wide around the silhouette is inpainted, and
-    the blend's alpha ramps across that band."""
+    opaque core is kept exactly, a band `band_width` wide around the silhouette is inpainted (with
+    any `fill` boxes the template declares), and the blend's alpha ramps across the band."""
     half = max(1, band_width // 2)
     silhouette = talent[..., 3] >= 128
     core = erode(silhouette, half)
-    band = dilate(silhouette, half) & ~core
+    band = dilate(silhouette, half)
+    for x, y, w, h in fill:
+        band[y : y + h, x : x + w] = True
+    band &= ~core
     ramp = np.clip((signed_distance(silhouette, half + 1) + half) / (2 * half), 0, 1)
     feather = np.where(core, 1.0, ramp * (talent[..., 3] / 255.0)).astype(np.float32)
     return InpaintRequest(key=key, template=template, talent=talent, core=core, band=band, feather=feather,
-                          prompt=prompt, seed=seed, steps=steps, guidance=guidance)
+                          prompt=prompt, seed=seed, steps=steps, guidance=guidance, mask_crop=mask_crop)

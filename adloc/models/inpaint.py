@@ -10,6 +10,7 @@ Both return the full image; the caller restores the talent and everything outsid
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,15 +19,16 @@ import numpy as np
 from apache_beam.ml.inference.base import ModelHandler, PredictionResult
 
 from adloc.models.blend import BLEND_ID, InpaintRequest, blend, restore
-from adloc.models.diffusion import diffuse, load_diffusers_inpainter
+from adloc.models.diffusion import diffuse_batch, load_diffusers_inpainter, shape_key
 
 
 class InpaintModelHandler(ModelHandler[InpaintRequest, PredictionResult, Any]):
     """`checkpoint` is None for the blend, else a diffusers inpainting folder or hub id."""
 
-    def __init__(self, checkpoint: str | None = None):
+    def __init__(self, checkpoint: str | None = None, batch_size: int = 1):
         super().__init__()
         self._checkpoint = checkpoint
+        self._batch_size = batch_size  # rows per pipeline call, always this many (padded)
 
     @property
     def model_id(self) -> str:
@@ -42,20 +44,28 @@ class InpaintModelHandler(ModelHandler[InpaintRequest, PredictionResult, Any]):
     def run_inference(
         self, batch: Sequence[InpaintRequest], model: Any, inference_args: dict | None = None
     ) -> Iterable[PredictionResult]:
-        for request in batch:
-            if model is None:
-                image = blend(request)
-            else:
-                try:
-                    image = diffuse(model, request)
-                except (RuntimeError, ValueError) as exc:
-                    # A blank result fails the image checks, so the item takes the blend, for review.
-                    logging.getLogger(__name__).warning("inpainting %s failed: %s", request.key, exc)
-                    image = np.zeros_like(request.template)
-            yield PredictionResult(request, restore(image, request), self.model_id)
+        images: dict[int, np.ndarray] = {}
+        if model is None:
+            images = {i: blend(r) for i, r in enumerate(batch)}
+        else:
+            groups: dict[tuple, list[int]] = defaultdict(list)
+            for i, request in enumerate(batch):
+                groups[shape_key(request)].append(i)  # diffusers cannot batch mixed sizes
+            for rows in groups.values():
+                for start in range(0, len(rows), self._batch_size):
+                    chunk = rows[start : start + self._batch_size]
+                    try:
+                        outputs = diffuse_batch(model, [batch[i] for i in chunk], self._batch_size)
+                    except (RuntimeError, ValueError) as exc:
+                        # A blank result fails the image checks, so the items take the blend, for review.
+                        logging.getLogger(__name__).warning("inpainting %s failed: %s", batch[chunk[0]].key, exc)
+                        outputs = [np.zeros_like(batch[i].template) for i in chunk]
+                    images.update(zip(chunk, outputs, strict=True))
+        for i, request in enumerate(batch):
+            yield PredictionResult(request, restore(images[i], request), self.model_id)
 
     def batch_elements_kwargs(self) -> dict:
-        return {"min_batch_size": 1, "max_batch_size": 4}
+        return {"min_batch_size": 1, "max_batch_size": max(4, self._batch_size)}
 
     def get_metrics_namespace(self) -> str:
         return "adloc_inpainter"

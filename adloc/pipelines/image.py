@@ -56,7 +56,7 @@ def compose(item: WorkItem) -> InpaintRequest:
         )
     talent = place_talent(template, read_image(item.talent.image_uri))
     return make_request(item.key, base, talent, template.talent_slot.band, template.prompt_for(item.locale),
-                        item.seed, template.steps, template.guidance)
+                        item.seed, template.steps, template.guidance, template.fill, template.mask_crop)
 
 
 def image_checks(image: np.ndarray, request: InpaintRequest) -> list:

@@ -38,6 +38,7 @@ class RunSettings:
     run_date: str = field(default_factory=lambda: date.today().isoformat())
     gate: Gate = field(default_factory=Gate)
     batch_size: int = 8
+    inpaint_batch_size: int = 1  # images per diffusion call (fixed; raise it on a GPU)
 
 
 def expand(job: Job, source: str, db_url: str, run_date: str) -> list[WorkItem]:
@@ -89,7 +90,7 @@ def build(p: beam.Pipeline, items: list[WorkItem], job: Job, settings: RunSettin
     copy_handler = CopyModelHandler(settings.copy_model, batch_size=settings.batch_size, adapters=settings.adapters)
     copy_model_id = resolve(settings.copy_model)[2]
     copy_models = {locale: copy_handler.model_id_for(locale, copy_model_id) for locale in job.locales}
-    inpaint_handler = InpaintModelHandler(settings.inpainter)
+    inpaint_handler = InpaintModelHandler(settings.inpainter, batch_size=settings.inpaint_batch_size)
     info = _report_info(job, settings, inpaint_handler.model_id, copy_model_id)
 
     # 1. What the asset database says for this job (read once), then the talent for each item.

@@ -3,14 +3,20 @@ word wrap, shrink-to-fit) and run the layout checks."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PIL import Image, ImageDraw
 
 from adloc import fonts
 from adloc import locale as loc
-from adloc.checks.layout import check_contrast, check_direction, check_fits, check_glyphs
+from adloc.checks.layout import (
+    check_contrast,
+    check_direction,
+    check_fits,
+    check_glyphs,
+    relative_luminance,
+)
 from adloc.records import TextSlot
 
 LINE_SPACING = 1.2
@@ -29,14 +35,23 @@ def direction_of(locale: str) -> str:
     return "rtl" if loc.is_rtl(locale) else "ltr"
 
 
+# Scripts written without spaces between words: lines may break between any two characters.
+NO_SPACES = {"zh", "ja", "th", "lo", "km", "my", "bo"}
+
+
 def _wrap(text: str, font, width: int, direction: str, language: str) -> list[str]:
+    """Greedy line filling that never breaks inside a word; in scripts without spaces, between characters."""
+    if language in NO_SPACES:
+        units, joiner = [ch for ch in text if not ch.isspace()], ""
+    else:
+        units, joiner = text.split(), " "
     lines: list[str] = []
-    for word in text.split():
-        candidate = f"{lines[-1]} {word}" if lines else word
+    for unit in units:
+        candidate = f"{lines[-1]}{joiner}{unit}" if lines else unit
         if lines and font.getlength(candidate, direction=direction, language=language) <= width:
             lines[-1] = candidate
         else:
-            lines.append(word)  # a word never breaks; an over-long word makes the size shrink
+            lines.append(unit)  # a word never breaks; an over-long word makes the size shrink
     return lines
 
 
@@ -59,10 +74,26 @@ def _rgb(colour: str) -> tuple[int, int, int]:
     return tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
 
 
+SCRIM_OPACITIES = (0.35, 0.5, 0.65, 0.8)
+
+
+def _scrim(region: np.ndarray, text_rgb: tuple[int, int, int], size: int) -> tuple[np.ndarray, float] | None:
+    """The lightest dark (or, behind dark text, light) scrim under which the text reaches the WCAG
+    ratio: (the region with it, its opacity); None when even the densest is not enough."""
+    luminance = float(relative_luminance(np.array(text_rgb)))
+    shade = np.array((0, 0, 0) if luminance > 0.18 else (255, 255, 255), dtype=np.float64)
+    for opacity in SCRIM_OPACITIES:
+        covered = np.rint(region[..., :3] * (1 - opacity) + shade * opacity).astype(np.uint8)
+        if check_contrast("", text_rgb, covered, size).passed:
+            return covered, opacity
+    return None
+
+
 def render(image: np.ndarray, copy: dict[str, str], slots: tuple[TextSlot, ...], locale: str) -> tuple[np.ndarray, list]:
-    """Draw each slot's text; returns the new image and the layout checks."""
-    canvas = Image.fromarray(image)
-    draw = ImageDraw.Draw(canvas)
+    """Draw each slot's text; returns the new image and the layout checks. Where the text would not
+    reach the WCAG contrast ratio on the picture, a scrim goes under it first (the check says so)."""
+    out = image.copy()
+    placed = []
     checks = []
     language = loc.language(locale)
     for slot in slots:
@@ -70,7 +101,6 @@ def render(image: np.ndarray, copy: dict[str, str], slots: tuple[TextSlot, ...],
         if not text:
             continue
         x, y, width, height = slot.box
-        background = image[y : y + height, x : x + width]
         result = layout(text, slot, locale)
         path = fonts.font_for(text)
         font = fonts.load(path, result.size, slot.weight)
@@ -79,15 +109,34 @@ def render(image: np.ndarray, copy: dict[str, str], slots: tuple[TextSlot, ...],
             align = "end" if align == "start" else "start"  # start and end follow the reading order
         line_height = result.size * LINE_SPACING
         top = y + (height - line_height * len(result.lines)) / 2
+        lines = []
         for i, line in enumerate(result.lines):
             line_width = font.getlength(line, direction=result.direction, language=language)
             left = {"start": x, "center": x + (width - line_width) / 2, "end": x + width - line_width}[align]
-            draw.text((left, top + i * line_height), line, font=font, fill=_rgb(slot.color),
-                      direction=result.direction, language=language)
+            lines.append((left, top + i * line_height, line_width, line))
+        # The block the text covers, with a margin, inside the slot: where contrast is measured.
+        pad = round(result.size * 0.3)
+        x0 = max(x, int(min(left for left, *_ in lines)) - pad)
+        x1 = min(x + width, int(max(left + w for left, _, w, _ in lines)) + pad + 1)
+        y0, y1 = max(y, int(top) - pad), min(y + height, int(top + line_height * len(lines)) + pad + 1)
+        colour = _rgb(slot.color)
+        contrast = check_contrast(slot.name, colour, out[y0:y1, x0:x1], result.size)
+        if not contrast.passed:
+            scrimmed = _scrim(out[y0:y1, x0:x1], colour, result.size)
+            if scrimmed is not None:
+                out[y0:y1, x0:x1], opacity = scrimmed
+                contrast = check_contrast(slot.name, colour, out[y0:y1, x0:x1], result.size)
+                contrast = replace(contrast, detail=f"{contrast.detail} on a {opacity:.0%} scrim")
+        placed.append((lines, font, colour, result.direction))
         checks += [
             check_fits(slot.name, result.size if result.fits else None, slot.min_size),
             check_glyphs(slot.name, text, set(fonts.coverage(path))),
-            check_contrast(slot.name, _rgb(slot.color), background, result.size),
+            contrast,
             check_direction(slot.name, text, result.direction),
         ]
+    canvas = Image.fromarray(out)
+    draw = ImageDraw.Draw(canvas)
+    for lines, font, colour, direction in placed:
+        for left, top, _, line in lines:
+            draw.text((left, top), line, font=font, fill=colour, direction=direction, language=language)
     return np.asarray(canvas), checks

@@ -32,10 +32,23 @@ def item_path(out: str, folder: str, item: WorkItem, suffix: str) -> str:
     return FileSystems.join(out, folder, item.creative, item.template.id, f"{item.locale}{suffix}")
 
 
-def encode_png(image: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="PNG", optimize=False, compress_level=6)
-    return buffer.getvalue()
+PNG_LEVELS = (6, 9)  # zlib levels tried in turn: the usual one, then the smallest
+
+
+def encode_png(image: np.ndarray, budget: int | None = None) -> tuple[bytes, int]:
+    """(PNG bytes, zlib level): level 6, or when that is over `budget` the smallest of the levels
+    tried. Lossless either way: the talent's pixels and the design stay exact. Still over budget is
+    the caller's `bytes` check failure, never a silently degraded image."""
+    best: tuple[bytes, int] | None = None
+    for level in PNG_LEVELS:
+        buffer = io.BytesIO()
+        Image.fromarray(image).save(buffer, format="PNG", optimize=level == 9, compress_level=level)
+        data = buffer.getvalue()
+        if best is None or len(data) < len(best[0]):
+            best = (data, level)
+        if budget is None or len(best[0]) <= budget:
+            break
+    return best
 
 
 def thumbnail(image: np.ndarray) -> bytes:
@@ -107,8 +120,8 @@ class WriteItem(beam.DoFn):
         image, outcome = judge(result.example, result.inference, backend)
         rendered = {name: loc.fill_placeholders(slot.text, item.values, item.locale) for name, slot in copies.items()}
         final, layout_checks = render(image, rendered, item.template.text_slots, item.locale)
-        png = encode_png(final)
-        layout_checks.append(check_bytes(len(png), BYTE_BUDGETS[item.channel], item.channel))
+        png, level = encode_png(final, BYTE_BUDGETS[item.channel])
+        layout_checks.append(check_bytes(len(png), BYTE_BUDGETS[item.channel], item.channel, f"PNG level {level}"))
         approved = outcome.approved and all(s.approved for s in copies.values()) and not blocking_failures(layout_checks)
         status = "approved" if approved else "review"
         (self._approved if approved else self._review).inc()

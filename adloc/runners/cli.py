@@ -24,7 +24,7 @@ def _settings(args, db_url: str):
 
     return RunSettings(
         db_url=db_url, out=_out_uri(args.out), copy_model=args.copy_model, adapters=args.adapters,
-        inpainter=args.inpainter,
+        inpainter=args.inpainter, inpaint_batch_size=args.inpaint_batch,
         run_date=args.run_date, gate=Gate(default_threshold=args.threshold),
     )
 
@@ -298,6 +298,8 @@ def _job_options(parser: argparse.ArgumentParser, out_required: bool) -> None:
                         help="locale tuning: peft LoRA adapters in DIR/<locale>/ (e.g. DIR/de-DE/)")
     parser.add_argument("--inpainter", default=None,
                         help="diffusers inpainting checkpoint (hub id or folder); default: the deterministic blend")
+    parser.add_argument("--inpaint-batch", type=_positive, default=1, metavar="N",
+                        help="images per diffusion call, always N (padded) so outputs do not depend on batching")
     parser.add_argument("--run-date", type=_date, default=date.today().isoformat(),
                         help="date the talent rights are checked against (YYYY-MM-DD; default today)")
     parser.add_argument("--threshold", type=_probability, default=0.5,
@@ -310,6 +312,12 @@ DB_HELP = "asset DB SQLAlchemy URL (default: $ADLOC_DB or a SQLite file)"
 def _store_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", help=DB_HELP)
     parser.add_argument("--store", help="asset store folder or bucket URI (default: $ADLOC_ASSETS or $ADLOC_HOME/assets)")
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
 
 
 def _days(text: str) -> int:
