@@ -220,3 +220,16 @@ def test_the_encoder_tries_harder_before_the_budget_check_fails():
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(squeezed))), image)  # lossless
     r = check_bytes(len(squeezed), 1, "display", f"PNG level {level}")
     assert not r.passed and r.detail == f"{len(squeezed)} bytes (PNG level {level}), over the display budget of 1"
+
+
+@pytest.mark.parametrize(("size", "channel", "passed"), [
+    ((1080, 1080), "social", True), ((1200, 628), "social", True), ((1080, 1920), "social", True),
+    ((1080, 1000), "social", False), ((400, 400), "social", False),
+    ((300, 250), "display", True), ((1080, 1080), "display", False), ((2480, 3508), "print", True),
+])
+def test_the_output_size_is_one_the_channel_takes(size, channel, passed):
+    from adloc.checks.image import check_channel_size
+
+    r = check_channel_size(size, channel)
+    assert (r.name, r.passed) == ("channel_size", passed)
+    assert f"{size[0]}x{size[1]}" in r.detail

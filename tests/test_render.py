@@ -100,3 +100,11 @@ def test_scripts_without_spaces_break_between_characters():
     result = layout(text, narrow, "ja-JP")
     assert len(result.lines) > 1 and "".join(result.lines) == text
     assert layout("Coffee every morning", narrow, "en-US").lines[0] == "Coffee"  # a word is never split
+
+def test_a_latin_line_in_an_arabic_ad_reads_left_to_right():
+    arabic = layout("اطلب الآن", SLOT, "ar-AE")
+    english = layout("Order now", SLOT, "ar-AE")
+    digits = layout("4.99", SLOT, "ar-AE")
+    assert (arabic.direction, english.direction, digits.direction) == ("rtl", "ltr", "rtl")
+    _, checks = render(np.zeros((140, 320, 3), dtype=np.uint8), {"headline": "Order now"}, (SLOT,), "ar-AE")
+    assert {c.name: c for c in checks}["direction:headline"].passed

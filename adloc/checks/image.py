@@ -85,6 +85,30 @@ def check_size(size: tuple[int, int], expected: tuple[int, int]) -> CheckResult:
     return CheckResult("size", True, 1.0, f"{size[0]}x{size[1]}", C)
 
 
+# What each channel takes: social by aspect ratio (square, portrait, story, link preview), display by
+# the IAB standard sizes; print and out-of-home by the template alone.
+SOCIAL_RATIOS = {"1:1": 1.0, "4:5": 0.8, "9:16": 9 / 16, "1.91:1": 1.91}
+DISPLAY_SIZES = {(300, 250), (336, 280), (728, 90), (970, 250), (970, 90), (160, 600), (300, 600), (320, 50),
+                 (320, 100), (468, 60), (250, 250), (200, 200), (1200, 628)}
+
+
+def check_channel_size(size: tuple[int, int], channel: str) -> CheckResult:
+    """The output's size is one the channel takes."""
+    width, height = size
+    if channel == "social":
+        ratio = width / height
+        fits = [name for name, r in SOCIAL_RATIOS.items() if abs(ratio - r) / r <= 0.01]
+        if fits and width >= 600:
+            return CheckResult("channel_size", True, 1.0, f"{width}x{height} is a {fits[0]} social format", F)
+        return CheckResult("channel_size", False, 0.0, f"{width}x{height} is not a social format "
+                           f"({', '.join(SOCIAL_RATIOS)}, at least 600 wide)", F)
+    if channel == "display":
+        if (width, height) in DISPLAY_SIZES:
+            return CheckResult("channel_size", True, 1.0, f"{width}x{height} is a standard display size", F)
+        return CheckResult("channel_size", False, 0.0, f"{width}x{height} is not a standard display size", F)
+    return CheckResult("channel_size", True, 1.0, f"{width}x{height}: {channel} takes the template's size", F)
+
+
 def check_bytes(n_bytes: int, budget: int, channel: str, encoding: str = "") -> CheckResult:
     how = f" ({encoding})" if encoding else ""
     if n_bytes > budget:

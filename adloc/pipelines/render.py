@@ -3,6 +3,7 @@ word wrap, shrink-to-fit) and run the layout checks."""
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -30,8 +31,16 @@ class Layout:
     direction: str
 
 
-def direction_of(locale: str) -> str:
-    """The base direction of a locale's script; raqm applies the bidi algorithm within it."""
+def direction_of(text: str, locale: str) -> str:
+    """The paragraph direction: from the text's first strong character (Unicode bidi rules P2-P3),
+    so an English line waiting for a translator in an Arabic ad reads left to right; the locale's
+    direction when the text has none (digits only). raqm applies the bidi algorithm within it."""
+    for ch in text:
+        kind = unicodedata.bidirectional(ch)
+        if kind in ("R", "AL"):
+            return "rtl"
+        if kind == "L":
+            return "ltr"
     return "rtl" if loc.is_rtl(locale) else "ltr"
 
 
@@ -58,7 +67,7 @@ def _wrap(text: str, font, width: int, direction: str, language: str) -> list[st
 def layout(text: str, slot: TextSlot, locale: str) -> Layout:
     """The largest size between the slot's max and min at which the wrapped text fits its box."""
     _, _, width, height = slot.box
-    direction, language = direction_of(locale), loc.language(locale)
+    direction, language = direction_of(text, locale), loc.language(locale)
     path = fonts.font_for(text)
     lines: list[str] = []
     for size in range(slot.max_size, slot.min_size - 1, -1):

@@ -16,7 +16,7 @@ from PIL import Image
 
 from adloc import locale as loc
 from adloc.checks import blocking_failures
-from adloc.checks.image import check_bytes
+from adloc.checks.image import check_bytes, check_channel_size
 from adloc.files import write_bytes
 from adloc.models.blend import BLEND_ID
 from adloc.pipelines.image import judge
@@ -122,6 +122,7 @@ class WriteItem(beam.DoFn):
         final, layout_checks = render(image, rendered, item.template.text_slots, item.locale)
         png, level = encode_png(final, BYTE_BUDGETS[item.channel])
         layout_checks.append(check_bytes(len(png), BYTE_BUDGETS[item.channel], item.channel, f"PNG level {level}"))
+        layout_checks.append(check_channel_size((final.shape[1], final.shape[0]), item.channel))
         approved = outcome.approved and all(s.approved for s in copies.values()) and not blocking_failures(layout_checks)
         status = "approved" if approved else "review"
         (self._approved if approved else self._review).inc()
