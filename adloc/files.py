@@ -24,3 +24,14 @@ def write_bytes(uri: str, data: bytes) -> None:
 def read_bytes(uri: str) -> bytes:
     with FileSystems.open(uri) as handle:
         return handle.read()
+
+
+def remove_partial_files(folder: str) -> int:
+    """Delete the temporary files a killed run left under `folder` (its writes are a temporary
+    name, then a rename): a rerun then leaves only complete files. Returns how many went."""
+    if not FileSystems.exists(folder):
+        return 0
+    found = [m.path for m in FileSystems.match([FileSystems.join(folder, "**.tmp-*")])[0].metadata_list]
+    if found:
+        FileSystems.delete(found)
+    return len(found)

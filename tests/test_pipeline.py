@@ -198,3 +198,44 @@ def test_rerun_with_a_changed_status_leaves_no_stale_files(tmp_path, catalog_db)
     assert main(["run", str(job), "--out", str(out), "--db", catalog_db, "--run-date", "2031-01-01"]) == 0
     assert [p.relative_to(out).parts[0] for p in out.rglob("*/pt-PT.*")] == ["dead_letter"]
     assert manifest(out)[0]["status"] == "dead_letter"
+
+
+def test_a_killed_run_reruns_to_the_same_complete_files(tmp_path, catalog_db):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    spec = {"job": "killed", "brand": "Acme Coffee", "channel": "social", "locales": ["pt-PT", "de-DE", "fr-FR"],
+            "creatives": [{"id": f"c{i}", "template": ["summer-banner", "morning-square"],
+                           "copy": {"cta": "Order now for {price}"}, "values": {"price": 2.5}} for i in range(6)]}
+    job = write_job(tmp_path / "job.yaml", spec)
+    out = tmp_path / "out"
+    args = ["run", str(job), "--out", str(out), "--db", catalog_db, "--run-date", RUN_DATE]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "adloc.runners.cli", *args], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None and len(list(out.glob("*/*/*/*.png"))) < 4:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run finished before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (out / "manifest.jsonl").exists()  # a manifest means finished; this run did not
+    planted = next(out.glob("*/*/*/*.png")).with_suffix(".png.tmp-deadbeef")
+    planted.write_bytes(b"half a picture")  # what a kill during a write leaves, whether or not this one did
+
+    assert main(args) == 0
+    clean = tmp_path / "clean"
+    assert run_cli(job, clean, catalog_db) == 0
+    assert not list(out.rglob("*.tmp-*"))
+    assert len(manifest(out)) == 36
+    # Every file complete, none twice, the same bytes as a clean run (records name their own folder).
+    files = sorted(str(p.relative_to(clean)) for p in clean.rglob("*") if p.is_file())
+    assert files == sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    for name in files:
+        want = (clean / name).read_bytes()
+        if name.endswith((".json", ".jsonl", ".html")):
+            want = want.replace(str(clean).encode(), str(out).encode())
+        assert (out / name).read_bytes() == want, name

@@ -39,14 +39,17 @@ def plan_run(engine: Engine, job: dict, out: str, items: list[dict]) -> int:
     `job["run_token"]` names the run: a retried call returns the run already recorded.
     Returns the run id."""
     with Session(engine) as session, session.begin():
-        again = session.scalar(select(JobRow.id).where(JobRow.run_token == job["run_token"]))
-        if again is not None:
-            return again
-        run = JobRow(run_token=job["run_token"], name=job["job"], brand=job["brand"], channel=job["channel"],
-                     run_date=date.fromisoformat(job["run_date"]), out_uri=out,
-                     spec=json.dumps(job["spec"], sort_keys=True, ensure_ascii=False), status="running",
-                     started_at=_now())
-        session.add(run)
+        run = session.scalar(select(JobRow).where(JobRow.run_token == job["run_token"]))
+        if run is not None:  # a retry, or a submitted job that a worker now runs
+            if session.scalar(select(JobItemRow.id).where(JobItemRow.job_id == run.id).limit(1)) is not None:
+                return run.id
+            run.status, run.started_at = "running", run.started_at or _now()
+        else:
+            run = JobRow(run_token=job["run_token"], name=job["job"], brand=job["brand"], channel=job["channel"],
+                         run_date=date.fromisoformat(job["run_date"]), out_uri=out,
+                         spec=json.dumps(job["spec"], sort_keys=True, ensure_ascii=False), status="running",
+                         started_at=_now())
+            session.add(run)
         session.flush()
         if items:  # one executemany, not an ORM insert per row: the statement count stays fixed
             session.execute(insert(JobItemRow), [

@@ -35,7 +35,7 @@ RIGHT_STATUSES = ("active", "revoked")
 CHANNELS = ("social", "display", "print", "ooh")
 GLOSSARY_KINDS = ("keep", "required", "banned")
 ITEM_STATUSES = ("pending", "approved", "review", "dead_letter")
-JOB_STATUSES = ("running", "done")
+JOB_STATUSES = ("queued", "running", "done", "failed")
 REVIEW_DECISIONS = ("approved", "rejected", "edited")
 
 
@@ -182,11 +182,14 @@ class JobRow(Base):
     run_date: Mapped[date] = mapped_column(Date)
     out_uri: Mapped[str] = mapped_column(Text)
     spec: Mapped[str] = mapped_column(Text)  # the validated spec, as JSON
-    status: Mapped[str] = mapped_column(String(16), default="running")  # running until it finishes
+    status: Mapped[str] = mapped_column(String(16), default="running")  # queued -> running -> done | failed
     approved: Mapped[int] = mapped_column(Integer, default=0)
     review: Mapped[int] = mapped_column(Integer, default=0)
     dead_letter: Mapped[int] = mapped_column(Integer, default=0)
-    started_at: Mapped[datetime] = mapped_column(DateTime)
+    options: Mapped[str] = mapped_column(Text, default="{}")  # how to run it (models, threshold, ...), JSON
+    error: Mapped[str] = mapped_column(Text, default="")  # why a run failed
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     items: Mapped[list[JobItemRow]] = relationship(cascade="all, delete-orphan")
 

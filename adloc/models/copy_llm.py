@@ -36,6 +36,8 @@ def resolve(model: str) -> tuple[str, dict, str]:
         return str(path.parent), {"gguf_file": path.name}, path.stem
     if path.exists():
         return str(path), {}, path.name
+    if model.startswith(("/", "./", "../", "~")):
+        raise FileNotFoundError(f"copy model folder {model!r} does not exist")
     return model, {}, model  # a hub id
 
 

@@ -14,6 +14,7 @@ from adloc import locale as loc
 from adloc.assets_db.engine import engine_for
 from adloc.assets_db.lineage import plan_run
 from adloc.assets_db.queries import talent_rights_overview, templates
+from adloc.files import remove_partial_files
 from adloc.jobspec import Job, JobSpecError
 from adloc.models.copy_llm import CopyModelHandler, resolve
 from adloc.models.gate import Gate
@@ -39,6 +40,7 @@ class RunSettings:
     gate: Gate = field(default_factory=Gate)
     batch_size: int = 8
     inpaint_batch_size: int = 1  # images per diffusion call (fixed; raise it on a GPU)
+    run_token: str | None = None  # names the run in the asset DB; a submitted job's comes with it
 
 
 def expand(job: Job, source: str, db_url: str, run_date: str) -> list[WorkItem]:
@@ -82,7 +84,7 @@ def _report_info(job: Job, settings: RunSettings, inpainter_id: str, copy_model_
     return {"job": job.job, "brand": job.brand, "channel": job.channel, "locales": job.locales,
             "run_date": settings.run_date, "copy_model": copy_model_id, "inpainter": inpainter_id,
             "talent": overview, "spec": job.model_dump(mode="json", by_alias=True),
-            "run_token": uuid.uuid4().hex}
+            "run_token": settings.run_token or uuid.uuid4().hex}
 
 
 def build(p: beam.Pipeline, items: list[WorkItem], job: Job, settings: RunSettings) -> None:
@@ -200,6 +202,7 @@ def run(job: Job, source: str, settings: RunSettings, beam_args: list[str] | Non
         test_pipeline: beam.Pipeline | None = None) -> list[WorkItem]:
     """Validate the job against the asset database, then run it. Nothing is written for an invalid job."""
     items = expand(job, source, settings.db_url, settings.run_date)
+    remove_partial_files(settings.out)  # what a killed run left half-written
     p = test_pipeline or make_pipeline(beam_args)
     build(p, items, job, settings)
     p.run().wait_until_finish()

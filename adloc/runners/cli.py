@@ -51,18 +51,39 @@ def _run_job(job_path: Path, args, db_url: str, beam_args: list[str]) -> int:
     from apache_beam.io.filesystems import FileSystems
 
     print(f"{len(items)} items: {_summary(settings.out)}")
+    print(summary_table(settings.out))
     print(f"report: {FileSystems.join(settings.out, 'report.html')}")
     return 0
+
+
+def _manifest(out: str) -> list[dict]:
+    from apache_beam.io.filesystems import FileSystems
+
+    with FileSystems.open(FileSystems.join(out, "manifest.jsonl")) as handle:
+        return [json.loads(line) for line in handle.read().decode().splitlines()]
 
 
 def _summary(out: str) -> str:
     from collections import Counter
 
-    from apache_beam.io.filesystems import FileSystems
-
-    with FileSystems.open(FileSystems.join(out, "manifest.jsonl")) as handle:
-        statuses = Counter(json.loads(line)["status"] for line in handle.read().decode().splitlines())
+    statuses = Counter(line["status"] for line in _manifest(out))
     return ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in sorted(statuses.items()))
+
+
+def summary_table(out: str) -> str:
+    """Items per locale and status, from the run's manifest."""
+    from collections import Counter
+
+    lines = _manifest(out)
+    counts = Counter((line["locale"], line["status"]) for line in lines)
+    locales = sorted({line["locale"] for line in lines})
+    rows = [f"{'locale':<8} {'items':>5} {'approved':>8} {'review':>6} {'dead letter':>11}"]
+    for tag in [*locales, "total"]:
+        pick = (lambda status, tag=tag: counts[(tag, status)]) if tag != "total" else (
+            lambda status: sum(n for (_, s), n in counts.items() if s == status))
+        total = pick("approved") + pick("review") + pick("dead_letter")
+        rows.append(f"{tag:<8} {total:>5} {pick('approved'):>8} {pick('review'):>6} {pick('dead_letter'):>11}")
+    return "\n".join(rows)
 
 
 class _Refused(Exception):
@@ -108,9 +129,21 @@ def _warn_local_store(args) -> None:
 @_refusals
 def cmd_run(args, beam_args: list[str]) -> int:
     from adloc.assets_db.engine import default_url
+    from adloc.runners.presets import RunnerError, check_remote, dataflow_options
 
+    db_url = args.db or default_url()
+    try:
+        if args.dataflow:
+            if not (args.region and args.temp_location):
+                raise RunnerError("--dataflow needs --region and --temp-location")
+            beam_args = [*dataflow_options(args.dataflow, args.region, args.temp_location, args.worker_image,
+                                           args.setup_file, args.gpu, args.machine_type, args.max_workers),
+                         *beam_args]
+        check_remote(beam_args, db_url, _out_uri(args.out))
+    except RunnerError as exc:
+        raise _Refused(str(exc)) from None
     _engine(args)  # the database is there and at this version's schema
-    return _run_job(Path(args.job), args, args.db or default_url(), beam_args)
+    return _run_job(Path(args.job), args, db_url, beam_args)
 
 
 @_refusals
@@ -164,6 +197,107 @@ def cmd_models_fetch(args, _beam_args) -> int:
     path = embedded.fetch(force=args.force)
     print(f"embedded copy model ready: {path}")
     return 0
+
+
+@_refusals
+def cmd_submit(args, _beam_args) -> int:
+    from adloc.assets_db import queue
+    from adloc.assets_db.engine import default_url
+    from adloc.jobspec import JobSpecError, load_job
+    from adloc.pipelines.job import expand
+
+    engine = _engine(args)
+    try:
+        job = load_job(args.job)
+        expand(job, args.job, args.db or default_url(), args.run_date)  # templates and slots, before queueing
+    except JobSpecError as exc:
+        raise _Refused(str(exc)) from None
+    from adloc.models.copy_llm import AdapterError, find_adapters, resolve
+
+    try:  # what the worker will load: refused now rather than failed later
+        resolve(args.copy_model)
+        find_adapters(args.adapters)
+    except (FileNotFoundError, AdapterError) as exc:
+        raise _Refused(str(exc)) from None
+    if args.inpainter and args.inpainter.startswith(("/", "./", "../", "~")) and not Path(args.inpainter).exists():
+        raise _Refused(f"--inpainter: checkpoint folder {args.inpainter!r} does not exist")
+    options = {"copy_model": args.copy_model, "adapters": args.adapters, "inpainter": args.inpainter,
+               "inpaint_batch": args.inpaint_batch, "threshold": args.threshold}
+    job_id = queue.submit(engine, job.model_dump(mode="json", by_alias=True), args.run_date, _out_uri(args.out), options)
+    print(job_id)
+    return 0
+
+
+@_refusals
+def cmd_status(args, _beam_args) -> int:
+    from adloc.assets_db import queue
+
+    try:
+        state = queue.status(_engine(args), args.job_id)
+    except queue.UnknownJob as exc:
+        raise _Refused(exc.args[0]) from None
+    if args.json:
+        print(json.dumps(state, indent=2))
+        return 0
+    print(f"job {state['id']} {state['job']}: {state['status']}")
+    if state["status"] == "done":
+        print(f"  {state['items']} items: {state['approved']} approved, {state['review']} review, "
+              f"{state['dead_letter']} dead letter")
+    if state["error"]:
+        print(f"  error: {state['error']}")
+    print(f"  out: {state['out']}")
+    for key in ("submitted_at", "started_at", "finished_at"):
+        if state[key]:
+            print(f"  {key.removesuffix('_at')}: {state[key]}")
+    return 0
+
+
+@_refusals
+def cmd_worker(args, beam_args) -> int:
+    """Run queued jobs one at a time; a job that fails is recorded as failed and the worker goes on."""
+    import time
+
+    from adloc.assets_db import queue
+    from adloc.assets_db.engine import default_url
+
+    engine = _engine(args)
+    db_url = args.db or default_url()
+    ran = 0
+    while True:
+        claimed = queue.claim(engine)
+        if claimed is None:
+            if args.once:
+                print(f"queue empty: ran {ran} job{'s' if ran != 1 else ''}")
+                return 0
+            time.sleep(args.poll)
+            continue
+        ran += 1
+        print(f"job {claimed['id']} {claimed['spec']['job']}: running", flush=True)
+        try:
+            _run_claimed(claimed, db_url, beam_args)
+        except Exception as exc:  # noqa: BLE001 - one job's failure, whatever it is, must not stop the worker
+            queue.fail(engine, claimed["id"], f"{type(exc).__name__}: {exc}")
+            print(f"job {claimed['id']}: failed: {exc}", file=sys.stderr)
+            continue
+        print(f"job {claimed['id']}: done, {_summary(claimed['out'])}")
+
+
+def _run_claimed(claimed: dict, db_url: str, beam_args: list[str]) -> None:
+    from adloc.jobspec import parse_job
+    from adloc.models.gate import Gate
+    from adloc.pipelines import job as job_pipeline
+    from adloc.pipelines.job import RunSettings
+    from adloc.runners.presets import check_remote
+
+    options = claimed["options"]
+    check_remote(beam_args, db_url, claimed["out"])  # a RunnerError fails this job, not the worker
+    job = parse_job(claimed["spec"], f"job {claimed['id']}")
+    settings = RunSettings(
+        db_url=db_url, out=claimed["out"], copy_model=options["copy_model"], adapters=options["adapters"],
+        inpainter=options["inpainter"], inpaint_batch_size=options["inpaint_batch"], run_date=claimed["run_date"],
+        gate=Gate(default_threshold=options["threshold"]), run_token=claimed["run_token"],
+    )
+    job_pipeline.run(job, f"job {claimed['id']}", settings, beam_args)
 
 
 @_refusals
@@ -337,7 +471,33 @@ def parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run one job; Beam options (--runner, ...) pass through")
     run.add_argument("job", help="job spec YAML")
     _job_options(run, out_required=True)
+    flow = run.add_argument_group("Dataflow", "run on Google Cloud Dataflow (other runners: pass Beam's --runner)")
+    flow.add_argument("--dataflow", metavar="PROJECT", help="the Google Cloud project to run in")
+    flow.add_argument("--region", help="e.g. europe-west1")
+    flow.add_argument("--temp-location", help="gs:// path for Dataflow's staging and temporary files")
+    flow.add_argument("--worker-image", help="worker container image with adloc installed (see Dockerfile)")
+    flow.add_argument("--setup-file", help="a setup.py Dataflow installs on each worker (instead of an image)")
+    flow.add_argument("--gpu", metavar="TYPE:COUNT", help="accelerators per worker, e.g. nvidia-l4:1")
+    flow.add_argument("--machine-type", help="e.g. g2-standard-8 for an L4 GPU")
+    flow.add_argument("--max-workers", type=_positive)
     run.set_defaults(func=cmd_run)
+
+    submit = sub.add_parser("submit", help="validate a job and queue it for `adloc worker`; prints the job id")
+    submit.add_argument("job", help="job spec YAML")
+    _job_options(submit, out_required=True)
+    submit.set_defaults(func=cmd_submit)
+
+    status = sub.add_parser("status", help="a submitted job's state")
+    status.add_argument("job_id")
+    status.add_argument("--db", help=DB_HELP)
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(func=cmd_status)
+
+    worker = sub.add_parser("worker", help="run queued jobs one at a time; Beam options pass through")
+    worker.add_argument("--db", help=DB_HELP)
+    worker.add_argument("--once", action="store_true", help="stop when the queue is empty")
+    worker.add_argument("--poll", type=float, default=10.0, help="seconds between looks at an empty queue")
+    worker.set_defaults(func=cmd_worker)
 
     check = sub.add_parser("check-copy", help="run the copy checks on one source/target pair")
     check.add_argument("--source", required=True)
@@ -401,7 +561,7 @@ def main(argv: list[str] | None = None) -> int:
     # Beam and transformers are chatty at INFO and WARNING; ADLOC_LOG=INFO shows it all.
     logging.basicConfig(level=os.environ.get("ADLOC_LOG", "ERROR"))
     args, beam_args = parser().parse_known_args(argv)
-    if beam_args and args.command not in ("run", "demo"):
+    if beam_args and args.command not in ("run", "demo", "worker"):
         parser().error(f"unrecognized arguments: {' '.join(beam_args)}")
     return args.func(args, beam_args)
 

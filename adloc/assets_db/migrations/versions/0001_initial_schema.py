@@ -38,9 +38,12 @@ def upgrade() -> None:
     sa.Column('approved', sa.Integer(), nullable=False),
     sa.Column('review', sa.Integer(), nullable=False),
     sa.Column('dead_letter', sa.Integer(), nullable=False),
-    sa.Column('started_at', sa.DateTime(), nullable=False),
+    sa.Column('options', sa.Text(), nullable=False),
+    sa.Column('error', sa.Text(), nullable=False),
+    sa.Column('submitted_at', sa.DateTime(), nullable=True),
+    sa.Column('started_at', sa.DateTime(), nullable=True),
     sa.Column('finished_at', sa.DateTime(), nullable=True),
-    sa.CheckConstraint("status IN ('running', 'done')", name=op.f('ck_job_status')),
+    sa.CheckConstraint("status IN ('queued', 'running', 'done', 'failed')", name=op.f('ck_job_status')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_job')),
     sa.UniqueConstraint('run_token', name=op.f('uq_job_run_token'))
     )

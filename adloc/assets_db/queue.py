@@ -1,0 +1,77 @@
+"""The job queue, in the asset database: `adloc submit` adds a validated job, `adloc worker`
+claims the oldest queued one, runs it and records how it ended; `adloc status` reads it back."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import date
+
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.orm import Session
+
+from adloc.assets_db.lineage import _now
+from adloc.assets_db.schema import JobItemRow, JobRow
+
+
+class UnknownJob(LookupError):
+    def __init__(self, job_id: str):
+        super().__init__(f"no job {job_id!r} in the asset database")
+
+
+def submit(engine: Engine, spec: dict, run_date: str, out: str, options: dict) -> int:
+    """Queue a job (already validated against this database); returns its id."""
+    with Session(engine) as session, session.begin():
+        row = JobRow(run_token=uuid.uuid4().hex, name=spec["job"], brand=spec["brand"], channel=spec["channel"],
+                     run_date=date.fromisoformat(run_date), out_uri=out,
+                     spec=json.dumps(spec, sort_keys=True, ensure_ascii=False), status="queued",
+                     options=json.dumps(options, sort_keys=True), submitted_at=_now())
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def claim(engine: Engine) -> dict | None:
+    """Take the oldest queued job for this worker (status running), or None when there is none.
+    Two workers never take the same job: the update only succeeds while the job is still queued."""
+    with Session(engine) as session, session.begin():
+        while True:
+            candidate = session.scalar(
+                select(JobRow).where(JobRow.status == "queued").order_by(JobRow.id).limit(1)
+                .with_for_update(skip_locked=True))
+            if candidate is None:
+                return None
+            taken = session.execute(
+                update(JobRow).where(JobRow.id == candidate.id, JobRow.status == "queued")
+                .values(status="running", started_at=_now()))
+            if taken.rowcount == 1:
+                return {"id": candidate.id, "run_token": candidate.run_token, "spec": json.loads(candidate.spec),
+                        "options": json.loads(candidate.options), "out": candidate.out_uri,
+                        "run_date": candidate.run_date.isoformat()}
+
+
+def fail(engine: Engine, job_id: int, error: str) -> None:
+    with Session(engine) as session, session.begin():
+        session.execute(update(JobRow).where(JobRow.id == job_id)
+                        .values(status="failed", error=error[:4000], finished_at=_now()))
+
+
+def status(engine: Engine, job_id: str | int) -> dict:
+    """A job's state: status, counts, output, times, and the error of a failed run."""
+    try:
+        key = int(job_id)
+    except ValueError:
+        raise UnknownJob(str(job_id)) from None
+    with Session(engine) as session:
+        row = session.get(JobRow, key)
+        if row is None:
+            raise UnknownJob(str(job_id))
+        items = session.scalar(select(func.count()).select_from(JobItemRow).where(JobItemRow.job_id == row.id))
+        return {
+            "id": row.id, "job": row.name, "status": row.status, "out": row.out_uri, "run_date": row.run_date.isoformat(),
+            "items": items, "approved": row.approved, "review": row.review, "dead_letter": row.dead_letter,
+            "submitted_at": row.submitted_at.isoformat() if row.submitted_at else None,
+            "started_at": row.started_at.isoformat() if row.started_at else None,
+            "finished_at": row.finished_at.isoformat() if row.finished_at else None,
+            "error": row.error,
+        }

@@ -1,0 +1,62 @@
+"""Runner presets: the Beam options for Dataflow assembled from a few flags, and the checks that
+must hold before a job leaves this machine (workers elsewhere cannot read a SQLite file or a
+local folder)."""
+
+from __future__ import annotations
+
+LOCAL_RUNNERS = ("DirectRunner", "FnApiRunner", "PrismRunner", None)
+
+
+class RunnerError(ValueError):
+    """Options that cannot work on the chosen runner; the message says what to change."""
+
+
+def dataflow_options(project: str, region: str, temp_location: str, worker_image: str | None = None,
+                     setup_file: str | None = None, gpu: str | None = None, machine_type: str | None = None,
+                     max_workers: int | None = None, job_name: str | None = None) -> list[str]:
+    """Beam options for DataflowRunner. `gpu` is `TYPE:COUNT` (e.g. `nvidia-l4:1`): the workers get
+    the accelerator and its driver through `--dataflow_service_options`."""
+    if not temp_location.startswith("gs://"):
+        raise RunnerError(f"--temp-location: {temp_location!r} must be a gs:// bucket path Dataflow can write")
+    if worker_image and setup_file:
+        raise RunnerError("--worker-image and --setup-file: give one (a prebuilt image, or a setup.py to install)")
+    args = ["--runner=DataflowRunner", f"--project={project}", f"--region={region}",
+            f"--temp_location={temp_location}"]
+    if worker_image:
+        args += [f"--sdk_container_image={worker_image}", "--sdk_location=container"]
+    if setup_file:
+        args.append(f"--setup_file={setup_file}")
+    if gpu:
+        kind, _, count = gpu.partition(":")
+        if not kind or not (count or "1").isdigit():
+            raise RunnerError(f"--gpu: {gpu!r} is not TYPE:COUNT such as nvidia-l4:1")
+        args.append(f"--dataflow_service_options=worker_accelerator=type:{kind};count:{count or 1};install-nvidia-driver")
+        args.append("--experiments=use_runner_v2")
+    if machine_type:
+        args.append(f"--machine_type={machine_type}")
+    if max_workers:
+        args.append(f"--max_num_workers={max_workers}")
+    if job_name:
+        args.append(f"--job_name={job_name}")
+    return args
+
+
+def runner_of(beam_args: list[str]) -> str | None:
+    from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+
+    return PipelineOptions(list(beam_args)).view_as(StandardOptions).runner
+
+
+def check_remote(beam_args: list[str], db_url: str, out: str) -> None:
+    """On a runner whose workers are other machines: the asset DB must be a network database and
+    the output a bucket. Local runners take anything."""
+    runner = runner_of(beam_args)
+    if runner in LOCAL_RUNNERS:
+        return
+    if db_url.startswith("sqlite"):
+        raise RunnerError(f"--db: {runner} workers cannot reach the SQLite file {db_url!r}; use a network "
+                          "database they can reach, e.g. postgresql+psycopg2://user@10.0.0.5/assets")
+    if runner == "DataflowRunner" and not out.startswith("gs://"):
+        raise RunnerError(f"--out: Dataflow workers write to a bucket, not {out!r}; use gs://bucket/path")
+    if "://" not in out:
+        raise RunnerError(f"--out: {runner} workers cannot write to the local folder {out!r}; use a bucket URI")
