@@ -470,6 +470,11 @@ def test_not_copied_catches_a_repeated_example_for_a_different_line():
         ("Buy 2 3 times", "Kaufe 2 3 mal", "de-DE", True, "2 number(s) kept"),  # de does not: two numbers
         ("Only 4.99", "Nur 4.99", "de-DE", True, "1 number(s) kept"),  # the wrong convention, read by its shape
         ("1,250.50 off", "1.250,50 de desconto", "es-ES", True, "1 number(s) kept"),
+        ("Call 0800 123 456", "Appelez le 0800 123 456", "fr-FR", True, "3 number(s) kept"),  # spaces separate here
+        ("iPhone 15 128 GB", "iPhone 15 128 Go", "fr-FR", True, "2 number(s) kept"),
+        ("Save 1,250 points", "Sammle 1 250 Punkte", "de-DE", True, "1 number(s) kept"),  # and group here
+        ("Save 1,250", "Spare 1\u2019250", "de-CH", True, "1 number(s) kept"),
+        ("Save 1,250", "Spare 1'250", "de-CH", True, "1 number(s) kept"),
         ("1,250.50 off", "1,250.50 de descuento", "es-MX", True, "1 number(s) kept"),  # Mexico writes it as en-US
     ],
 )
@@ -527,3 +532,9 @@ def test_each_check_catches_its_failure_in_every_locale(tag):
         assert detail in failed[name], (name, failed[name])
     length = _failed(tag, good, max_chars=20)
     assert set(length) == {"length"} and "over the budget of 20" in length["length"]
+
+
+def test_a_missing_space_after_a_full_stop_is_not_an_address():
+    assert check_urls("Order now", "Bestellen Sie jetzt.Es lohnt sich").passed
+    assert not check_urls("Order now", "Jetzt auf Acme.com bestellen").passed
+    assert not check_urls("Order now", "Visit WWW.SCAM.COM").passed

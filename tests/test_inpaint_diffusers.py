@@ -133,3 +133,39 @@ def test_mask_crop_inpaints_around_the_band_and_restore_is_exact(tiny_inpainter)
     checks = {c.name: c.passed for c in check_inpainted(out, request.template, request.talent, request.core,
                                                          request.band, request.composite())}
     assert checks["outside_unchanged"] and checks["talent_faithful"] and checks["size"]
+
+
+def test_the_blend_cannot_repaint_a_fill_region_so_the_item_goes_to_review():
+    from adloc.models.blend import blend, restore
+    from adloc.pipelines.image import judge
+
+    request = _request(1, fill=((40, 4, 16, 12),))
+    _, outcome = judge(request, restore(blend(request), request), "blend")
+    fill = {c.name: c for c in outcome.checks}["fill"]
+    assert not outcome.approved and not fill.passed and "need an inpainting model" in fill.detail
+    _, plain = judge(_request(1), restore(blend(_request(1)), _request(1)), "blend")
+    assert plain.approved and "fill" not in {c.name for c in plain.checks}
+
+
+def test_threads_sharing_the_pipeline_get_the_pixels_they_would_alone(tiny_inpainter):
+    import threading
+
+    from adloc.models.inpaint import InpaintModelHandler
+
+    handler = InpaintModelHandler(str(tiny_inpainter))
+    model = handler.load_model()
+    requests = [_request(21), _request(22)]
+    alone = [next(iter(handler.run_inference([r], model))).inference for r in requests]
+    got: list[list] = [[], []]
+
+    def work(i: int) -> None:
+        for _ in range(3):
+            got[i].append(next(iter(handler.run_inference([requests[i]], model))).inference)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for i in range(2):
+        assert all(np.array_equal(image, alone[i]) for image in got[i])

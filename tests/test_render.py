@@ -101,10 +101,17 @@ def test_scripts_without_spaces_break_between_characters():
     assert len(result.lines) > 1 and "".join(result.lines) == text
     assert layout("Coffee every morning", narrow, "en-US").lines[0] == "Coffee"  # a word is never split
 
-def test_a_latin_line_in_an_arabic_ad_reads_left_to_right():
-    arabic = layout("اطلب الآن", SLOT, "ar-AE")
-    english = layout("Order now", SLOT, "ar-AE")
-    digits = layout("4.99", SLOT, "ar-AE")
-    assert (arabic.direction, english.direction, digits.direction) == ("rtl", "ltr", "rtl")
-    _, checks = render(np.zeros((140, 320, 3), dtype=np.uint8), {"headline": "Order now"}, (SLOT,), "ar-AE")
-    assert {c.name: c for c in checks}["direction:headline"].passed
+def test_a_line_takes_the_direction_of_its_letters():
+    cases = {"اطلب الآن": "rtl", "Acme قهوة طازجة": "rtl", "Order now": "ltr", "4.99": "rtl"}
+    for text, direction in cases.items():
+        assert layout(text, SLOT, "ar-AE").direction == direction, text
+        _, checks = render(np.zeros((140, 320, 3), dtype=np.uint8), {"headline": text}, (SLOT,), "ar-AE")
+        assert {c.name: c for c in checks}["direction:headline"].passed, text
+    assert layout("4.99", SLOT, "de-DE").direction == "ltr"
+
+
+def test_latin_words_stay_whole_in_a_japanese_ad():
+    narrow = TextSlot(name="headline", box=(0, 0, 60, 200), min_size=20, max_size=20)
+    assert layout("Coffee every morning", narrow, "ja-JP").lines == ("Coffee", "every", "morning")
+    lines = layout("Acme \u306e\u30b3\u30fc\u30d2\u30fc", narrow, "ja-JP").lines
+    assert lines[0] == "Acme" and "".join(lines[1:]) == "\u306e\u30b3\u30fc\u30d2\u30fc"

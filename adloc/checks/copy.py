@@ -23,8 +23,9 @@ _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
 # Bare domains are recognized by common top-level domains: any TLD would flag "z.B." and "etc.".
 _TLDS = ("com|net|org|info|biz|io|co|app|shop|store|online|site|xyz|me|tv|ly|eu|uk|us|ca|au|de|fr|pt|es|"
          "mx|ae|it|nl|pl|se|tr|br|ar|ru|jp|cn|in|ch|at|be|sa|eg")
-_URL = re.compile(rf"(?:https?://|www\.)\S+|\b[\w.+-]+@[\w-]+\.[\w.-]+\b|\b[\w-]+\.(?:{_TLDS})\b", re.IGNORECASE)
-_NUMBER = re.compile(r"\d+(?:[.,\u00a0\u202f ]\d+)*")
+# A bare domain's top-level part in lower case: "now.It's" is a missing space, "Acme.com" an address.
+_URL = re.compile(rf"(?i:(?:https?://|www\.)\S+|\b[\w.+-]+@[\w-]+\.[\w.-]+\b)|\b[\w-]+\.(?:{_TLDS})\b")
+_NUMBER = re.compile(r"\d+(?:[.,\u00a0\u202f '\u2019]\d+)*")
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", re.UNICODE)
 # Eastern Arabic and Persian digits, and the Arabic decimal (U+066B) and thousands (U+066C) separators.
 _EASTERN_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٫٬", "01234567890123456789.,")
@@ -63,7 +64,7 @@ def _group_symbol(locale: str) -> str:
 def _guess(raw: str) -> Decimal | None:
     """A number written in a convention other than the locale's: a last group of one or two
     digits is the decimals (`4.99` in German copy), of three a thousands group."""
-    parts = re.split(f"[.,{_SPACES}]", raw)
+    parts = re.split(f"[.,{_SPACES}'\u2019]", raw)
     digits = "".join(parts[:-1]) + "." + parts[-1] if len(parts) > 1 and len(parts[-1]) in (1, 2) else "".join(parts)
     try:
         return Decimal(digits)
@@ -71,21 +72,25 @@ def _guess(raw: str) -> Decimal | None:
         return None
 
 
-def _numbers(text: str, locale: str | None = "en-US") -> Counter:
+def _numbers(text: str, locale: str | None = "en-US", spaced: bool | None = None) -> Counter:
     """Numbers as values, read the way `locale` writes them (Babel's CLDR symbols: `4,99` in
     de-DE, `1 250,5` in fr-FR), so `4.99` and `4,99` compare equal across locales. A number that
     does not parse in the locale's convention, or any number when no locale is given, is read by
-    its shape instead."""
+    its shape instead. `spaced`: whether a space between digits groups them (`1 250`) or separates
+    two numbers (`0800 123`); by default, as the locale groups digits."""
     from babel.numbers import NumberFormatError, parse_decimal
 
     group = _group_symbol(locale) if locale else " "
-    spaced = group.strip() == ""  # a locale that groups digits with a space takes any space
+    if spaced is None:
+        spaced = group.strip() == ""
     values: Counter = Counter()
     text = _PLACEHOLDER.sub(" ", text.translate(_EASTERN_DIGITS))
     for raw in _NUMBER.findall(text):
-        tokens = [raw] if spaced else raw.split(" ")  # elsewhere "2 3" is two numbers
+        tokens = [raw] if spaced else re.split(f"[{_SPACES}]", raw)
         for token in filter(None, tokens):
-            normalized = re.sub(f"[{_SPACES}]", group, token) if spaced else token
+            normalized = re.sub(f"[{_SPACES}]", group, token) if group.strip() == "" else token
+            if locale and group.strip() and re.search(f"[{_SPACES}]", token):
+                normalized = re.sub(f"[{_SPACES}]", "", token)  # spaced digits in a locale that groups otherwise
             try:
                 value = parse_decimal(normalized, locale=loc.parse(locale), strict=True) if locale else _guess(token)
             except (NumberFormatError, ValueError):
@@ -128,6 +133,10 @@ def check_numbers(source: str, target: str, locale: str | None = None) -> CheckR
     """The same numbers, each read in its own language's convention (the source is en-US; a target
     without a locale is read by the numbers' shapes)."""
     want, got = _numbers(source), _numbers(target, locale)
+    # A space between digits groups them in some conventions (`1 250`) and separates numbers in
+    # others (`0800 123 456`): either reading of the target may match the source.
+    if want != got and any(want == _numbers(target, locale, spaced) for spaced in (True, False)):
+        got = want
     if want == got:
         return CheckResult("numbers", True, 1.0, f"{sum(want.values())} number(s) kept", C)
     # format(n, "f"): a normalized Decimal prints 20 as 2E+1.

@@ -52,10 +52,22 @@ def check_contrast(slot: str, text_rgb: tuple[int, int, int], background: np.nda
     return CheckResult(name, True, 1.0, f"contrast {worst:.1f}:1 (needs {needed}:1)", F)
 
 
-def check_direction(slot: str, text: str, direction: str) -> CheckResult:
-    """Right-to-left text is laid out right-to-left (shaped by raqm), left-to-right text is not."""
-    rtl = any(unicodedata.bidirectional(ch) in ("R", "AL") for ch in text)
-    expected = "rtl" if rtl else "ltr"
+def text_direction(text: str, rtl_locale: bool) -> str:
+    """The direction a line is set in: right to left when it holds any right-to-left letter (an
+    Arabic line that starts with a Latin brand name included), left to right when it holds only
+    left-to-right letters, and the locale's direction when it holds no letters (a price)."""
+    kinds = {unicodedata.bidirectional(ch) for ch in text}
+    if kinds & {"R", "AL"}:
+        return "rtl"
+    if "L" in kinds:
+        return "ltr"
+    return "rtl" if rtl_locale else "ltr"
+
+
+def check_direction(slot: str, text: str, direction: str, rtl_locale: bool = False) -> CheckResult:
+    """The line is laid out in its direction (shaped by raqm): right to left when it holds a
+    right-to-left letter, left to right when it holds only left-to-right ones."""
+    expected = text_direction(text, rtl_locale)
     name = f"direction:{slot}"
     if direction != expected:
         return CheckResult(name, False, 0.0, f"laid out {direction}, text needs {expected}", F)

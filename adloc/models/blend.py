@@ -29,6 +29,7 @@ class InpaintRequest:
     steps: int
     guidance: float
     mask_crop: int | None = None
+    fill: tuple = ()  # the template's fill boxes: only an inpainting model repaints them
 
     def composite(self) -> np.ndarray:
         """Template with the talent pasted on with a hard edge: the inpainter's input."""
@@ -63,4 +64,5 @@ def make_request(key: str, template: np.ndarray, talent: np.ndarray, band_width:
     ramp = np.clip((signed_distance(silhouette, half + 1) + half) / (2 * half), 0, 1)
     feather = np.where(core, 1.0, ramp * (talent[..., 3] / 255.0)).astype(np.float32)
     return InpaintRequest(key=key, template=template, talent=talent, core=core, band=band, feather=feather,
-                          prompt=prompt, seed=seed, steps=steps, guidance=guidance, mask_crop=mask_crop)
+                          prompt=prompt, seed=seed, steps=steps, guidance=guidance, mask_crop=mask_crop,
+                          fill=tuple(fill))

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import math
+import threading
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,23 +49,31 @@ class AdapterError(ValueError):
 def find_adapters(folder: str | None) -> dict[str, tuple[str, str]]:
     """Locale tuning: locale -> (adapter folder, model id suffix) for every
     `<folder>/<locale>/adapter_config.json` (peft LoRA adapters, one per locale). The suffix names
-    the adapter and a hash of its weights, so lineage tells one tuning from the next."""
+    the adapter and a hash of its configuration and weights, so lineage tells one tuning from the next."""
     if not folder:
         return {}
-    root = Path(folder)
+    root = Path(folder).resolve()
     if not root.is_dir():
         raise AdapterError(f"--adapters: folder {folder!r} does not exist")
-    out = {}
+    if (root / "adapter_config.json").is_file():
+        raise AdapterError(f"--adapters: {folder!r} is one adapter; give the folder that holds one folder per "
+                           f"locale (e.g. {root.parent}/ with {root.name}/ in it)")
+    out: dict[str, tuple[str, str]] = {}
     for path in sorted(p for p in root.iterdir() if (p / "adapter_config.json").is_file()):
         try:
             locale = loc.canonical(path.name)
+            loc.territory(locale)
         except ValueError as exc:
-            raise AdapterError(f"{path}: an adapter folder is named by its locale: {exc}") from None
+            raise AdapterError(f"{path}: an adapter folder is named by its locale, such as de-DE: {exc}") from None
+        if locale in out:
+            raise AdapterError(f"{path}: a second adapter for {locale} (the first is {out[locale][0]})")
         weights = next((w for w in (path / "adapter_model.safetensors", path / "adapter_model.bin") if w.is_file()), None)
         if weights is None:
             raise AdapterError(f"{path}: no adapter_model.safetensors beside adapter_config.json")
-        digest = hashlib.sha256(weights.read_bytes()).hexdigest()[:12]
+        digest = hashlib.sha256((path / "adapter_config.json").read_bytes() + weights.read_bytes()).hexdigest()[:12]
         out[locale] = (str(path), f"lora-{locale}@{digest}")
+    if not out:
+        raise AdapterError(f"--adapters: no <locale>/adapter_config.json in {folder!r}")
     return out
 
 
@@ -103,6 +112,9 @@ class LoadedLM:
     tokenizer: Any
     model_id: str
     stop_ids: list[int]
+    # Beam shares one loaded model between the threads of a worker process; switching adapters
+    # changes the whole model, so one generation at a time holds the model.
+    lock: Any = field(default_factory=threading.Lock)
 
 
 class CopyModelHandler(ModelHandler[CopyRequest, PredictionResult, LoadedLM]):
@@ -110,7 +122,7 @@ class CopyModelHandler(ModelHandler[CopyRequest, PredictionResult, LoadedLM]):
     length padded to a bucket), so an output never depends on which rows Beam batched it with:
     reruns are byte-identical however the runner groups elements."""
 
-    def __init__(self, model: str = "embedded", batch_size: int = 8, max_new_tokens: int = 48,
+    def __init__(self, model: str = "embedded", batch_size: int = 8, max_new_tokens: int = 96,
                  adapters: str | None = None):
         super().__init__()
         self._model = model
@@ -164,7 +176,7 @@ class CopyModelHandler(ModelHandler[CopyRequest, PredictionResult, LoadedLM]):
             for start in range(0, len(rows), self._batch_size):
                 chunk = rows[start : start + self._batch_size]
                 try:
-                    with self._adapter(model, adapter):
+                    with model.lock, self._adapter(model, adapter):
                         generations = self._generate([prompts[i] for i in chunk], bucket, model)
                 except (RuntimeError, ValueError) as exc:  # e.g. out of memory: these lines take the fallback
                     generations = [Generation("", 0.0, 0, f"generation failed: {exc}")] * len(chunk)
@@ -205,16 +217,18 @@ class CopyModelHandler(ModelHandler[CopyRequest, PredictionResult, LoadedLM]):
         logprobs = torch.stack(out.scores, dim=1).float().log_softmax(-1)
         generations = []
         for row in range(n):
-            tokens, total = [], 0.0
+            tokens, total, stopped = [], 0.0, False
             for step, token in enumerate(new_tokens[row].tolist()):
                 if token in lm.stop_ids:
+                    stopped = True
                     break
                 tokens.append(token)
                 total += float(logprobs[row, step, token])
             confidence = math.exp(total / len(tokens)) if tokens else 0.0
-            # A line cut off inside a multi-byte character ends in U+FFFD: drop the fragment.
-            text = lm.tokenizer.decode(tokens, skip_special_tokens=True).rstrip("\ufffd").strip()
-            generations.append(Generation(text, round(confidence, 4), len(tokens)))
+            text = lm.tokenizer.decode(tokens, skip_special_tokens=True).strip()
+            # A line that never ended was cut at the token budget: not a line to check, let alone ship.
+            error = "" if stopped else f"cut off after {len(tokens)} tokens without ending"
+            generations.append(Generation(text, round(confidence, 4), len(tokens), error))
         return generations
 
     def batch_elements_kwargs(self) -> dict:

@@ -10,8 +10,10 @@ Both return the full image; the caller restores the talent and everything outsid
 from __future__ import annotations
 
 import logging
+import threading
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,15 @@ from apache_beam.ml.inference.base import ModelHandler, PredictionResult
 
 from adloc.models.blend import BLEND_ID, InpaintRequest, blend, restore
 from adloc.models.diffusion import diffuse_batch, load_diffusers_inpainter, shape_key
+
+
+@dataclass
+class LoadedInpainter:
+    """A diffusers pipeline and the lock its calls take: Beam shares one loaded model between the
+    threads of a worker process, and a pipeline's scheduler is not safe to share mid-call."""
+
+    pipe: Any
+    lock: Any = field(default_factory=threading.Lock)
 
 
 class InpaintModelHandler(ModelHandler[InpaintRequest, PredictionResult, Any]):
@@ -36,10 +47,10 @@ class InpaintModelHandler(ModelHandler[InpaintRequest, PredictionResult, Any]):
             return BLEND_ID
         return Path(self._checkpoint).name if Path(self._checkpoint).exists() else self._checkpoint
 
-    def load_model(self) -> Any:
+    def load_model(self) -> LoadedInpainter | None:
         if self._checkpoint is None:
             return None
-        return load_diffusers_inpainter(self._checkpoint)
+        return LoadedInpainter(load_diffusers_inpainter(self._checkpoint))
 
     def run_inference(
         self, batch: Sequence[InpaintRequest], model: Any, inference_args: dict | None = None
@@ -55,8 +66,9 @@ class InpaintModelHandler(ModelHandler[InpaintRequest, PredictionResult, Any]):
                 for start in range(0, len(rows), self._batch_size):
                     chunk = rows[start : start + self._batch_size]
                     try:
-                        outputs = diffuse_batch(model, [batch[i] for i in chunk], self._batch_size)
-                    except (RuntimeError, ValueError) as exc:
+                        with model.lock:  # the pipeline's scheduler keeps state: one call at a time
+                            outputs = diffuse_batch(model.pipe, [batch[i] for i in chunk], self._batch_size)
+                    except Exception as exc:  # noqa: BLE001 - any failure of the model sends these items to the blend
                         # A blank result fails the image checks, so the items take the blend, for review.
                         logging.getLogger(__name__).warning("inpainting %s failed: %s", batch[chunk[0]].key, exc)
                         outputs = [np.zeros_like(batch[i].template) for i in chunk]

@@ -11,7 +11,7 @@ import numpy as np
 from apache_beam.io.filesystems import FileSystems
 from PIL import Image
 
-from adloc.checks import blocking_failures
+from adloc.checks import CheckResult, Severity, blocking_failures
 from adloc.checks.image import check_inpainted
 from adloc.models.blend import InpaintRequest, blend, make_request, restore
 from adloc.records import ImageOutcome, Template, WorkItem
@@ -59,14 +59,21 @@ def compose(item: WorkItem) -> InpaintRequest:
                         item.seed, template.steps, template.guidance, template.fill, template.mask_crop)
 
 
-def image_checks(image: np.ndarray, request: InpaintRequest) -> list:
-    return check_inpainted(image, request.template, request.talent, request.core, request.band,
-                           request.composite())
+def image_checks(image: np.ndarray, request: InpaintRequest, inpainted: bool = True) -> list:
+    checks = check_inpainted(image, request.template, request.talent, request.core, request.band,
+                             request.composite())
+    if request.fill:
+        checks.append(
+            CheckResult("fill", True, 1.0, f"{len(request.fill)} fill region(s) repainted by the model", Severity.FUNCTIONAL)
+            if inpainted else
+            CheckResult("fill", False, 0.0, f"{len(request.fill)} fill region(s) need an inpainting model; "
+                        "the blend left them as they were", Severity.FUNCTIONAL))
+    return checks
 
 
 def judge(request: InpaintRequest, image: np.ndarray, backend: str) -> tuple[np.ndarray, ImageOutcome]:
     """Check the inpainter's output; a diffusion output that fails takes the blend, for review."""
-    checks = image_checks(image, request)
+    checks = image_checks(image, request, inpainted=backend != "blend")
     failed = blocking_failures(checks)
     if not failed:
         path = "inpainted" if backend != "blend" else "blend"
@@ -75,7 +82,7 @@ def judge(request: InpaintRequest, image: np.ndarray, backend: str) -> tuple[np.
     if backend == "blend":
         return image, ImageOutcome(backend, "blend", False, checks, reason)
     fallback = restore(blend(request), request)
-    fallback_checks = image_checks(fallback, request)
+    fallback_checks = image_checks(fallback, request, inpainted=False)
     return fallback, ImageOutcome(
         backend, "blend_fallback", False, fallback_checks + [replace(c, name=f"diffusion.{c.name}") for c in failed],
         f"diffusion output {reason}; used the deterministic blend, sent to review",

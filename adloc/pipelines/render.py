@@ -3,7 +3,7 @@ word wrap, shrink-to-fit) and run the layout checks."""
 
 from __future__ import annotations
 
-import unicodedata
+import re
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -17,6 +17,7 @@ from adloc.checks.layout import (
     check_fits,
     check_glyphs,
     relative_luminance,
+    text_direction,
 )
 from adloc.records import TextSlot
 
@@ -32,30 +33,32 @@ class Layout:
 
 
 def direction_of(text: str, locale: str) -> str:
-    """The paragraph direction: from the text's first strong character (Unicode bidi rules P2-P3),
-    so an English line waiting for a translator in an Arabic ad reads left to right; the locale's
-    direction when the text has none (digits only). raqm applies the bidi algorithm within it."""
-    for ch in text:
-        kind = unicodedata.bidirectional(ch)
-        if kind in ("R", "AL"):
-            return "rtl"
-        if kind == "L":
-            return "ltr"
-    return "rtl" if loc.is_rtl(locale) else "ltr"
+    """The paragraph direction (see `text_direction`); raqm applies the bidi algorithm within it."""
+    return text_direction(text, loc.is_rtl(locale))
 
 
-# Scripts written without spaces between words: lines may break between any two characters.
-NO_SPACES = {"zh", "ja", "th", "lo", "km", "my", "bo"}
+# Han, kana and full-width forms: written without spaces, a line may break between any two of
+# these characters. Latin words in the same line stay whole. (Thai, Lao, Khmer and Myanmar need a
+# dictionary to find word breaks; their lines break at spaces only.)
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+_UNITS = re.compile(rf"[{_CJK}][\u0300-\u036f\u3099\u309a]*|[^\s{_CJK}]+")
+
+
+def _units(text: str) -> list[tuple[str, str]]:
+    """(unit, what joins it to the previous unit): words after a space join with a space, CJK
+    characters and anything touching them with nothing."""
+    units, last_end = [], 0
+    for match in _UNITS.finditer(text):
+        units.append((match.group(), " " if units and text[last_end : match.start()].strip() == ""
+                      and match.start() > last_end else ""))
+        last_end = match.end()
+    return units
 
 
 def _wrap(text: str, font, width: int, direction: str, language: str) -> list[str]:
-    """Greedy line filling that never breaks inside a word; in scripts without spaces, between characters."""
-    if language in NO_SPACES:
-        units, joiner = [ch for ch in text if not ch.isspace()], ""
-    else:
-        units, joiner = text.split(), " "
+    """Greedy line filling that never breaks inside a word; between CJK characters it may."""
     lines: list[str] = []
-    for unit in units:
+    for unit, joiner in _units(text):
         candidate = f"{lines[-1]}{joiner}{unit}" if lines else unit
         if lines and font.getlength(candidate, direction=direction, language=language) <= width:
             lines[-1] = candidate
@@ -141,7 +144,7 @@ def render(image: np.ndarray, copy: dict[str, str], slots: tuple[TextSlot, ...],
             check_fits(slot.name, result.size if result.fits else None, slot.min_size),
             check_glyphs(slot.name, text, set(fonts.coverage(path))),
             contrast,
-            check_direction(slot.name, text, result.direction),
+            check_direction(slot.name, text, result.direction, loc.is_rtl(locale)),
         ]
     canvas = Image.fromarray(out)
     draw = ImageDraw.Draw(canvas)
