@@ -29,9 +29,10 @@ def read_bytes(uri: str) -> bytes:
 def remove_partial_files(folder: str) -> int:
     """Delete the temporary files a killed run left under `folder` (its writes are a temporary
     name, then a rename): a rerun then leaves only complete files. Returns how many went."""
-    if not FileSystems.exists(folder):
+    try:  # a bucket "folder" is only a prefix: match, do not ask whether it exists
+        found = [m.path for m in FileSystems.match([FileSystems.join(folder, "**.tmp-*")])[0].metadata_list]
+    except (OSError, ValueError):  # nothing there yet (Beam raises its own IOError subclasses)
         return 0
-    found = [m.path for m in FileSystems.match([FileSystems.join(folder, "**.tmp-*")])[0].metadata_list]
     if found:
         FileSystems.delete(found)
     return len(found)

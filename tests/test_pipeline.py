@@ -239,3 +239,36 @@ def test_a_killed_run_reruns_to_the_same_complete_files(tmp_path, catalog_db):
         if name.endswith((".json", ".jsonl", ".html")):
             want = want.replace(str(clean).encode(), str(out).encode())
         assert (out / name).read_bytes() == want, name
+
+
+def test_a_path_in_an_id_never_reaches_the_output(tmp_path, catalog_db, capsys):
+    spec = json.loads(json.dumps(SMALL_JOB))
+    spec["creatives"][0]["id"] = "../../etc"
+    spec["job"] = "../escape"
+    job = write_job(tmp_path / "job.yaml", spec)
+    out = tmp_path / "deep" / "out"
+    assert run_cli(job, out, catalog_db) == 2
+    err = capsys.readouterr().err
+    assert "creatives[0].id:" in err and "job:" in err
+    assert not (tmp_path / "deep").exists() and not (tmp_path / "etc").exists()
+
+
+def test_counters_and_progress_agree_with_the_records(tmp_path, catalog_db, capsys):
+    from adloc.jobspec import parse_job
+    from adloc.pipelines import job as job_pipeline
+    from adloc.pipelines.report import all_checks
+
+    spec = json.loads(json.dumps(SMALL_JOB))
+    spec["creatives"] = spec["creatives"][1:]  # translation-memory hits and one dead letter: no model time
+    out = tmp_path / "out"
+    settings = job_pipeline.RunSettings(db_url=catalog_db, out=str(out), run_date=RUN_DATE, progress=True)
+    items, counts = job_pipeline.run(parse_job(spec), "job", settings)
+    records = [json.loads(p.read_text()) for p in out.glob("*/*/*/*.json")]
+    assert len(items) == len(records) == 2
+    checks = [c for r in records for c in all_checks(r)]
+    assert counts["checks_passed"] == sum(c["passed"] for c in checks)
+    assert counts["checks_failed"] == sum(not c["passed"] for c in checks)
+    assert counts["items_dead_letter"] == sum(r["status"] == "dead_letter" for r in records) == 1
+    assert counts.get("items_approved", 0) + counts.get("items_review", 0) == 1
+    progress = capsys.readouterr().err.replace("\r", "\n").strip().splitlines()[-1]
+    assert progress.startswith("2/2 items") and "1 dead letter" in progress

@@ -41,6 +41,7 @@ class RunSettings:
     batch_size: int = 8
     inpaint_batch_size: int = 1  # images per diffusion call (fixed; raise it on a GPU)
     run_token: str | None = None  # names the run in the asset DB; a submitted job's comes with it
+    progress: bool = False  # a progress line on stderr (an interactive, in-process local run)
 
 
 def expand(job: Job, source: str, db_url: str, run_date: str) -> list[WorkItem]:
@@ -94,6 +95,7 @@ def build(p: beam.Pipeline, items: list[WorkItem], job: Job, settings: RunSettin
     copy_models = {locale: copy_handler.model_id_for(locale, copy_model_id) for locale in job.locales}
     inpaint_handler = InpaintModelHandler(settings.inpainter, batch_size=settings.inpaint_batch_size)
     info = _report_info(job, settings, inpaint_handler.model_id, copy_model_id)
+    progress = (info["run_token"], len(items)) if settings.progress else None
 
     # 1. What the asset database says for this job (read once), then the talent for each item.
     lookup = (
@@ -140,12 +142,12 @@ def build(p: beam.Pipeline, items: list[WorkItem], job: Job, settings: RunSettin
     written = (
         composed.ok
         | "Inpaint" >> RunInference(KeyedModelHandler(inpaint_handler))
-        | "Write" >> beam.ParDo(WriteItem(settings.out, copy_models), planned)
+        | "Write" >> beam.ParDo(WriteItem(settings.out, copy_models, progress), planned)
     )
     dead_letters = (
         (dead, composed[Compose.FAILED])
         | "AllDeadLetters" >> beam.Flatten()
-        | "WriteDeadLetter" >> beam.ParDo(WriteDeadLetter(settings.out), planned)
+        | "WriteDeadLetter" >> beam.ParDo(WriteDeadLetter(settings.out, progress), planned)
     )
 
     # 4. The report and, last, the manifest.
@@ -199,11 +201,24 @@ def make_pipeline(beam_args: list[str] | None = None) -> beam.Pipeline:
 
 
 def run(job: Job, source: str, settings: RunSettings, beam_args: list[str] | None = None,
-        test_pipeline: beam.Pipeline | None = None) -> list[WorkItem]:
-    """Validate the job against the asset database, then run it. Nothing is written for an invalid job."""
+        test_pipeline: beam.Pipeline | None = None) -> tuple[list[WorkItem], dict[str, int]]:
+    """Validate the job against the asset database, then run it. Nothing is written for an invalid
+    job. Returns the work items and the run's `adloc` counters (items by status, checks passed and
+    failed, copy fallbacks)."""
     items = expand(job, source, settings.db_url, settings.run_date)
+    p = test_pipeline or make_pipeline(beam_args)  # also hands the file systems their options (s3 endpoint, ...)
     remove_partial_files(settings.out)  # what a killed run left half-written
-    p = test_pipeline or make_pipeline(beam_args)
     build(p, items, job, settings)
-    p.run().wait_until_finish()
-    return items
+    result = p.run()
+    result.wait_until_finish()
+    return items, counters(result)
+
+
+def counters(result) -> dict[str, int]:
+    """The `adloc` namespace's counters of a finished pipeline, by name."""
+    from apache_beam.metrics.metric import MetricsFilter
+
+    totals: dict[str, int] = {}
+    for counter in result.metrics().query(MetricsFilter().with_namespace("adloc"))["counters"]:
+        totals[counter.key.metric.name] = totals.get(counter.key.metric.name, 0) + counter.committed
+    return dict(sorted(totals.items()))

@@ -20,7 +20,9 @@ from adloc.checks.image import check_bytes, check_channel_size
 from adloc.files import write_bytes
 from adloc.models.blend import BLEND_ID
 from adloc.pipelines.image import judge
+from adloc.pipelines.progress import tick
 from adloc.pipelines.render import render
+from adloc.pipelines.report import all_checks
 from adloc.records import SlotCopy, WorkItem
 
 BYTE_BUDGETS = {"social": 8_000_000, "display": 2_000_000, "print": 50_000_000, "ooh": 50_000_000}
@@ -100,20 +102,32 @@ class WriteItem(beam.DoFn):
     """Input: ((item, copies), PredictionResult(request, inpainted image, inpainter id)). An item that
     cannot be finished goes to the dead-letter output with the reason; the job goes on."""
 
-    def __init__(self, out: str, copy_models: dict[str, str]):
+    def __init__(self, out: str, copy_models: dict[str, str], progress: tuple[str, int] | None = None):
         self._out = out
         self._copy_models = copy_models  # locale -> the copy model id (base, plus the locale's adapter)
+        self._progress = progress  # (run token, total items) on an interactive local run
         self._approved = Metrics.counter("adloc", "items_approved")
         self._review = Metrics.counter("adloc", "items_review")
         self._dead = Metrics.counter("adloc", "items_dead_letter")
+        self._checks_passed = Metrics.counter("adloc", "checks_passed")
+        self._checks_failed = Metrics.counter("adloc", "checks_failed")
+        self._fallbacks = Metrics.counter("adloc", "copy_lines_fallback")
 
     def process(self, element, run_id: int | None = None):  # run_id: the run is recorded first
         (item, copies), result = element
         try:
-            yield self._finish(item, copies, result)
+            record = self._finish(item, copies, result)
         except (ValueError, OSError, KeyError) as exc:
             self._dead.inc()
-            yield write_dead_letter(self._out, item, f"could not finish the item: {exc}")
+            record = write_dead_letter(self._out, item, f"could not finish the item: {exc}")
+        checks = all_checks(record)
+        self._checks_passed.inc(sum(c["passed"] for c in checks))
+        self._checks_failed.inc(sum(not c["passed"] for c in checks))
+        fallbacks = sum(s["path"] in ("tm_fuzzy", "source") for s in record.get("copy", {}).values())
+        self._fallbacks.inc(fallbacks)
+        if self._progress:
+            tick(*self._progress, record["status"], fallbacks)
+        yield record
 
     def _finish(self, item: WorkItem, copies: dict[str, SlotCopy], result) -> dict:
         backend = "blend" if result.model_id == BLEND_ID else "diffusers"
@@ -142,10 +156,14 @@ class WriteItem(beam.DoFn):
 
 
 class WriteDeadLetter(beam.DoFn):
-    def __init__(self, out: str):
+    def __init__(self, out: str, progress: tuple[str, int] | None = None):
         self._out = out
+        self._progress = progress
         self._count = Metrics.counter("adloc", "items_dead_letter")
 
     def process(self, item: WorkItem, run_id: int | None = None):
         self._count.inc()
-        yield write_dead_letter(self._out, item, item.dead_letter or "unknown")
+        record = write_dead_letter(self._out, item, item.dead_letter or "unknown")
+        if self._progress:
+            tick(*self._progress, "dead_letter", 0)
+        yield record

@@ -18,7 +18,7 @@ def _out_uri(out: str) -> str:
     return out if "://" in out else str(Path(out).resolve())
 
 
-def _settings(args, db_url: str):
+def _settings(args, db_url: str, beam_args: list[str] = ()):
     from adloc.models.gate import Gate
     from adloc.pipelines.job import RunSettings
 
@@ -26,6 +26,7 @@ def _settings(args, db_url: str):
         db_url=db_url, out=_out_uri(args.out), copy_model=args.copy_model, adapters=args.adapters,
         inpainter=args.inpainter, inpaint_batch_size=args.inpaint_batch,
         run_date=args.run_date, gate=Gate(default_threshold=args.threshold),
+        progress=sys.stderr.isatty() and not any("multi_processing" in a for a in beam_args),
     )
 
 
@@ -36,12 +37,12 @@ def _run_job(job_path: Path, args, db_url: str, beam_args: list[str]) -> int:
 
     try:
         job = load_job(job_path)
-        settings = _settings(args, db_url)
+        settings = _settings(args, db_url, beam_args)
         if settings.run_date < date.today().isoformat():
             print(f"warning: --run-date {settings.run_date} is in the past: talent rights are checked for "
                   "that day, not for today", file=sys.stderr)
         print(f"running {job.job}: {len(job.creatives)} creatives x {len(job.locales)} locales on Beam", flush=True)
-        items = job_pipeline.run(job, str(job_path), settings, beam_args)
+        items, counts = job_pipeline.run(job, str(job_path), settings, beam_args)
     except JobSpecError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -52,6 +53,8 @@ def _run_job(job_path: Path, args, db_url: str, beam_args: list[str]) -> int:
 
     print(f"{len(items)} items: {_summary(settings.out)}")
     print(summary_table(settings.out))
+    print(f"checks: {counts.get('checks_passed', 0)} passed, {counts.get('checks_failed', 0)} failed; "
+          f"copy lines that took the fallback: {counts.get('copy_lines_fallback', 0)}")
     print(f"report: {FileSystems.join(settings.out, 'report.html')}")
     return 0
 
