@@ -8,7 +8,14 @@ from apache_beam.io.filesystems import FileSystems
 
 
 def write_bytes(uri: str, data: bytes) -> None:
-    """Write `data` to `uri` so that the file is complete or absent: under a temporary name, then renamed."""
+    """Write `data` to `uri` so that the file is complete or absent: under a temporary name, then
+    renamed. A file that already holds exactly `data` is left alone (a rerun rewrites nothing)."""
+    if FileSystems.exists(uri):
+        try:
+            if read_bytes(uri) == data:
+                return
+        except OSError:
+            pass  # unreadable: write it again
     tmp = f"{uri}.tmp-{uuid.uuid4().hex}"  # unique per writer: two writers never share a half-written file
     try:
         with FileSystems.create(tmp) as handle:

@@ -94,6 +94,7 @@ class WorkItem:
     run_date: str
     talent: Talent | None = None
     dead_letter: str | None = None
+    inputs: str = ""  # a digest of everything the item's output depends on (see pipelines.reuse)
 
     @property
     def key(self) -> str:

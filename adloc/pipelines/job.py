@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 
 import apache_beam as beam
@@ -22,6 +23,7 @@ from adloc.models.inpaint import InpaintModelHandler
 from adloc.pipelines import copy as copy_stage
 from adloc.pipelines.image import compose
 from adloc.pipelines.report import write_summary
+from adloc.pipelines.reuse import Reuse
 from adloc.pipelines.talent import ChooseTalent, LoadLookup, query_for
 from adloc.pipelines.write import WriteDeadLetter, WriteItem
 from adloc.records import WorkItem
@@ -108,14 +110,21 @@ def build(p: beam.Pipeline, items: list[WorkItem], job: Job, settings: RunSettin
         | "WorkItems" >> beam.Create(items, reshuffle=False)
         | "ChooseTalent" >> beam.ParDo(ChooseTalent(), beam.pvalue.AsSingleton(lookup))
     )
+    # Items a finished run already made from the same inputs are not made again.
+    settings_key = json.dumps({"copy": copy_models, "inpainter": inpaint_handler.model_id,
+                               "gate": asdict(settings.gate), "inpaint_batch": settings.inpaint_batch_size,
+                               "adloc": _version()}, sort_keys=True)
+    chosen = looked_up | "Reuse" >> beam.ParDo(
+        Reuse(settings.out, settings_key, progress), beam.pvalue.AsSingleton(lookup)
+    ).with_outputs(Reuse.REUSED, main="todo")
     # The run goes into the asset DB before any file is written: which talent each item uses.
     planned = beam.pvalue.AsSingleton(
         looked_up
         | "CollectPlan" >> beam.combiners.ToList()
         | "PlanRun" >> beam.Map(plan_lineage, settings.db_url, info, settings.out)
     )
-    live = looked_up | "Live" >> beam.Filter(lambda item: item.dead_letter is None)
-    dead = looked_up | "NoTalent" >> beam.Filter(lambda item: item.dead_letter is not None)
+    live = chosen.todo | "Live" >> beam.Filter(lambda item: item.dead_letter is None)
+    dead = chosen.todo | "NoTalent" >> beam.Filter(lambda item: item.dead_letter is not None)
 
     # 2. Copy: translation memory first, then the model for what the memory lacks.
     requests = live | "PrepareCopy" >> beam.FlatMap(copy_stage.prepare_copy, beam.pvalue.AsSingleton(lookup))
@@ -152,11 +161,20 @@ def build(p: beam.Pipeline, items: list[WorkItem], job: Job, settings: RunSettin
 
     # 4. The report and, last, the manifest.
     _ = (
-        (written, dead_letters)
+        (written, dead_letters, chosen[Reuse.REUSED])
         | "AllRecords" >> beam.Flatten()
         | "Collect" >> beam.combiners.ToList()
         | "WriteManifest" >> beam.Map(write_summary, settings.out, info, settings.db_url, planned)
     )
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("adloc")
+    except PackageNotFoundError:
+        return "source"
 
 
 def plan_lineage(items: list[WorkItem], db_url: str, info: dict, out: str) -> int:

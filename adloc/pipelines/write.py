@@ -53,6 +53,11 @@ def encode_png(image: np.ndarray, budget: int | None = None) -> tuple[bytes, int
     return best
 
 
+def thumbnail_of_png(data: bytes) -> bytes:
+    """The report's thumbnail of an image already written: the same bytes as when it was made."""
+    return thumbnail(np.asarray(Image.open(io.BytesIO(data)).convert("RGB")))
+
+
 def thumbnail(image: np.ndarray) -> bytes:
     picture = Image.fromarray(image)
     picture.thumbnail((THUMBNAIL, THUMBNAIL), Image.Resampling.LANCZOS)
@@ -86,6 +91,7 @@ def _header(item: WorkItem, status: str, uri: str) -> dict:
         "status": status, "uri": uri, "seed": item.seed, "run_date": item.run_date,
         "talent": item.talent.id if item.talent else None,
         "talent_image": item.talent.image_sha256 if item.talent else None,
+        "inputs": item.inputs,
     }
 
 
