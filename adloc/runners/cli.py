@@ -283,6 +283,7 @@ def cmd_worker(args, beam_args) -> int:
             print(f"job {claimed['id']}: failed: {exc}", file=sys.stderr)
             continue
         print(f"job {claimed['id']}: done, {_summary(claimed['out'])}")
+        print(summary_table(claimed["out"]), flush=True)
 
 
 def _run_claimed(claimed: dict, db_url: str, beam_args: list[str]) -> None:
