@@ -305,6 +305,45 @@ def _run_claimed(claimed: dict, db_url: str, beam_args: list[str]) -> None:
 
 
 @_refusals
+def cmd_review_list(args, _beam_args) -> int:
+    from adloc.assets_db.review import pending
+
+    items = pending(_engine(args), args.job)
+    if args.json:
+        print(json.dumps(items, indent=2, ensure_ascii=False))
+        return 0
+    for r in items:
+        print(f"{r['item']:>6}  {r['job']}  {r['creative']}  {r['template']}  {r['locale']}  {r['record']}")
+    print(f"{len(items)} item{'s' if len(items) != 1 else ''} waiting for review")
+    return 0
+
+
+def _edits(pairs: list[str]) -> dict[str, str]:
+    edits = {}
+    for pair in pairs:
+        slot, sep, text = pair.partition("=")
+        if not sep or not slot.strip() or not text.strip():
+            raise _Refused(f"--edit: {pair!r} is not SLOT=TEXT")
+        edits[slot.strip()] = text.strip()
+    return edits
+
+
+@_refusals
+def cmd_review_decide(args, _beam_args) -> int:
+    from adloc.assets_db.review import ReviewError, decide
+
+    try:
+        result = decide(_engine(args), args.item, args.decision, args.reviewer or "",
+                        getattr(args, "reason", "") or "", _edits(getattr(args, "edit", []) or []))
+    except ReviewError as exc:
+        raise _Refused(str(exc)) from None
+    print(f"item {result['item']}: {result['decision']}")
+    for line in result["memory"]:
+        print(f"  translation memory: {line['source']!r} -> {line['target']!r}")
+    return 0
+
+
+@_refusals
 def cmd_assets_import_catalog(args, _beam_args) -> int:
     from adloc.assets_db.catalog import import_catalog
 
@@ -552,6 +591,26 @@ def parser() -> argparse.ArgumentParser:
     use.add_argument("--json", action="store_true")
     use.add_argument("--db", help=DB_HELP)
     use.set_defaults(func=cmd_assets_usage)
+
+    review = sub.add_parser("review", help="decide on items sent to review").add_subparsers(
+        dest="review_command", required=True)
+    rlist = review.add_parser("list", help="items waiting for a decision")
+    rlist.add_argument("--job", type=int, help="only this job run's items")
+    rlist.add_argument("--json", action="store_true")
+    rlist.add_argument("--db", help=DB_HELP)
+    rlist.set_defaults(func=cmd_review_list)
+    approve = review.add_parser("approve", help="approve an item; its lines enter the translation memory")
+    approve.add_argument("item", type=int)
+    approve.add_argument("--edit", action="append", metavar="SLOT=TEXT", help="the line as it should read")
+    approve.add_argument("--reviewer", default=os.environ.get("USER"), help="who decided (default $USER)")
+    approve.add_argument("--db", help=DB_HELP)
+    approve.set_defaults(func=cmd_review_decide, decision="approved")
+    reject = review.add_parser("reject", help="reject an item; it becomes a labelled negative for the eval")
+    reject.add_argument("item", type=int)
+    reject.add_argument("--reason", required=True)
+    reject.add_argument("--reviewer", default=os.environ.get("USER"), help="who decided (default $USER)")
+    reject.add_argument("--db", help=DB_HELP)
+    reject.set_defaults(func=cmd_review_decide, decision="rejected")
 
     templates = sub.add_parser("templates", help="templates").add_subparsers(dest="templates_command", required=True)
     timp = templates.add_parser("import", help="import template YAMLs (each beside its image)")

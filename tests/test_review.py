@@ -1,0 +1,57 @@
+"""Review decisions close the loop: an approved line enters the translation memory, so the next
+run takes it without the model; a rejection is kept as a labelled negative. Both engines."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import RUN_DATE, write_job
+
+from adloc.assets_db.engine import engine_for
+from adloc.assets_db.review import negatives
+from adloc.models.copy_llm import CopyModelHandler
+from adloc.runners.cli import main
+
+JOB = {"job": "reviewed", "brand": "Acme Coffee", "channel": "social", "locales": ["pt-PT", "de-DE"],
+       "creatives": [{"id": "c", "template": "summer-banner", "copy": {"cta": "Two for {price}"},
+                      "values": {"price": 3}}]}
+
+
+def test_approved_lines_feed_the_memory_and_rejections_are_kept(catalog, tmp_path, capsys, monkeypatch):
+    job = write_job(tmp_path / "job.yaml", JOB)
+    run = ["run", str(job), "--db", catalog, "--run-date", RUN_DATE, "--threshold", "1"]  # nothing ships unseen
+    assert main([*run, "--out", str(tmp_path / "first")]) == 0
+    capsys.readouterr()
+    assert main(["review", "list", "--db", catalog, "--json"]) == 0
+    waiting = {r["locale"]: r for r in json.loads(capsys.readouterr().out)}
+    assert set(waiting) == {"pt-PT", "de-DE"}
+
+    pt = waiting["pt-PT"]["item"]
+    assert main(["review", "approve", str(pt), "--reviewer", "ana", "--db", catalog]) == 2
+    assert "cta still holds the English source line" in capsys.readouterr().err
+    assert main(["review", "approve", str(pt), "--reviewer", "ana", "--edit", "cta=Dois por {price}",
+                 "--db", catalog]) == 0
+    assert "'Two for {price}' -> 'Dois por {price}'" in capsys.readouterr().out
+    de = waiting["de-DE"]["item"]
+    with pytest.raises(SystemExit) as refused:  # --reason is required
+        main(["review", "reject", str(de), "--reviewer", "ana", "--db", catalog])
+    assert refused.value.code == 2 and "--reason" in capsys.readouterr().err
+    assert main(["review", "reject", str(de), "--reviewer", "ana", "--reason", "meaning lost", "--db", catalog]) == 0
+    assert f"item {de}: rejected" in capsys.readouterr().out
+    assert [(n["locale"], n["reason"]) for n in negatives(engine_for(catalog))] == [("de-DE", "meaning lost")]
+    assert main(["review", "list", "--db", catalog, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+
+    seen: list[str] = []
+    original = CopyModelHandler.run_inference
+
+    def counting(self, batch, model, inference_args=None):
+        seen.extend(f"{r.locale}:{r.source}" for r in batch)
+        return original(self, batch, model, inference_args)
+
+    monkeypatch.setattr(CopyModelHandler, "run_inference", counting)
+    assert main([*run, "--out", str(tmp_path / "second")]) == 0
+    record = json.loads(next((tmp_path / "second").glob("*/c/summer-banner/pt-PT.json")).read_text())
+    assert record["copy"]["cta"]["path"] == "tm" and record["copy"]["cta"]["text"] == "Dois por {price}"
+    assert seen == ["de-DE:Two for {price}"]  # pt-PT came from the memory; de-DE still needs the model
