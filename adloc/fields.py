@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import StringConstraints
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+
+class Strict(BaseModel):
+    """A spec model: an unknown key is an error (a typo must not be silently ignored)."""
+
+    model_config = ConfigDict(extra="forbid")
+
 
 # Text without control characters (tab and newline allowed): a NUL byte cannot be stored in
 # PostgreSQL, and nothing else of that range belongs in ad copy, names or terms.

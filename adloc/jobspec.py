@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 
 import yaml
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
@@ -16,7 +15,7 @@ from pydantic import (
 )
 
 from adloc import locale as loc
-from adloc.fields import Text, text
+from adloc.fields import Strict, Text, text
 from adloc.locale import placeholders
 
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
@@ -31,7 +30,7 @@ class JobSpecError(ValueError):
         super().__init__(f"{source}: invalid job spec\n" + "\n".join(f"  {e}" for e in errors))
 
 
-class _Strict(BaseModel):
+class _Strict(Strict):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 

@@ -9,28 +9,23 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
     StringConstraints,
     ValidationError,
     model_validator,
 )
 
+from adloc.fields import Strict
 from adloc.records import TalentSlot, Template, TextSlot
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class _TalentSlotSpec(_Strict):
+class _TalentSlotSpec(Strict):
     box: tuple[int, int, int, int]
     anchor: Literal["bottom", "center"] = "bottom"
     band: int = Field(12, ge=1, le=256)
 
 
-class _TextSlotSpec(_Strict):
+class _TextSlotSpec(Strict):
     box: tuple[int, int, int, int]
     size: tuple[int, int]  # min, max in pixels
     color: str = Field("#ffffff", pattern=r"^#[0-9a-fA-F]{6}$")
@@ -54,7 +49,7 @@ def _not_reserved(name: str) -> str:
 SlotName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,63}$"), AfterValidator(_not_reserved)]
 
 
-class TemplateSpec(_Strict):
+class TemplateSpec(Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")
     image: str
     size: tuple[int, int]

@@ -96,6 +96,22 @@ def catalog_db(tmp_path) -> str:
     return url
 
 
+@pytest.fixture
+def model_calls(monkeypatch) -> list[str]:
+    """Every line the copy model is asked for, as "locale:source" (the model still runs)."""
+    from adloc.models.copy_llm import CopyModelHandler
+
+    calls: list[str] = []
+    original = CopyModelHandler.run_inference
+
+    def counting(self, batch, model, inference_args=None):
+        calls.extend(f"{r.locale}:{r.source}" for r in batch)
+        return original(self, batch, model, inference_args)
+
+    monkeypatch.setattr(CopyModelHandler, "run_inference", counting)
+    return calls
+
+
 def write_job(path: Path, spec: dict) -> Path:
     path.write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path

@@ -457,23 +457,33 @@ def test_images_are_normalized_once_into_the_store(catalog, asset_store):
             assert picture.mode == "RGBA" and picture.size == (image.width, image.height)
 
 
+WIDER_NAMES = ('    with op.batch_alter_table("talent") as batch:\n'
+               '        batch.alter_column("name", type_=sa.String(400), existing_type=sa.String(200))\n')
+
+
+def _with_migration(tmp_path: Path, upgrade_body: str) -> Path:
+    """The project's migrations plus a revision 0002 whose upgrade() is `upgrade_body`."""
+    from adloc.assets_db.engine import MIGRATIONS
+
+    scripts = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS, scripts, ignore=shutil.ignore_patterns("__pycache__"))
+    (scripts / "versions" / "0002_test.py").write_text(
+        '"""A later revision, for the test."""\n'
+        "import sqlalchemy as sa\nfrom alembic import op\n\n"
+        'revision = "0002"\ndown_revision = "0001"\nbranch_labels = None\ndepends_on = None\n\n\n'
+        f"def upgrade():\n{upgrade_body}\n\n"
+        "def downgrade():\n    pass\n")
+    return scripts
+
+
 def test_a_batch_migration_keeps_every_child_row(db, tmp_path):
     """SQLite alters a table by copying it and dropping the old one: with foreign keys on, that
     drop would cascade to every right, tag and image. A later migration must keep them all."""
-    from adloc.assets_db.engine import MIGRATIONS, _new_engine, current_revision, upgrade
+    from adloc.assets_db.engine import _new_engine, current_revision, upgrade
 
     import_catalog(engine_for(db), EXAMPLES)
     before = counts(db)
-    scripts = tmp_path / "migrations"
-    shutil.copytree(MIGRATIONS, scripts, ignore=shutil.ignore_patterns("__pycache__"))
-    (scripts / "versions" / "0002_wider_names.py").write_text(
-        '"""Wider talent names."""\n'
-        "import sqlalchemy as sa\nfrom alembic import op\n\n"
-        'revision = "0002"\ndown_revision = "0001"\nbranch_labels = None\ndepends_on = None\n\n\n'
-        "def upgrade():\n"
-        '    with op.batch_alter_table("talent") as batch:\n'
-        '        batch.alter_column("name", type_=sa.String(400), existing_type=sa.String(200))\n\n\n'
-        "def downgrade():\n    pass\n")
+    scripts = _with_migration(tmp_path, WIDER_NAMES)
     engine = _new_engine(db)
     assert upgrade(engine, script_location=scripts) == ("0001", "0002")
     assert current_revision(engine) == "0002"
@@ -633,22 +643,12 @@ def test_db_upgrade_refuses_a_file_from_before_migrations(tmp_path, capsys):
 
 
 def test_a_failing_migration_changes_nothing(db, tmp_path):
-    from adloc.assets_db.engine import MIGRATIONS, _new_engine, current_revision, upgrade
+    from adloc.assets_db.engine import _new_engine, current_revision, upgrade
 
     import_catalog(engine_for(db), EXAMPLES)
     before = counts(db)
-    scripts = tmp_path / "migrations"
-    shutil.copytree(MIGRATIONS, scripts, ignore=shutil.ignore_patterns("__pycache__"))
-    (scripts / "versions" / "0002_broken.py").write_text(
-        '"""Half a migration."""\n'
-        "import sqlalchemy as sa\nfrom alembic import op\n\n"
-        'revision = "0002"\ndown_revision = "0001"\nbranch_labels = None\ndepends_on = None\n\n\n'
-        "def upgrade():\n"
-        '    op.create_table("extra", sa.Column("id", sa.Integer, primary_key=True))\n'
-        '    with op.batch_alter_table("talent") as batch:\n'
-        '        batch.alter_column("name", type_=sa.String(400), existing_type=sa.String(200))\n'
-        '    raise RuntimeError("the migration broke half way")\n\n\n'
-        "def downgrade():\n    pass\n")
+    scripts = _with_migration(tmp_path, '    op.create_table("extra", sa.Column("id", sa.Integer, primary_key=True))\n'
+                              + WIDER_NAMES + '    raise RuntimeError("the migration broke half way")\n')
     engine = _new_engine(db)
     with pytest.raises(RuntimeError, match="half way"):
         upgrade(engine, script_location=scripts)

@@ -117,26 +117,18 @@ def test_an_injection_in_the_source_changes_nothing_the_pipeline_does(tmp_path, 
 
 # --- translation memory first -------------------------------------------------------------------
 
-def test_memory_hits_never_reach_the_model(tmp_path, catalog_db, monkeypatch):
-    seen: list[str] = []
-    original = CopyModelHandler.run_inference
-
-    def counting(self, batch, model, inference_args=None):
-        seen.extend(r.source for r in batch)
-        return original(self, batch, model, inference_args)
-
-    monkeypatch.setattr(CopyModelHandler, "run_inference", counting)
+def test_memory_hits_never_reach_the_model(tmp_path, catalog_db, model_calls):
     spec = {"job": "tm-first", "brand": "Acme Coffee", "channel": "social", "locales": ["pt-PT", "de-DE"],
             "creatives": [{"id": "c", "template": "summer-banner",
                            "copy": {"headline": "Start your morning with Acme coffee", "cta": "Order now for {price}"},
                            "values": {"price": 3}}]}
     job = write_job(tmp_path / "job.yaml", spec)
     assert main(["run", str(job), "--out", str(tmp_path / "a"), "--db", catalog_db, "--run-date", RUN_DATE]) == 0
-    assert seen == []
+    assert model_calls == []
     spec["creatives"][0]["copy"]["cta"] = "Two for {price}"  # not in the memory
     job = write_job(tmp_path / "job2.yaml", spec)
     assert main(["run", str(job), "--out", str(tmp_path / "b"), "--db", catalog_db, "--run-date", RUN_DATE]) == 0
-    assert sorted(seen) == ["Two for {price}", "Two for {price}"]
+    assert sorted(model_calls) == ["de-DE:Two for {price}", "pt-PT:Two for {price}"]
 
 
 # --- locale tuning ------------------------------------------------------------------------------

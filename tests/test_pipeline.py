@@ -256,7 +256,7 @@ def test_a_path_in_an_id_never_reaches_the_output(tmp_path, catalog_db, capsys):
 def test_counters_and_progress_agree_with_the_records(tmp_path, catalog_db, capsys):
     from adloc.jobspec import parse_job
     from adloc.pipelines import job as job_pipeline
-    from adloc.pipelines.report import all_checks
+    from adloc.pipelines.write import all_checks
 
     spec = json.loads(json.dumps(SMALL_JOB))
     spec["creatives"] = spec["creatives"][1:]  # translation-memory hits and one dead letter: no model time
@@ -274,31 +274,21 @@ def test_counters_and_progress_agree_with_the_records(tmp_path, catalog_db, caps
     assert progress.startswith("2/2 items") and "1 dead letter" in progress
 
 
-def test_a_rerun_of_a_finished_job_remakes_and_rewrites_nothing(tmp_path, catalog_db, monkeypatch):
-    from adloc.models.copy_llm import CopyModelHandler
-
-    calls: list[str] = []
-    original = CopyModelHandler.run_inference
-
-    def counting(self, batch, model, inference_args=None):
-        calls.extend(r.source for r in batch)
-        return original(self, batch, model, inference_args)
-
-    monkeypatch.setattr(CopyModelHandler, "run_inference", counting)
+def test_a_rerun_of_a_finished_job_remakes_and_rewrites_nothing(tmp_path, catalog_db, model_calls):
     spec = json.loads(json.dumps(SMALL_JOB))
     spec["locales"] = ["pt-PT"]
     job = write_job(tmp_path / "job.yaml", spec)
     out = tmp_path / "out"
     assert run_cli(job, out, catalog_db) == 0
-    assert calls  # 'Two for {price}' is not in the memory: the model made it
+    assert model_calls  # 'Two for {price}' is not in the memory: the model made it
     stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
     hashes = tree_hashes(out)
 
-    calls.clear()
+    model_calls.clear()
     assert run_cli(job, out, catalog_db) == 0
-    assert calls == []  # nothing made again
+    assert model_calls == []  # nothing made again
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == stamps  # nothing rewritten
     assert tree_hashes(out) == hashes
 
     assert run_cli(job, out, catalog_db, "--threshold", "0.6") == 0  # the gate changed: made again
-    assert calls
+    assert model_calls

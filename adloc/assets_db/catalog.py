@@ -27,10 +27,9 @@ import yaml
 from babel import Locale
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
     StringConstraints,
+    TypeAdapter,
     ValidationError,
     model_validator,
 )
@@ -52,7 +51,7 @@ from adloc.assets_db.schema import (
     TemplateSlotRow,
     TMRow,
 )
-from adloc.fields import text
+from adloc.fields import Strict, text
 from adloc.records import GlossaryTerm
 from adloc.template import TemplateSpec, load_template_spec, spec_to_json
 
@@ -83,11 +82,7 @@ TalentId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]
 Tag = text(min_length=1, max_length=64, strip=True)
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class RightEntry(_Strict):
+class RightEntry(Strict):
     regions: list[Region] = Field(min_length=1)
     channels: list[Literal[CHANNELS]] = Field(min_length=1)  # type: ignore[valid-type]
     consent: tuple[date, date]
@@ -101,7 +96,7 @@ class RightEntry(_Strict):
         return self
 
 
-class TalentEntry(_Strict):
+class TalentEntry(Strict):
     id: TalentId
     name: text(min_length=1, max_length=200)
     region: Region
@@ -360,10 +355,10 @@ def _put_templates(session: Session, rows: list[TemplateRow]) -> None:
     session.add_all(rows)
 
 
-def import_templates(engine: Engine, paths: list[str | Path], store: str | None = None) -> int:
-    """Import template YAMLs (each beside its image); all of them or none."""
+def _prepare_templates(paths: list[Path]) -> tuple[list[_Template], list[str]]:
+    """Every template that validates, and every error of those that do not (two with one id included)."""
     prepared, errors, seen = [], [], {}
-    for path in map(Path, paths):
+    for path in paths:
         try:
             template = _prepare_template(path)
         except CatalogError as exc:
@@ -373,6 +368,12 @@ def import_templates(engine: Engine, paths: list[str | Path], store: str | None 
             errors.append(f"{path}: id: {template.spec.id!r} is also the id of {seen[template.spec.id]}")
         seen.setdefault(template.spec.id, path)
         prepared.append(template)
+    return prepared, errors
+
+
+def import_templates(engine: Engine, paths: list[str | Path], store: str | None = None) -> int:
+    """Import template YAMLs (each beside its image); all of them or none."""
+    prepared, errors = _prepare_templates(list(map(Path, paths)))
     if errors:
         raise CatalogError(errors)
     store = store or images.default_store()
@@ -384,7 +385,7 @@ def import_templates(engine: Engine, paths: list[str | Path], store: str | None 
 Term = text(min_length=1, max_length=200, strip=True)
 
 
-class TMUnit(_Strict):
+class TMUnit(Strict):
     source: text(min_length=1, max_length=2000)
     target: text(min_length=1, max_length=2000)
 
@@ -395,18 +396,10 @@ class TMUnit(_Strict):
         return self
 
 
-class GlossaryEntry(_Strict):
+class GlossaryEntry(Strict):
     keep: list[Term] = Field(default_factory=list)  # do-not-translate terms
     banned: list[Term] = Field(default_factory=list)
     required: dict[Term, Term] = Field(default_factory=dict)  # source term -> required rendering
-
-
-class _TMFile(BaseModel):
-    units: dict[str, list[TMUnit]]
-
-
-class _GlossaryFile(BaseModel):
-    entries: dict[str, GlossaryEntry]
 
 
 def _by_locale(path: Path, data: dict) -> tuple[dict, list[str]]:
@@ -428,26 +421,26 @@ def _by_locale(path: Path, data: dict) -> tuple[dict, list[str]]:
     return out, errors
 
 
-def _yaml_errors(path: Path, exc: ValidationError) -> list[str]:
-    lines = []
-    for e in exc.errors():
-        loc_ = [p for p in e["loc"][1:] if p != "[key]"]  # past the wrapper's field; a bad key is named by itself
-        field = "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p)) for i, p in enumerate(loc_))
-        shown = e.get("input")
-        got = f" (got {shown!r})" if shown is not None and not isinstance(shown, (dict, list)) else ""
-        lines.append(f"{path}: {field or '(top)'}: {_message(e)}{got}")
-    return lines
+def _by_locale_validated(path: Path, entry_type) -> tuple[dict, list[str]]:
+    """A `locale: entry` YAML file, its keys canonical locales and its entries validated as
+    `entry_type`; (entries, errors naming the locale and the field)."""
+    data, errors = _by_locale(path, _yaml_mapping(path))
+    try:
+        return TypeAdapter(dict[str, entry_type]).validate_python(data), errors
+    except ValidationError as exc:
+        for e in exc.errors():
+            loc_ = [p for p in e["loc"] if p != "[key]"]  # a bad key is named by itself
+            field = "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p)) for i, p in enumerate(loc_))
+            shown = e.get("input")
+            got = f" (got {shown!r})" if shown is not None and not isinstance(shown, (dict, list)) else ""
+            errors.append(f"{path}: {field or '(top)'}: {_message(e)}{got}")
+        return {}, errors
 
 
 def _tm_rows(path: Path) -> tuple[list[TMRow], list[str]]:
     """Translation memory, `locale: [{source, target}, ...]`; (rows, errors naming locale and entry)."""
-    rows, errors = [], []
-    data, errors = _by_locale(path, _yaml_mapping(path))
-    try:
-        memory = _TMFile(units=data).units
-    except ValidationError as exc:
-        errors += _yaml_errors(path, exc)
-        memory = {}
+    rows = []
+    memory, errors = _by_locale_validated(path, list[TMUnit])
     for locale, units in memory.items():
         first: dict[str, int] = {}
         for i, unit in enumerate(units):
@@ -462,12 +455,7 @@ def _tm_rows(path: Path) -> tuple[list[TMRow], list[str]]:
 def _glossary_rows(path: Path) -> tuple[list[GlossaryRow], list[str]]:
     """Glossary, `locale: {keep: [..], banned: [..], required: {term: rendering}}`; (rows, errors)."""
     rows = []
-    data, errors = _by_locale(path, _yaml_mapping(path))
-    try:
-        entries = _GlossaryFile(entries=data).entries
-    except ValidationError as exc:
-        errors += _yaml_errors(path, exc)
-        entries = {}
+    entries, errors = _by_locale_validated(path, GlossaryEntry)
     for locale, entry in entries.items():
         terms = [("keep", t, "") for t in entry.keep] + [("banned", t, "") for t in entry.banned]
         terms += [("required", t, r) for t, r in entry.required.items()]
@@ -512,17 +500,12 @@ def import_catalog(engine: Engine, folder: str | Path, store: str | None = None)
     folder = Path(folder)
     if not folder.is_dir():
         raise CatalogError(f"{folder}: no such folder")
-    templates, errors = [], []
     template_paths = sorted((folder / "templates").glob("*.yaml"))
     wanted = [*template_paths, *(folder / "catalog" / n for n in ("talent.yaml", "talent.csv", "tm.yaml", "glossary.yaml"))]
     if not any(p.is_file() for p in wanted):
         raise CatalogError(f"{folder}: nothing to import (expected templates/*.yaml and catalog/talent.yaml, "
                            "tm.yaml, glossary.yaml)")
-    for path in template_paths:
-        try:
-            templates.append(_prepare_template(path))
-        except CatalogError as exc:
-            errors += exc.errors
+    templates, errors = _prepare_templates(template_paths)
     talent_path = next((p for p in (folder / "catalog" / n for n in ("talent.yaml", "talent.csv")) if p.is_file()), None)
     talent, tm, terms = [], [], []
     try:

@@ -121,14 +121,17 @@ def usage(engine: Engine, talent_id: str) -> list[dict]:
             .where(JobItemRow.talent_id == talent_id, JobRow.status == "running")).all()
         if pending:
             # An item a later finished run of the same job and output redid is settled by that run.
-            redone = {(name, out, item_key(c, t, loc), job_id) for job_id, name, out, c, t, loc in session.execute(
+            last_done: dict[tuple, int] = {}
+            for job_id, name, out, c, t, loc in session.execute(
                 select(JobRow.id, JobRow.name, JobRow.out_uri, JobItemRow.creative, JobItemRow.template,
                        JobItemRow.locale)
                 .join(JobItemRow, JobItemRow.job_id == JobRow.id)
-                .where(JobRow.status == "done", JobRow.name.in_(sorted({p.name for p in pending}))))}
+                .where(JobRow.status == "done", JobRow.name.in_(sorted({p.name for p in pending})))):
+                where = (name, out, item_key(c, t, loc))
+                last_done[where] = max(job_id, last_done.get(where, 0))
             for p in pending:
                 key = item_key(p.creative, p.template, p.locale)
-                if any(n == p.name and o == p.out_uri and k == key and later > p.id for n, o, k, later in redone):
+                if last_done.get((p.name, p.out_uri, key), 0) > p.id:
                     continue
                 rows.append({"job": p.name, "creative": p.creative, "template": p.template, "locale": p.locale,
                              "status": "unfinished run", "uri": f"{p.out_uri}/{{approved,review}}/{key}.png",

@@ -88,9 +88,9 @@ def _numbers(text: str, locale: str | None = "en-US", spaced: bool | None = None
     for raw in _NUMBER.findall(text):
         tokens = [raw] if spaced else re.split(f"[{_SPACES}]", raw)
         for token in filter(None, tokens):
-            normalized = re.sub(f"[{_SPACES}]", group, token) if group.strip() == "" else token
-            if locale and group.strip() and re.search(f"[{_SPACES}]", token):
-                normalized = re.sub(f"[{_SPACES}]", "", token)  # spaced digits in a locale that groups otherwise
+            # Spaces become the locale's space-like group symbol, or go (spaced digits in a locale
+            # that groups with something else).
+            normalized = re.sub(f"[{_SPACES}]", group if group.strip() == "" else "", token)
             try:
                 value = parse_decimal(normalized, locale=loc.parse(locale), strict=True) if locale else _guess(token)
             except (NumberFormatError, ValueError):

@@ -15,6 +15,7 @@ from adloc.assets_db.engine import engine_for
 from adloc.assets_db.lineage import finish_run, item_key
 from adloc.files import write_bytes
 from adloc.models.blend import BLEND_ID
+from adloc.pipelines.write import all_checks, output_uri
 
 _CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px;color:#1d1d1f;background:#fafafa}
@@ -48,12 +49,6 @@ def _copy_cell(record: dict, rtl: bool) -> str:
             + "</div>"
         )
     return "".join(rows)
-
-
-def all_checks(record: dict) -> list[dict]:
-    """Every check of an item record: each slot's copy checks, the image's, the layout's."""
-    checks = [c for s in record.get("copy", {}).values() for c in s["checks"]]
-    return checks + record.get("image", {}).get("checks", []) + record.get("layout", [])
 
 
 def _checks_cell(record: dict) -> str:
@@ -141,7 +136,7 @@ def write_summary(records: list[dict], out: str, info: dict, db_url: str | None 
     write_bytes(FileSystems.join(out, "report.html"), render_report(records, info).encode())
     if db_url and run_id is not None:
         replaced = {item_key(r["creative"], r["template"], r["locale"]): [
-            FileSystems.join(out, folder, r["creative"], r["template"], f"{r['locale']}.png")
+            output_uri(out, folder, r["creative"], r["template"], r["locale"], ".png")
             for folder in ("approved", "review")] for r in records}
         finish_run(engine_for(db_url), run_id, out, records, replaced)
     lines = "".join(json.dumps(manifest_line(r), ensure_ascii=False, sort_keys=True) + "\n" for r in records)

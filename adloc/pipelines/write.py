@@ -22,16 +22,27 @@ from adloc.models.blend import BLEND_ID
 from adloc.pipelines.image import judge
 from adloc.pipelines.progress import tick
 from adloc.pipelines.render import render
-from adloc.pipelines.report import all_checks
 from adloc.records import SlotCopy, WorkItem
 
 BYTE_BUDGETS = {"social": 8_000_000, "display": 2_000_000, "print": 50_000_000, "ooh": 50_000_000}
 THUMBNAIL = 320
 
 
+def output_uri(out: str, folder: str, creative: str, template: str, locale: str, suffix: str) -> str:
+    """Where an item's files go: out/{approved|review|dead_letter}/creative/template/locale.suffix.
+    Ids are validated against [a-z0-9-] and locales against Babel before they get here."""
+    return FileSystems.join(out, folder, creative, template, f"{locale}{suffix}")
+
+
 def item_path(out: str, folder: str, item: WorkItem, suffix: str) -> str:
-    # Ids are validated against [a-z0-9-] and locales against Babel before they get here.
-    return FileSystems.join(out, folder, item.creative, item.template.id, f"{item.locale}{suffix}")
+    return output_uri(out, folder, item.creative, item.template.id, item.locale, suffix)
+
+
+def all_checks(record: dict) -> list[dict]:
+    """Every check of an item record: each slot's copy checks, the image's, the layout's."""
+    checks = [c for s in record.get("copy", {}).values() for c in s["checks"]]
+    return checks + record.get("image", {}).get("checks", []) + record.get("layout", [])
+
 
 
 PNG_LEVELS = (6, 9)  # zlib levels tried in turn: the usual one, then the smallest

@@ -599,18 +599,19 @@ def parser() -> argparse.ArgumentParser:
     rlist.add_argument("--json", action="store_true")
     rlist.add_argument("--db", help=DB_HELP)
     rlist.set_defaults(func=cmd_review_list)
-    approve = review.add_parser("approve", help="approve an item; its lines enter the translation memory")
-    approve.add_argument("item", type=int)
-    approve.add_argument("--edit", action="append", metavar="SLOT=TEXT", help="the line as it should read")
-    approve.add_argument("--reviewer", default=os.environ.get("USER"), help="who decided (default $USER)")
-    approve.add_argument("--db", help=DB_HELP)
-    approve.set_defaults(func=cmd_review_decide, decision="approved")
-    reject = review.add_parser("reject", help="reject an item; it becomes a labelled negative for the eval")
-    reject.add_argument("item", type=int)
-    reject.add_argument("--reason", required=True)
-    reject.add_argument("--reviewer", default=os.environ.get("USER"), help="who decided (default $USER)")
-    reject.add_argument("--db", help=DB_HELP)
-    reject.set_defaults(func=cmd_review_decide, decision="rejected")
+    for command, decision, help_text in (
+        ("approve", "approved", "approve an item; its lines enter the translation memory"),
+        ("reject", "rejected", "reject an item; it becomes a labelled negative for the eval"),
+    ):
+        decide = review.add_parser(command, help=help_text)
+        decide.add_argument("item", type=int)
+        if command == "approve":
+            decide.add_argument("--edit", action="append", metavar="SLOT=TEXT", help="the line as it should read")
+        else:
+            decide.add_argument("--reason", required=True)
+        decide.add_argument("--reviewer", default=os.environ.get("USER"), help="who decided (default $USER)")
+        decide.add_argument("--db", help=DB_HELP)
+        decide.set_defaults(func=cmd_review_decide, decision=decision)
 
     templates = sub.add_parser("templates", help="templates").add_subparsers(dest="templates_command", required=True)
     timp = templates.add_parser("import", help="import template YAMLs (each beside its image)")
