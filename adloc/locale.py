@@ -67,3 +67,8 @@ def fill_placeholders(text: str, values: dict, tag: str) -> str:
 
 def placeholders(text: str) -> list[str]:
     return _PLACEHOLDER.findall(text)
+
+
+def without_placeholders(text: str) -> str:
+    """The words of a line, its {placeholders} taken out."""
+    return " ".join(_PLACEHOLDER.sub(" ", text).split())

@@ -30,3 +30,13 @@ def test_the_lowest_threshold_reaching_the_target_precision_is_chosen():
 def test_labels_and_confidences_must_pair_up():
     with pytest.raises(ValueError, match="one acceptability label per confidence"):
         pr_curve([0.5], [True, False])
+
+
+def test_coverage_counts_the_lines_the_checks_blocked():
+    # 4 lines passed the checks and could ship; 6 more failed them and never ship.
+    points = pr_curve([0.9, 0.7, 0.5, 0.3], [True, True, False, False], total=10)
+    assert [(p.threshold, p.precision, p.recall, p.coverage) for p in points] == [
+        (0.9, 1.0, 0.5, 0.1), (0.7, 1.0, 1.0, 0.2), (0.5, 2 / 3, 1.0, 0.3), (0.3, 0.5, 1.0, 0.4)]
+    assert choose_threshold([0.9, 0.7, 0.5, 0.3], [True, True, False, False], 0.95, total=10).coverage == 0.2
+    with pytest.raises(ValueError, match="cannot be less"):
+        pr_curve([0.9, 0.7], [True, True], total=1)

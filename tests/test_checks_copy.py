@@ -538,3 +538,33 @@ def test_a_missing_space_after_a_full_stop_is_not_an_address():
     assert check_urls("Order now", "Bestellen Sie jetzt.Es lohnt sich").passed
     assert not check_urls("Order now", "Jetzt auf Acme.com bestellen").passed
     assert not check_urls("Order now", "Visit WWW.SCAM.COM").passed
+
+
+# --- what the eval set's references and labelled lines taught the checks ---------------------
+
+def test_numbers_a_kept_number_may_come_back_but_not_a_new_one():
+    assert check_numbers("Open 24 hours a day", "Ouvert 24 heures sur 24", "fr-FR").passed
+    failed = check_numbers("Open 24 hours a day", "Ouvert 24 heures sur 25", "fr-FR")
+    assert not failed.passed and failed.detail == "added 25"
+    assert not check_numbers("2 for 2", "2 por", "es-MX").passed  # a dropped repeat is still missing
+
+
+def test_numbers_dot_thousands_in_a_comma_decimal_locale():
+    assert check_numbers("More than 1,000 stores", "Mais de 1.000 lojas", "pt-PT").passed
+    assert check_numbers("Over 1,250 points", "Über 1.250 Punkte", "de-DE").passed
+    assert not check_numbers("Over 1,250 points", "Über 1.205 Punkte", "de-DE").passed
+
+
+def test_language_too_close_to_tell_is_not_a_failure_but_a_sure_other_language_is():
+    close = check_language("Mittagessen to go", "de-DE")
+    assert close.passed and "too close to tell apart" in close.detail
+    assert not check_language("Haal je bestelling op bij {store}.", "de-DE").passed  # Dutch, surely
+    assert not check_language("Retire o seu pedido na loja {store}.", "es-MX").passed  # Portuguese, surely
+
+
+def test_added_content_notes_in_parentheses_and_openers_only_at_the_start():
+    note = check_added_content("Order ahead", "Bestell vorab (Du-Form)")
+    assert not note.passed and note.detail == "target adds a note in parentheses: '(Du-Form)'"
+    assert check_added_content("Coffee (hot or iced)", "Kaffee (heiß oder eisgekühlt)").passed
+    assert check_added_content("Coffee lovers, this one is for you", "Kaffeeliebhaber, das hier ist für euch").passed
+    assert not check_added_content("Order now", "Hier ist die Zeile: Jetzt bestellen").passed

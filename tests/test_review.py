@@ -11,6 +11,7 @@ from conftest import RUN_DATE, write_job
 from adloc.assets_db.engine import engine_for
 from adloc.assets_db.review import negatives
 from adloc.runners.cli import main
+from adloc.runners.loop import rejected_lines
 
 JOB = {"job": "reviewed", "brand": "Acme Coffee", "channel": "social", "locales": ["pt-PT", "de-DE"],
        "creatives": [{"id": "c", "template": "summer-banner", "copy": {"cta": "Two for {price}"},
@@ -39,6 +40,13 @@ def test_approved_lines_feed_the_memory_and_rejections_are_kept(catalog, tmp_pat
     assert main(["review", "reject", str(de), "--reviewer", "ana", "--reason", "meaning lost", "--db", catalog]) == 0
     assert f"item {de}: rejected" in capsys.readouterr().out
     assert [(n["locale"], n["reason"]) for n in negatives(engine_for(catalog))] == [("de-DE", "meaning lost")]
+    # The negative is the model's line the gate turned down (not the English kept for a translator).
+    made = negatives(engine_for(catalog), "de-DE")[0]["made"]["cta"]
+    de_record = json.loads(next((tmp_path / "first").glob("*/c/summer-banner/de-DE.json")).read_text())
+    assert made == {"source": "Two for {price}", "path": de_record["copy"]["cta"]["path"],
+                    "model": de_record["copy"]["cta"]["candidate"]}
+    assert made["model"] and rejected_lines(negatives(engine_for(catalog), "de-DE")) == (("Two for {price}", made["model"]),)
+    assert negatives(engine_for(catalog), "pt-PT") == []
     assert main(["review", "list", "--db", catalog, "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
 

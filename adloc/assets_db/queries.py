@@ -127,6 +127,17 @@ def fuzzy_matches(memory: dict[str, TMEntry], source: str, limit: int = 3) -> li
     return [(round(score, 4), entry) for score, _, entry in scored[:limit]]
 
 
+EXAMPLE_SIMILARITY = 0.5  # memory lines at least this close are shown to the copy model as examples
+
+
+def memory_examples(memory: dict[str, TMEntry], source: str) -> tuple[TMEntry, ...]:
+    """The memory lines the copy model sees as examples for `source`: its closest fuzzy matches,
+    never an exact hit (which would have skipped the model)."""
+    key = tm_key(source)
+    return tuple(e for score, e in fuzzy_matches(memory, source)
+                 if score >= EXAMPLE_SIMILARITY and tm_key(e.source) != key)
+
+
 def glossary(engine: Engine, locales: set[str]) -> dict[str, tuple[GlossaryTerm, ...]]:
     out: dict[str, list[GlossaryTerm]] = {locale: [] for locale in locales}
     with Session(engine) as session:

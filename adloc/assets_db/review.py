@@ -77,14 +77,28 @@ def decide(engine: Engine, item_id: int, decision: str, reviewer: str, notes: st
                 added.append({"slot": slot, "source": source, "target": text})
         kind = "edited" if decision == "approved" and edits else decision
         session.add(ReviewRow(job_item_id=item_id, decision=kind, reviewer=reviewer.strip(), notes=notes.strip(),
-                              copy_json=json.dumps(lines, ensure_ascii=False, sort_keys=True), decided_at=_now()))
+                              copy_json=json.dumps(lines, ensure_ascii=False, sort_keys=True),
+                              lines_json=json.dumps({slot: _line(copy[slot]) for slot in lines},
+                                                    ensure_ascii=False, sort_keys=True),
+                              decided_at=_now()))
     return {"item": item_id, "decision": kind, "memory": added}
 
 
-def negatives(engine: Engine) -> list[dict]:
-    """Rejected lines with the reviewer's reason: labelled negatives for the eval."""
+def _line(copy: dict) -> dict:
+    """What a decision keeps of a slot: its source, how its line was made, and the model's line
+    (shipped, or the candidate the gate turned down) if the model made one."""
+    model = copy["text"] if copy.get("path") == "model" else copy.get("candidate")
+    return {"source": copy["source"], "path": copy.get("path", ""), "model": model}
+
+
+def negatives(engine: Engine, locale: str | None = None) -> list[dict]:
+    """Rejected items with the reviewer's reason and, per slot, the source and the model's line:
+    labelled negatives for the eval (the checks should catch what a reviewer rejected)."""
     stmt = (select(ReviewRow, JobItemRow.locale).join(JobItemRow, JobItemRow.id == ReviewRow.job_item_id)
-            .where(ReviewRow.decision == "rejected"))
+            .where(ReviewRow.decision == "rejected").order_by(ReviewRow.id))
+    if locale:
+        stmt = stmt.where(JobItemRow.locale == locale)
     with Session(engine) as session:
-        return [{"item": r.job_item_id, "locale": locale, "lines": json.loads(r.copy_json), "reason": r.notes,
-                 "reviewer": r.reviewer} for r, locale in session.execute(stmt)]
+        return [{"item": r.job_item_id, "locale": tag, "lines": json.loads(r.copy_json),
+                 "made": json.loads(r.lines_json), "reason": r.notes, "reviewer": r.reviewer}
+                for r, tag in session.execute(stmt)]

@@ -11,6 +11,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -37,6 +39,7 @@ GLOSSARY_KINDS = ("keep", "required", "banned")
 ITEM_STATUSES = ("pending", "approved", "review", "dead_letter")
 JOB_STATUSES = ("queued", "running", "done", "failed")
 REVIEW_DECISIONS = ("approved", "rejected", "edited")
+MODEL_STATUSES = ("candidate", "champion", "retired")
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:
@@ -252,4 +255,36 @@ class ReviewRow(Base):
     reviewer: Mapped[str] = mapped_column(String(200))
     notes: Mapped[str] = mapped_column(Text, default="")
     copy_json: Mapped[str] = mapped_column(Text, default="{}")  # edited copy, slot -> text
+    # slot -> {source, path, model}: the English line, how the decided line was made, and the
+    # model's line if it made one (a rejection's model lines are the eval's labelled negatives)
+    lines_json: Mapped[str] = mapped_column(Text, default="{}")
     decided_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ModelVersionRow(Base):
+    """A copy-model version for one locale (the base model, or the base plus the locale's LoRA
+    adapter): its eval results, its calibrated gate threshold, and whether it is the champion that
+    runs use. At most one champion per locale; a challenger replaces it only through `adloc compare`."""
+
+    __tablename__ = "model_version"
+    __table_args__ = (
+        UniqueConstraint("locale", "version"),
+        CheckConstraint(_one_of("status", MODEL_STATUSES), name="status"),
+        # One champion per locale, whatever writes to the table.
+        Index("uq_model_version_champion", "locale", unique=True,
+              sqlite_where=text("status = 'champion'"), postgresql_where=text("status = 'champion'")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    locale: Mapped[str] = mapped_column(String(35), index=True)
+    version: Mapped[str] = mapped_column(String(300))  # the id outputs record, e.g. base+lora-pt-PT@hash
+    model: Mapped[str] = mapped_column(Text)  # the base model as given: embedded, a folder, a hub id
+    adapter: Mapped[str] = mapped_column(Text, default="")  # the adapter folder, or "" for the base model
+    status: Mapped[str] = mapped_column(String(16), default="candidate")
+    # The gate threshold calibrated on the eval; null when no threshold reaches the target precision
+    # (then no line of this model ships without review).
+    threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
+    target_precision: Mapped[float | None] = mapped_column(Float, nullable=True)
+    eval_json: Mapped[str] = mapped_column(Text, default="{}")  # the latest eval's summary, JSON
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    promoted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

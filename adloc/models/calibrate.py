@@ -15,11 +15,16 @@ class CurvePoint:
     coverage: float  # shipped share of all lines
 
 
-def pr_curve(confidences: list[float], acceptable: list[bool]) -> list[CurvePoint]:
-    """One point per distinct confidence, highest threshold first."""
+def pr_curve(confidences: list[float], acceptable: list[bool], total: int | None = None) -> list[CurvePoint]:
+    """One point per distinct confidence, highest threshold first. `total` counts every line of the
+    set when the pairs are only the lines the gate could ship (those passing the checks), so that
+    coverage is a share of all lines; the acceptable lines are always among the pairs."""
     if len(confidences) != len(acceptable):
         raise ValueError("one acceptability label per confidence")
-    total, good = len(confidences), sum(acceptable)
+    total = len(confidences) if total is None else total
+    if total < len(confidences):
+        raise ValueError("total counts every line, so it cannot be less than the pairs")
+    good = sum(acceptable)
     pairs = sorted(zip(confidences, acceptable, strict=True), key=lambda p: -p[0])
     points, shipped, shipped_good = [], 0, 0
     for i, (confidence, ok) in enumerate(pairs):
@@ -32,8 +37,9 @@ def pr_curve(confidences: list[float], acceptable: list[bool]) -> list[CurvePoin
     return points
 
 
-def choose_threshold(confidences: list[float], acceptable: list[bool], target_precision: float = 0.95) -> CurvePoint | None:
+def choose_threshold(confidences: list[float], acceptable: list[bool], target_precision: float = 0.95,
+                     total: int | None = None) -> CurvePoint | None:
     """The lowest threshold at which precision is at least the target (so the most coverage), or
     None when no threshold reaches it: then nothing ships without review."""
-    reaching = [p for p in pr_curve(confidences, acceptable) if p.precision >= target_precision]
+    reaching = [p for p in pr_curve(confidences, acceptable, total) if p.precision >= target_precision]
     return min(reaching, key=lambda p: p.threshold) if reaching else None

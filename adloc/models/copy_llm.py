@@ -46,12 +46,28 @@ class AdapterError(ValueError):
     """A locale-adapter folder that cannot be used; the message names it."""
 
 
-def find_adapters(folder: str | None) -> dict[str, tuple[str, str]]:
-    """Locale tuning: locale -> (adapter folder, model id suffix) for every
-    `<folder>/<locale>/adapter_config.json` (peft LoRA adapters, one per locale). The suffix names
-    the adapter and a hash of its configuration and weights, so lineage tells one tuning from the next."""
-    if not folder:
+def _adapter(path: Path, locale: str) -> str:
+    """The model id suffix of the adapter in `path`: its name and a hash of its configuration and
+    weights, so lineage tells one tuning from the next."""
+    if not (path / "adapter_config.json").is_file():
+        raise AdapterError(f"{path}: no adapter_config.json (a peft LoRA adapter folder, as `adloc tune` writes)")
+    weights = next((w for w in (path / "adapter_model.safetensors", path / "adapter_model.bin") if w.is_file()), None)
+    if weights is None:
+        raise AdapterError(f"{path}: no adapter_model.safetensors beside adapter_config.json")
+    digest = hashlib.sha256((path / "adapter_config.json").read_bytes() + weights.read_bytes()).hexdigest()[:12]
+    return f"lora-{locale}@{digest}"
+
+
+def find_adapters(adapters: str | dict[str, str] | None) -> dict[str, tuple[str, str]]:
+    """Locale tuning: locale -> (adapter folder, model id suffix), from a folder holding
+    `<folder>/<locale>/adapter_config.json` (peft LoRA adapters, one per locale), or from a mapping
+    locale -> adapter folder (the champions of the model registry)."""
+    if not adapters:
         return {}
+    if isinstance(adapters, dict):
+        return {locale: (str(Path(path).resolve()), _adapter(Path(path).resolve(), locale))
+                for locale, path in sorted(adapters.items())}
+    folder = adapters
     root = Path(folder).resolve()
     if not root.is_dir():
         raise AdapterError(f"--adapters: folder {folder!r} does not exist")
@@ -67,11 +83,7 @@ def find_adapters(folder: str | None) -> dict[str, tuple[str, str]]:
             raise AdapterError(f"{path}: an adapter folder is named by its locale, such as de-DE: {exc}") from None
         if locale in out:
             raise AdapterError(f"{path}: a second adapter for {locale} (the first is {out[locale][0]})")
-        weights = next((w for w in (path / "adapter_model.safetensors", path / "adapter_model.bin") if w.is_file()), None)
-        if weights is None:
-            raise AdapterError(f"{path}: no adapter_model.safetensors beside adapter_config.json")
-        digest = hashlib.sha256((path / "adapter_config.json").read_bytes() + weights.read_bytes()).hexdigest()[:12]
-        out[locale] = (str(path), f"lora-{locale}@{digest}")
+        out[locale] = (str(path), _adapter(path, locale))
     if not out:
         raise AdapterError(f"--adapters: no <locale>/adapter_config.json in {folder!r}")
     return out
@@ -123,12 +135,16 @@ class CopyModelHandler(ModelHandler[CopyRequest, PredictionResult, LoadedLM]):
     reruns are byte-identical however the runner groups elements."""
 
     def __init__(self, model: str = "embedded", batch_size: int = 8, max_new_tokens: int = 96,
-                 adapters: str | None = None):
+                 adapters: str | dict[str, str] | None = None):
         super().__init__()
         self._model = model
         self._batch_size = batch_size
         self._max_new_tokens = max_new_tokens
         self._adapters = find_adapters(adapters)  # read here, so a bad folder fails before the run
+
+    def adapter_folders(self) -> dict[str, str]:
+        """locale -> the adapter folder used for it."""
+        return {locale: path for locale, (path, _) in self._adapters.items()}
 
     def model_id_for(self, locale: str, base_id: str | None = None) -> str:
         """The id recorded for outputs of `locale`: the base model, plus its locale adapter if any."""

@@ -7,14 +7,13 @@ from __future__ import annotations
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from adloc.assets_db.queries import fuzzy_matches, tm_key
+from adloc.assets_db.queries import fuzzy_matches, memory_examples, tm_key
 from adloc.checks import blocking_failures
 from adloc.checks.copy import check_copy
 from adloc.models.gate import Gate
 from adloc.records import CopyRequest, Generation, SlotCopy, WorkItem
 
-FUZZY_EXAMPLE = 0.5  # TM entries at least this close are shown to the model as examples
-FUZZY_FALLBACK = 0.75  # ... and at least this close are the fallback candidate
+FUZZY_FALLBACK = 0.75  # TM entries at least this close are the fallback candidate
 
 
 def prepare_copy(item: WorkItem, lookup):
@@ -24,12 +23,13 @@ def prepare_copy(item: WorkItem, lookup):
     terms = lookup.glossary.get(item.locale, ())
     for slot, source in sorted(item.copy.items()):
         exact = tm.get(tm_key(source))
-        fuzzy = [(s, e) for s, e in fuzzy_matches(tm, source) if s >= FUZZY_EXAMPLE and e is not exact]
-        best = fuzzy[0] if fuzzy and fuzzy[0][0] >= FUZZY_FALLBACK else None
+        examples = memory_examples(tm, source)
+        best = next(((score, e) for score, e in fuzzy_matches(tm, source)
+                     if score >= FUZZY_FALLBACK and e is not exact), None)
         yield CopyRequest(
             key=item.key, slot=slot, locale=item.locale, source=source, brand=item.brand,
             max_chars=item.template.text_slot(slot).max_chars, keep_terms=item.keep_terms,
-            glossary=terms, examples=tuple(e for _, e in fuzzy),
+            glossary=terms, examples=examples,
             fuzzy=best[1] if best else None, fuzzy_score=best[0] if best else 0.0,
             exact=exact.target if exact else None,
         )

@@ -36,14 +36,62 @@ class RunSettings:
     db_url: str
     out: str
     copy_model: str = "embedded"
-    adapters: str | None = None  # a folder of per-locale LoRA adapters: <folder>/<locale>/
+    # A folder of per-locale LoRA adapters (<folder>/<locale>/); None: each locale's champion in
+    # the model registry, where that is an adapter of this model.
+    adapters: str | None = None
     inpainter: str | None = None  # None: the deterministic blend
     run_date: str = field(default_factory=lambda: date.today().isoformat())
-    gate: Gate = field(default_factory=Gate)
+    # The confidence a model line needs, for every locale; None: each locale's threshold as its
+    # eval calibrated it for the version that runs (the model registry), else the Gate's default.
+    threshold: float | None = None
     batch_size: int = 8
     inpaint_batch_size: int = 1  # images per diffusion call (fixed; raise it on a GPU)
     run_token: str | None = None  # names the run in the asset DB; a submitted job's comes with it
     progress: bool = False  # a progress line on stderr (an interactive, in-process local run)
+
+
+@dataclass(frozen=True)
+class CopyModels:
+    """What runs the copy for each locale, resolved from the settings and the model registry."""
+
+    handler: CopyModelHandler
+    base_id: str
+    versions: dict[str, str]  # locale -> the version id its outputs record
+    gate: Gate
+    fixed_threshold: bool = False  # --threshold for every locale, not the registry's
+    known: tuple = ()  # the registry's versions of the job's locales (for the report)
+
+
+def copy_models(settings: RunSettings, locales: list[str]) -> CopyModels:
+    """The copy handler, each locale's version and the gate: explicit settings first, else the
+    registry's champions and calibrated thresholds (one query). A champion whose adapter folder
+    changed since it was promoted is refused: a run never uses weights nobody evaluated."""
+    from adloc.assets_db import registry
+    from adloc.models.copy_llm import AdapterError
+
+    known = registry.versions(engine_for(settings.db_url), locales)
+    base_id = resolve(settings.copy_model)[2]
+    adapters = settings.adapters
+    if adapters is None:
+        adapters = registry.champion_adapters(known, base_id) or None
+        try:
+            handler = CopyModelHandler(settings.copy_model, batch_size=settings.batch_size, adapters=adapters)
+        except AdapterError as exc:
+            raise AdapterError(f"a champion adapter in the model registry cannot be loaded: {exc}") from None
+        champions = {v.locale: v.version for v in known if v.status == "champion"}
+        for locale in sorted(adapters or {}):
+            found = handler.model_id_for(locale, base_id)
+            if found != champions[locale]:
+                raise AdapterError(
+                    f"the {locale} champion is {champions[locale]}, but {adapters[locale]} now holds "
+                    f"{found}: restore the folder, or evaluate and promote the new adapter (`adloc compare`)")
+    else:
+        handler = CopyModelHandler(settings.copy_model, batch_size=settings.batch_size, adapters=adapters)
+    versions = {locale: handler.model_id_for(locale, base_id) for locale in locales}
+    if settings.threshold is not None:
+        return CopyModels(handler, base_id, versions, Gate(default_threshold=settings.threshold), True, tuple(known))
+    return CopyModels(handler, base_id, versions, Gate(thresholds=registry.thresholds(known, versions)),
+                      False, tuple(known))
 
 
 def expand(job: Job, source: str, db_url: str, run_date: str) -> list[WorkItem]:
@@ -80,23 +128,40 @@ def expand(job: Job, source: str, db_url: str, run_date: str) -> list[WorkItem]:
     return sorted(items, key=lambda item: item.key)
 
 
-def _report_info(job: Job, settings: RunSettings, inpainter_id: str, copy_model_id: str) -> dict:
+def _report_info(job: Job, settings: RunSettings, inpainter_id: str, models: CopyModels) -> dict:
     regions = {loc.territory(tag) for tag in job.locales}
     overview = talent_rights_overview(engine_for(settings.db_url), regions, job.channel,
                                       date.fromisoformat(settings.run_date))
     return {"job": job.job, "brand": job.brand, "channel": job.channel, "locales": job.locales,
-            "run_date": settings.run_date, "copy_model": copy_model_id, "inpainter": inpainter_id,
+            "run_date": settings.run_date, "copy_model": models.base_id, "inpainter": inpainter_id,
+            "copy_models": _model_cards(models),
             "talent": overview, "spec": job.model_dump(mode="json", by_alias=True),
             "run_token": settings.run_token or uuid.uuid4().hex}
 
 
+def _model_cards(models: CopyModels) -> dict[str, dict]:
+    """locale -> the copy version it runs, its gate threshold and its latest eval (for the report)."""
+    known = {(v.locale, v.version): v for v in models.known}
+    cards = {}
+    for locale, version in sorted(models.versions.items()):
+        found = known.get((locale, version))
+        evaluated = found.eval if found else {}
+        cards[locale] = {
+            "version": version, "status": found.status if found else "not evaluated",
+            "threshold": models.gate.threshold(locale),
+            "set_by": "--threshold" if models.fixed_threshold else
+                      "calibrated" if locale in models.gate.thresholds else "default",
+            "chrf": evaluated.get("chrf"), "coverage": evaluated.get("coverage"),
+            "target_precision": evaluated.get("target_precision"), "eval_report": evaluated.get("report"),
+        }
+    return cards
+
+
 def build(p: beam.Pipeline, items: list[WorkItem], job: Job, settings: RunSettings) -> None:
     """Attach every stage of the job to pipeline `p`."""
-    copy_handler = CopyModelHandler(settings.copy_model, batch_size=settings.batch_size, adapters=settings.adapters)
-    copy_model_id = resolve(settings.copy_model)[2]
-    copy_models = {locale: copy_handler.model_id_for(locale, copy_model_id) for locale in job.locales}
+    models = copy_models(settings, job.locales)
     inpaint_handler = InpaintModelHandler(settings.inpainter, batch_size=settings.inpaint_batch_size)
-    info = _report_info(job, settings, inpaint_handler.model_id, copy_model_id)
+    info = _report_info(job, settings, inpaint_handler.model_id, models)
     progress = (info["run_token"], len(items)) if settings.progress else None
 
     # 1. What the asset database says for this job (read once), then the talent for each item.
@@ -111,8 +176,8 @@ def build(p: beam.Pipeline, items: list[WorkItem], job: Job, settings: RunSettin
         | "ChooseTalent" >> beam.ParDo(ChooseTalent(), beam.pvalue.AsSingleton(lookup))
     )
     # Items a finished run already made from the same inputs are not made again.
-    settings_key = json.dumps({"copy": copy_models, "inpainter": inpaint_handler.model_id,
-                               "gate": asdict(settings.gate), "inpaint_batch": settings.inpaint_batch_size,
+    settings_key = json.dumps({"copy": models.versions, "inpainter": inpaint_handler.model_id,
+                               "gate": asdict(models.gate), "inpaint_batch": settings.inpaint_batch_size,
                                "adloc": _version()}, sort_keys=True)
     chosen = looked_up | "Reuse" >> beam.ParDo(
         Reuse(settings.out, settings_key, progress), beam.pvalue.AsSingleton(lookup)
@@ -136,8 +201,8 @@ def build(p: beam.Pipeline, items: list[WorkItem], job: Job, settings: RunSettin
     from_model = (
         requests
         | "Misses" >> beam.Filter(lambda r: r.exact is None)
-        | "RewriteCopy" >> RunInference(copy_handler)
-        | "GateCopy" >> beam.ParDo(copy_stage.GateCopy(settings.gate))
+        | "RewriteCopy" >> RunInference(models.handler)
+        | "GateCopy" >> beam.ParDo(copy_stage.GateCopy(models.gate))
     )
     copies = (from_memory, from_model) | "AllCopy" >> beam.Flatten()
     joined = (
@@ -151,7 +216,7 @@ def build(p: beam.Pipeline, items: list[WorkItem], job: Job, settings: RunSettin
     written = (
         composed.ok
         | "Inpaint" >> RunInference(KeyedModelHandler(inpaint_handler))
-        | "Write" >> beam.ParDo(WriteItem(settings.out, copy_models, progress), planned)
+        | "Write" >> beam.ParDo(WriteItem(settings.out, models.versions, progress), planned)
     )
     dead_letters = (
         (dead, composed[Compose.FAILED])

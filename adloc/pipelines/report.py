@@ -74,7 +74,7 @@ def _item_rows(records: list[dict]) -> str:
     return "<table><tr><th>output</th><th>item</th><th>copy (source / localized)</th><th>checks</th></tr>" + "".join(rows) + "</table>"
 
 
-def render_report(records: list[dict], info: dict) -> str:
+def render_report(records: list[dict], info: dict, out: str = "") -> str:
     paths = Counter(c["path"] for r in records for c in r.get("copy", {}).values())
     used = Counter(r.get("talent") for r in records if r["status"] != "dead_letter")
     approved = [r for r in records if r["status"] == "approved"]
@@ -111,10 +111,42 @@ waits for review.</p>
 <h2>Needs review ({len(review)})</h2>{_item_rows(review) if review else '<p>Nothing to review.</p>'}
 <h2>Approved ({len(approved)})</h2>{_item_rows(approved) if approved else '<p>No approved items.</p>'}
 <h2>Dead letter ({len(dead)})</h2>{'<table><tr><th>creative</th><th>template</th><th>locale</th><th>reason</th></tr>' + dead_rows + '</table>' if dead else '<p>None.</p>'}
+<h2>Copy models</h2><p>The version that wrote each locale's copy, the confidence its lines needed, and how it
+scored on the held-out eval set (<code>adloc eval</code>).</p>
+<table><tr><th>locale</th><th>version</th><th>status</th><th>gate threshold</th><th>eval chrF</th>
+<th>coverage at the target precision</th><th>eval report</th></tr>{_model_rows(info, out)}</table>
 <h2>Talent rights</h2><p>Every talent with rights on this channel in the job's regions. Talent whose rights are expired,
 revoked or not yet started is never used.</p>
 <table><tr><th>talent</th><th>name</th><th>region</th><th>rights on {_e(info['run_date'])}</th><th>items using</th></tr>{talent_rows}</table>
 </body></html>"""
+
+
+def _link(target: str | None, out: str) -> str:
+    """A link from the report in `out` to `target`: relative when both are local files."""
+    import os
+
+    if not target:
+        return "no eval yet: run <code>adloc eval</code>"
+    href = target
+    if "://" not in target and "://" not in out:
+        href = os.path.relpath(target, out)
+    return f"<a href='{_e(href)}'>{_e(os.path.basename(target))}</a>"
+
+
+def _model_rows(info: dict, out: str) -> str:
+    rows = []
+    for locale, card in info.get("copy_models", {}).items():
+        threshold = card["threshold"]
+        gate = ("none reaches the target precision: all to review" if threshold is None
+                else f"{threshold:.3f} ({card['set_by']})")
+        target = f" at {card['target_precision']:.2f}" if card.get("target_precision") is not None else ""
+        chrf = "" if card["chrf"] is None else f"{card['chrf']:.1f}"
+        coverage = "" if card["coverage"] is None else f"{card['coverage']:.1%}{target}"
+        rows.append(
+            f"<tr><td>{_e(locale)}</td><td>{_e(card['version'])}</td><td>{_e(card['status'])}</td><td>{_e(gate)}</td>"
+            f"<td>{_e(chrf)}</td><td>{_e(coverage)}</td>"
+            f"<td>{_link(card.get('eval_report'), out)}</td></tr>")
+    return "".join(rows)
 
 
 def manifest_line(record: dict) -> dict:
@@ -133,7 +165,7 @@ def write_summary(records: list[dict], out: str, info: dict, db_url: str | None 
     """The report, how the run ended in the asset database (its start was recorded before any file
     was written), then the manifest: a manifest present means the job finished."""
     records = sorted(records, key=lambda r: (r["creative"], r["template"], r["locale"]))
-    write_bytes(FileSystems.join(out, "report.html"), render_report(records, info).encode())
+    write_bytes(FileSystems.join(out, "report.html"), render_report(records, info, out).encode())
     if db_url and run_id is not None:
         replaced = {item_key(r["creative"], r["template"], r["locale"]): [
             output_uri(out, folder, r["creative"], r["template"], r["locale"], ".png")

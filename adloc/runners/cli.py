@@ -19,13 +19,12 @@ def _out_uri(out: str) -> str:
 
 
 def _settings(args, db_url: str, beam_args: list[str] = ()):
-    from adloc.models.gate import Gate
     from adloc.pipelines.job import RunSettings
 
     return RunSettings(
         db_url=db_url, out=_out_uri(args.out), copy_model=args.copy_model, adapters=args.adapters,
         inpainter=args.inpainter, inpaint_batch_size=args.inpaint_batch,
-        run_date=args.run_date, gate=Gate(default_threshold=args.threshold),
+        run_date=args.run_date, threshold=args.threshold,
         progress=sys.stderr.isatty() and not any("multi_processing" in a for a in beam_args),
     )
 
@@ -288,7 +287,6 @@ def cmd_worker(args, beam_args) -> int:
 
 def _run_claimed(claimed: dict, db_url: str, beam_args: list[str]) -> None:
     from adloc.jobspec import parse_job
-    from adloc.models.gate import Gate
     from adloc.pipelines import job as job_pipeline
     from adloc.pipelines.job import RunSettings
     from adloc.runners.presets import check_remote
@@ -299,7 +297,7 @@ def _run_claimed(claimed: dict, db_url: str, beam_args: list[str]) -> None:
     settings = RunSettings(
         db_url=db_url, out=claimed["out"], copy_model=options["copy_model"], adapters=options["adapters"],
         inpainter=options["inpainter"], inpaint_batch_size=options["inpaint_batch"], run_date=claimed["run_date"],
-        gate=Gate(default_threshold=options["threshold"]), run_token=claimed["run_token"],
+        threshold=options["threshold"], run_token=claimed["run_token"],
     )
     job_pipeline.run(job, f"job {claimed['id']}", settings, beam_args)
 
@@ -437,6 +435,17 @@ def cmd_assets_revoke(args, _beam_args) -> int:
 
 
 @_refusals
+def cmd_loop(args, _beam_args) -> int:
+    """eval, tune, compare, models list: see `adloc.runners.loop`."""
+    from adloc.runners.loop import LoopError
+
+    try:
+        return args.loop(args, _engine(args))
+    except LoopError as exc:
+        raise _Refused(str(exc)) from None
+
+
+@_refusals
 def cmd_db_upgrade(args, _beam_args) -> int:
     from adloc.assets_db.engine import _new_engine, default_url, display_url, explained, upgrade
 
@@ -479,8 +488,9 @@ def _job_options(parser: argparse.ArgumentParser, out_required: bool) -> None:
                         help="images per diffusion call, always N (padded) so outputs do not depend on batching")
     parser.add_argument("--run-date", type=_date, default=date.today().isoformat(),
                         help="date the talent rights are checked against (YYYY-MM-DD; default today)")
-    parser.add_argument("--threshold", type=_probability, default=0.5,
-                        help="confidence a model line needs to ship without review (default 0.5)")
+    parser.add_argument("--threshold", type=_probability, default=None,
+                        help="confidence a model line needs to ship without review, in every locale (default: "
+                             "each locale's threshold as `adloc eval` calibrated it, else 0.5)")
 
 
 DB_HELP = "asset DB SQLAlchemy URL (default: $ADLOC_DB or a SQLite file)"
@@ -557,6 +567,10 @@ def parser() -> argparse.ArgumentParser:
     fetch = models.add_parser("fetch", help="fetch the embedded copy model into $ADLOC_HOME")
     fetch.add_argument("--force", action="store_true")
     fetch.set_defaults(func=cmd_models_fetch)
+    from adloc.runners import loop
+
+    loop.add_models_list(models, DB_HELP, cmd_loop)
+    loop.add_parsers(sub, DB_HELP, _probability, _positive, cmd_loop)
 
     db = sub.add_parser("db", help="asset database schema").add_subparsers(dest="db_command", required=True)
     up = db.add_parser("upgrade", help="migrate the asset database to this version's schema")

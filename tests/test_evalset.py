@@ -1,0 +1,76 @@
+"""The eval set shipped in examples/eval, and the errors a broken one gets."""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+
+import pytest
+from conftest import EXAMPLES
+
+from adloc.models.evalset import LABELS, EvalSetError, load
+
+LOCALES = ["de-DE", "es-MX", "fr-FR", "pt-PT"]
+
+
+def test_the_shipped_set_has_150_lines_per_locale_split_and_a_labelled_set():
+    evalset = load(EXAMPLES / "eval")
+    assert evalset.locales == LOCALES
+    for locale in LOCALES:
+        lines = evalset.lines[locale]
+        assert len(lines) >= 150
+        tune, held_out = evalset.split(locale, "tune"), evalset.split(locale, "heldout")
+        assert len(tune) + len(held_out) == len(lines) and len(held_out) >= 50 and len(tune) >= 50
+        assert not {x.source for x in tune} & {x.source for x in held_out}  # nothing learnt is scored
+        assert {x.slot for x in lines} == {"headline", "body", "cta"}
+        assert any("{" in x.source for x in held_out) and any(c.isdigit() for x in held_out for c in x.source)
+        assert all(x.reference.strip() and x.reference != x.source for x in lines if len(x.source.split()) > 3)
+        labelled = Counter(x.expect for x in evalset.labelled if x.locale == locale)
+        assert labelled["good"] >= 10 and sum(labelled.values()) - labelled["good"] >= 10
+        assert set(labelled) <= set(LABELS)
+    assert evalset.glossary["de-DE"]  # the brand glossary comes with it
+
+
+@pytest.fixture
+def broken(tmp_path):
+    root = tmp_path / "eval"
+    shutil.copytree(EXAMPLES / "eval", root)
+    (root / "set.yaml").write_text((root / "set.yaml").read_text().replace("../catalog/glossary.yaml",
+                                                                           str(EXAMPLES / "catalog" / "glossary.yaml")))
+    return root
+
+
+def _edit(path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+@pytest.mark.parametrize(("file", "old", "new", "message"), [
+    ("lines.tsv", "e002\ttune", "e002\tholdout", "lines.tsv, line 3, field split: Input should be 'tune' or 'heldout'"),
+    ("lines.tsv", "e002\ttune\theadline\t48", "e002\ttune\theadline\tforty", "lines.tsv, line 3, field max_chars"),
+    ("pt-PT.tsv", "e002\t", "e999\t", "pt-PT.tsv: ids e999 are not in lines.tsv"),
+    ("de-DE.tsv", "e003\t", "e002\t", "de-DE.tsv: id 'e002' appears twice"),
+    ("fr-FR.tsv", "\ne004\t", "\ne004\textra\t", "fr-FR.tsv, line 5: more fields than the header names"),
+    ("labelled.tsv", "l002\tpt-PT\tplaceholders", "l002\tpt-PT\tplaceholder", "labelled.tsv, line 3, field expect"),
+    ("set.yaml", "brand: Acme Coffee", "brand: ''", "set.yaml, field brand"),
+])
+def test_a_broken_row_is_named_by_file_line_and_field(broken, file, old, new, message):
+    _edit(broken / file, old, new)
+    with pytest.raises(EvalSetError) as error:
+        load(broken)
+    assert message in str(error.value)
+    assert str(broken) in str(error.value)
+
+
+def test_a_locale_without_a_reference_for_every_line_is_refused(broken):
+    path = broken / "es-MX.tsv"
+    path.write_text("\n".join(path.read_text(encoding="utf-8").splitlines()[:-3]) + "\n", encoding="utf-8")
+    with pytest.raises(EvalSetError, match=r"es-MX.tsv: no reference for e179, e180, e181"):
+        load(broken)
+
+
+def test_the_digest_changes_with_any_reference(broken):
+    before = load(broken).digest
+    _edit(broken / "pt-PT.tsv", "Café", "Cafe")
+    assert load(broken).digest != before
