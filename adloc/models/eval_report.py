@@ -35,9 +35,10 @@ def tables(evals: list[LocaleEval]) -> list[Table]:
     """The summary as tables: one row or column per evaluated (locale, version)."""
     heads = [f"{e.locale} {e.version}" for e in evals]
     overview = ("Overview", ["locale", "version", "lines", "chrF", "acceptable", "cut off", "threshold", "coverage",
-                             "precision", "references passing the checks", "seconds"],
+                             "precision", "lines shipped", "references passing the checks", "seconds"],
                 [[e.locale, e.version, str(len(e.lines)), f"{e.chrf:.1f}", _pct(e.acceptable), _pct(e.cut_off),
-                  _threshold(e), _pct(e.coverage), _pct(e.precision), _pct(e.references_pass), f"{e.seconds:.0f}"]
+                  _threshold(e), _pct(e.coverage), _pct(e.precision), str(round(e.coverage * len(e.lines))),
+                  _pct(e.references_pass), f"{e.seconds:.0f}"]
                  for e in evals])
     names = list(dict.fromkeys(n for e in evals for n in e.pass_rates))
     critical = set().union(*(e.critical for e in evals)) if evals else set()
