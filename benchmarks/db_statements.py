@@ -4,12 +4,13 @@
 
 Runs the same translation-memory-only job (no model generation) with 4, 40 and 400 items on the
 local runner and counts every statement the database receives during the run, reads and writes
-apart. The count should not depend on the number of items.
+apart. The count should not depend on the number of items. Writes benchmarks/results/db_statements.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import uuid
@@ -73,12 +74,14 @@ def main() -> None:
                 conn.execute(text(f'CREATE SCHEMA "{schema}"'))
             engines["postgresql"] = f"{args.pg}?options=-csearch_path%3D{schema}"
             upgrade(_new_engine(engines["postgresql"]))
-        rows = []
+        rows, results = [], []
         try:
             for name, url in engines.items():
                 for items, kinds in measure(url, work / name):
                     reads = kinds["SELECT"]
                     rows.append(f"| {name} | {items} | {sum(kinds.values())} | {reads} | {sum(kinds.values()) - reads} |")
+                    results.append({"engine": name, "items": items, "statements": sum(kinds.values()),
+                                    "reads": reads, "writes": sum(kinds.values()) - reads})
         finally:
             if args.pg:
                 from adloc.assets_db.engine import engine_for
@@ -88,6 +91,9 @@ def main() -> None:
                     conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         print("| engine | items | statements | reads | writes |\n|---|---|---|---|---|")
         print("\n".join(rows))
+        out = ROOT / "benchmarks" / "results" / "db_statements.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps({"benchmark": "db_statements", "runs": results}, indent=1) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
