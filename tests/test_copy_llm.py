@@ -47,3 +47,20 @@ def test_an_output_does_not_depend_on_its_batch(handler_and_model):
 def test_unknown_model_path_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="missing.gguf"):
         resolve(str(tmp_path / "missing.gguf"))
+
+
+def test_a_line_over_its_character_budget_ends_there_and_leaves_its_batch_alone(handler_and_model):
+    from dataclasses import replace
+
+    from adloc.checks.copy import check_length
+
+    handler, model = handler_and_model
+    tight = replace(request("Our new blend has notes of chocolate and caramel, roasted for you."), max_chars=6)
+    (alone,) = handler.run_inference([tight], model)
+    line = alone.inference
+    assert line.error == "" and len(line.text) > 6 and line.tokens < 24  # cut at the budget, not the token limit
+    assert not check_length(tight.source, line.text, 6).passed  # so the length check sends it to the fallback
+    roomy = request("Fresh coffee every morning")
+    (roomy_alone,) = handler.run_inference([roomy], model)
+    together = list(handler.run_inference([tight, roomy], model))
+    assert together[0].inference == line and together[1].inference == roomy_alone.inference

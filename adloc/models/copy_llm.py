@@ -118,6 +118,23 @@ def build_messages(request: CopyRequest) -> list[dict[str, str]]:
     return messages
 
 
+class OverBudget:
+    """A row of a batch ends as soon as its line is longer than the slot's character budget: it
+    would fail the length check whatever came next, and its batch no longer waits for it (a row
+    that never ends would otherwise hold every row of its batch to the token budget). The line, cut
+    there, still goes through the checks, which send it to the fallback with the length failure."""
+
+    def __init__(self, tokenizer, start: int, budgets: list[int]):
+        self._tokenizer, self._start, self._budgets = tokenizer, start, budgets
+
+    def __call__(self, input_ids, scores, **kwargs):
+        import torch
+
+        texts = self._tokenizer.batch_decode(input_ids[:, self._start:], skip_special_tokens=True)
+        return torch.tensor([len(t.strip()) > b for t, b in zip(texts, self._budgets, strict=True)],
+                            dtype=torch.bool, device=input_ids.device)
+
+
 @dataclass
 class LoadedLM:
     model: Any
@@ -193,7 +210,8 @@ class CopyModelHandler(ModelHandler[CopyRequest, PredictionResult, LoadedLM]):
                 chunk = rows[start : start + self._batch_size]
                 try:
                     with model.lock, self._adapter(model, adapter):
-                        generations = self._generate([prompts[i] for i in chunk], bucket, model)
+                        generations = self._generate([prompts[i] for i in chunk], bucket, model,
+                                                     [batch[i].max_chars for i in chunk])
                 except (RuntimeError, ValueError) as exc:  # e.g. out of memory: these lines take the fallback
                     generations = [Generation("", 0.0, 0, f"generation failed: {exc}")] * len(chunk)
                 for i, generation in zip(chunk, generations, strict=True):
@@ -213,12 +231,14 @@ class CopyModelHandler(ModelHandler[CopyRequest, PredictionResult, LoadedLM]):
             with lm.model.disable_adapter():
                 yield
 
-    def _generate(self, prompts: list[str], length: int, lm: LoadedLM) -> list[Generation]:
+    def _generate(self, prompts: list[str], length: int, lm: LoadedLM, budgets: list[int]) -> list[Generation]:
         import torch
+        from transformers import StoppingCriteriaList
 
         n = len(prompts)
         padded = prompts + [prompts[0]] * (self._batch_size - n)
         enc = lm.tokenizer(padded, return_tensors="pt", padding="max_length", max_length=length).to(lm.model.device)
+        over = OverBudget(lm.tokenizer, length, budgets + [budgets[0]] * (self._batch_size - n))
         with torch.no_grad():
             out = lm.model.generate(
                 **enc,
@@ -226,6 +246,7 @@ class CopyModelHandler(ModelHandler[CopyRequest, PredictionResult, LoadedLM]):
                 do_sample=False,
                 eos_token_id=lm.stop_ids,
                 pad_token_id=lm.tokenizer.pad_token_id,
+                stopping_criteria=StoppingCriteriaList([over]),
                 output_scores=True,
                 return_dict_in_generate=True,
             )
@@ -243,7 +264,8 @@ class CopyModelHandler(ModelHandler[CopyRequest, PredictionResult, LoadedLM]):
             confidence = math.exp(total / len(tokens)) if tokens else 0.0
             text = lm.tokenizer.decode(tokens, skip_special_tokens=True).strip()
             # A line that never ended was cut at the token budget: not a line to check, let alone ship.
-            error = "" if stopped else f"cut off after {len(tokens)} tokens without ending"
+            # One cut at its character budget is checked: the length check says why it cannot ship.
+            error = "" if stopped or len(text) > budgets[row] else f"cut off after {len(tokens)} tokens without ending"
             generations.append(Generation(text, round(confidence, 4), len(tokens), error))
         return generations
 
