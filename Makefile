@@ -24,9 +24,10 @@ demo: models
 test: models
 	$(BIN)/python -m pytest -q
 
-# Benchmarks write benchmarks/results/*.json; BENCH_PG=postgresql+psycopg2://… adds PostgreSQL.
+# Each benchmark writes benchmarks/results/<name>.json; BENCH_PG=postgresql+psycopg2://… adds PostgreSQL.
 bench: models
 	$(BIN)/python benchmarks/copy_batching.py
+	$(BIN)/python benchmarks/tm_effect.py
 	$(BIN)/python benchmarks/db_statements.py $(if $(BENCH_PG),--pg $(BENCH_PG))
 
 lint: $(VENV)/.installed
