@@ -156,3 +156,12 @@ def tiny_lm(tmp_path_factory) -> str:
     LlamaForCausalLM(config).save_pretrained(path)
     tokenizer.save_pretrained(path)
     return str(path)
+
+
+def record_eval(engine, locale: str, version: str, model: str, adapter: str, threshold: float | None,
+                target_precision: float, summary: dict):
+    """One version's eval into the model registry, as `adloc eval` records it."""
+    from adloc.assets_db import registry
+
+    record = registry.EvalRecord(locale, version, model, adapter, threshold, target_precision, summary)
+    return registry.record_evals(engine, [record])[0]

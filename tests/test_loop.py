@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES
+from conftest import EXAMPLES, record_eval
 
 from adloc.assets_db import registry
 from adloc.assets_db.engine import engine_for
@@ -179,9 +179,9 @@ def test_a_run_takes_the_champions_adapter_and_calibrated_threshold(tuned, tmp_p
     folder = tuned["adapters"] / "pt-PT"
     base = Path(tuned["model"]).name
     version = f"{base}+" + find_adapters(str(tuned["adapters"]))["pt-PT"][1]
-    registry.record_eval(engine, "pt-PT", version, tuned["model"], str(folder), 0.42, 0.95, {})
+    record_eval(engine, "pt-PT", version, tuned["model"], str(folder), 0.42, 0.95, {})
     registry.promote(engine, "pt-PT", version)  # already the champion when the compare test ran first
-    registry.record_eval(engine, "de-DE", base, tuned["model"], "", None, 0.95, {})
+    record_eval(engine, "de-DE", base, tuned["model"], "", None, 0.95, {})
     settings = RunSettings(db_url=tuned["db"], out=str(tmp_path), copy_model=tuned["model"])
     models = copy_models(settings, ["pt-PT", "de-DE", "fr-FR"])
     assert models.handler.adapter_folders() == {"pt-PT": str(folder.resolve())}
@@ -214,7 +214,7 @@ def test_a_run_gates_on_the_calibrated_threshold_and_its_report_links_the_eval(c
     eval_html = tmp_path / "eval" / "eval.html"
     eval_html.parent.mkdir()
     eval_html.write_text("<html>eval</html>")
-    registry.record_eval(engine_for(catalog_db), "pt-PT", embedded.MODEL_ID, "embedded", "", None, 0.95,
+    record_eval(engine_for(catalog_db), "pt-PT", embedded.MODEL_ID, "embedded", "", None, 0.95,
                          {"chrf": 12.0, "coverage": 0.0, "target_precision": 0.95, "report": str(eval_html)})
     job = write_job(tmp_path / "job.yaml", {
         "job": "gated", "brand": "Acme Coffee", "channel": "social", "locales": ["pt-PT", "de-DE"],

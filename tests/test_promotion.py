@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import pytest
+from conftest import record_eval
 from sqlalchemy.exc import IntegrityError
 
 from adloc.assets_db import registry
@@ -45,12 +46,12 @@ def test_evals_on_different_sets_or_settings_are_not_compared():
 
 def test_the_registry_keeps_one_champion_per_locale(db):
     engine = engine_for(db)
-    base = registry.record_eval(engine, "pt-PT", "base", "embedded", "", None, 0.95, {"coverage": 0.0})
+    base = record_eval(engine, "pt-PT", "base", "embedded", "", None, 0.95, {"coverage": 0.0})
     assert base.status == "champion"  # the first base model of a locale is what runs today
-    tuned = registry.record_eval(engine, "pt-PT", "base+lora-pt-PT@1", "embedded", "/a/pt-PT", 0.61, 0.95,
+    tuned = record_eval(engine, "pt-PT", "base+lora-pt-PT@1", "embedded", "/a/pt-PT", 0.61, 0.95,
                                  {"coverage": 0.2})
     assert tuned.status == "candidate"  # an adapter is only ever promoted
-    de = registry.record_eval(engine, "de-DE", "base+lora-de-DE@2", "embedded", "/a/de-DE", 0.7, 0.95, {})
+    de = record_eval(engine, "de-DE", "base+lora-de-DE@2", "embedded", "/a/de-DE", 0.7, 0.95, {})
     assert de.status == "candidate"  # even in a locale with no champion yet
     known = registry.versions(engine, ["pt-PT", "de-DE"])
     assert registry.champion_adapters(known, "base") == {}
@@ -66,7 +67,7 @@ def test_the_registry_keeps_one_champion_per_locale(db):
     assert registry.thresholds(known, {"pt-PT": "base+lora-pt-PT@1"}) == {"pt-PT": 0.61}
     assert [v.locale for v in registry.versions(engine, "de-DE")] == ["de-DE"]
     # A new eval updates the version in place and keeps its status.
-    again = registry.record_eval(engine, "pt-PT", "base+lora-pt-PT@1", "embedded", "/a/pt-PT", 0.55, 0.95, {"x": 1})
+    again = record_eval(engine, "pt-PT", "base+lora-pt-PT@1", "embedded", "/a/pt-PT", 0.55, 0.95, {"x": 1})
     assert (again.status, again.threshold, again.eval) == ("champion", 0.55, {"x": 1})
     with pytest.raises(registry.RegistryError, match="no evaluated model version never"):
         registry.promote(engine, "pt-PT", "never")
@@ -78,8 +79,8 @@ def test_the_database_refuses_a_second_champion(db):
     from adloc.assets_db.schema import ModelVersionRow
 
     engine = engine_for(db)
-    registry.record_eval(engine, "fr-FR", "base", "embedded", "", 0.5, 0.95, {})
-    row = registry.record_eval(engine, "fr-FR", "base+lora", "embedded", "/x", 0.5, 0.95, {})
+    record_eval(engine, "fr-FR", "base", "embedded", "", 0.5, 0.95, {})
+    row = record_eval(engine, "fr-FR", "base+lora", "embedded", "/x", 0.5, 0.95, {})
     assert row.status == "candidate"
     with pytest.raises(IntegrityError), Session(engine) as session, session.begin():
         session.query(ModelVersionRow).filter_by(version="base+lora").update({"status": "champion"})

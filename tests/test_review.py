@@ -9,9 +9,8 @@ import pytest
 from conftest import RUN_DATE, write_job
 
 from adloc.assets_db.engine import engine_for
-from adloc.assets_db.review import negatives
+from adloc.assets_db.review import negatives, rejected_model_lines
 from adloc.runners.cli import main
-from adloc.runners.loop import rejected_lines
 
 JOB = {"job": "reviewed", "brand": "Acme Coffee", "channel": "social", "locales": ["pt-PT", "de-DE"],
        "creatives": [{"id": "c", "template": "summer-banner", "copy": {"cta": "Two for {price}"},
@@ -45,7 +44,7 @@ def test_approved_lines_feed_the_memory_and_rejections_are_kept(catalog, tmp_pat
     de_record = json.loads(next((tmp_path / "first").glob("*/c/summer-banner/de-DE.json")).read_text())
     assert made == {"source": "Two for {price}", "path": de_record["copy"]["cta"]["path"],
                     "model": de_record["copy"]["cta"]["candidate"]}
-    assert made["model"] and rejected_lines(negatives(engine_for(catalog), "de-DE")) == (("Two for {price}", made["model"]),)
+    assert made["model"] and rejected_model_lines(engine_for(catalog), "de-DE") == (("Two for {price}", made["model"]),)
     assert negatives(engine_for(catalog), "pt-PT") == []
     assert main(["review", "list", "--db", catalog, "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []

@@ -130,12 +130,11 @@ def fuzzy_matches(memory: dict[str, TMEntry], source: str, limit: int = 3) -> li
 EXAMPLE_SIMILARITY = 0.5  # memory lines at least this close are shown to the copy model as examples
 
 
-def memory_examples(memory: dict[str, TMEntry], source: str) -> tuple[TMEntry, ...]:
-    """The memory lines the copy model sees as examples for `source`: its closest fuzzy matches,
-    never an exact hit (which would have skipped the model)."""
+def memory_examples(matches: list[tuple[float, TMEntry]], source: str) -> tuple[TMEntry, ...]:
+    """The memory lines the copy model sees as examples for `source`, from its `fuzzy_matches`:
+    the close ones, never an exact hit (which would have skipped the model)."""
     key = tm_key(source)
-    return tuple(e for score, e in fuzzy_matches(memory, source)
-                 if score >= EXAMPLE_SIMILARITY and tm_key(e.source) != key)
+    return tuple(e for score, e in matches if score >= EXAMPLE_SIMILARITY and tm_key(e.source) != key)
 
 
 def glossary(engine: Engine, locales: set[str]) -> dict[str, tuple[GlossaryTerm, ...]]:

@@ -78,20 +78,6 @@ def record_evals(engine: Engine, records: list[EvalRecord]) -> list[ModelVersion
     return out
 
 
-def record_eval(engine: Engine, locale: str, version: str, model: str, adapter: str,
-                threshold: float | None, target_precision: float, summary: dict) -> ModelVersion:
-    """`record_evals` for one version."""
-    return record_evals(engine, [EvalRecord(locale, version, model, adapter, threshold, target_precision,
-                                            summary)])[0]
-
-
-def get(engine: Engine, locale: str, version: str) -> ModelVersion | None:
-    with Session(engine) as session:
-        row = session.scalars(select(ModelVersionRow).where(
-            ModelVersionRow.locale == locale, ModelVersionRow.version == version)).one_or_none()
-        return _version(row) if row else None
-
-
 def champions(engine: Engine, locales: list[str] | None = None) -> dict[str, ModelVersion]:
     """locale -> its champion (locales without one are absent)."""
     stmt = select(ModelVersionRow).where(ModelVersionRow.status == "champion")

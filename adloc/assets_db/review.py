@@ -102,3 +102,10 @@ def negatives(engine: Engine, locale: str | None = None) -> list[dict]:
         return [{"item": r.job_item_id, "locale": tag, "lines": json.loads(r.copy_json),
                  "made": json.loads(r.lines_json), "reason": r.notes, "reviewer": r.reviewer}
                 for r, tag in session.execute(stmt)]
+
+
+def rejected_model_lines(engine: Engine, locale: str) -> tuple[tuple[str, str], ...]:
+    """(source, model line) of every line the model made in an item rejected in `locale`. Lines
+    from the memory or left in English for a translator are not the model's, so not its negatives."""
+    return tuple((made["source"], made["model"]) for n in negatives(engine, locale)
+                 for _, made in sorted(n["made"].items()) if made.get("model"))

@@ -37,9 +37,14 @@ def pr_curve(confidences: list[float], acceptable: list[bool], total: int | None
     return points
 
 
+def threshold_on(curve: list[CurvePoint], target_precision: float = 0.95) -> CurvePoint | None:
+    """On a `pr_curve`, the lowest threshold at which precision is at least the target (so the
+    most coverage), or None when no threshold reaches it: then nothing ships without review."""
+    reaching = [p for p in curve if p.precision >= target_precision]
+    return min(reaching, key=lambda p: p.threshold) if reaching else None
+
+
 def choose_threshold(confidences: list[float], acceptable: list[bool], target_precision: float = 0.95,
                      total: int | None = None) -> CurvePoint | None:
-    """The lowest threshold at which precision is at least the target (so the most coverage), or
-    None when no threshold reaches it: then nothing ships without review."""
-    reaching = [p for p in pr_curve(confidences, acceptable, total) if p.precision >= target_precision]
-    return min(reaching, key=lambda p: p.threshold) if reaching else None
+    """`threshold_on` the curve of these pairs."""
+    return threshold_on(pr_curve(confidences, acceptable, total), target_precision)

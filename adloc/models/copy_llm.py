@@ -42,6 +42,21 @@ def resolve(model: str) -> tuple[str, dict, str]:
     return model, {}, model  # a hub id
 
 
+def load_causal_lm(model: str, training: bool = False):
+    """(tokenizer, model, model id, device) for a model spec, on CUDA when present: float16 there
+    for generation, float32 for training and on the CPU."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    where, kwargs, model_id = resolve(model)
+    tokenizer = AutoTokenizer.from_pretrained(where, **kwargs)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    dtype = torch.float16 if device == "cuda" and not training else torch.float32
+    return tokenizer, AutoModelForCausalLM.from_pretrained(where, dtype=dtype, **kwargs).to(device), model_id, device
+
+
 class AdapterError(ValueError):
     """A locale-adapter folder that cannot be used; the message names it."""
 
@@ -169,17 +184,9 @@ class CopyModelHandler(ModelHandler[CopyRequest, PredictionResult, LoadedLM]):
         return f"{base_id}+{self._adapters[locale][1]}" if locale in self._adapters else base_id
 
     def load_model(self) -> LoadedLM:
-        import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-
-        where, kwargs, model_id = resolve(self._model)
-        tokenizer = AutoTokenizer.from_pretrained(where, **kwargs)
+        tokenizer, model, model_id, _ = load_causal_lm(self._model)
         tokenizer.padding_side = "left"
-        if tokenizer.pad_token is None:
-            tokenizer.pad_token = tokenizer.eos_token
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-        dtype = torch.float16 if device == "cuda" else torch.float32
-        model = AutoModelForCausalLM.from_pretrained(where, dtype=dtype, **kwargs).to(device).eval()
+        model = model.eval()
         if self._adapters:
             from peft import PeftModel
 

@@ -13,11 +13,11 @@ import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
-from adloc.assets_db.queries import memory_examples, tm_key
+from adloc.assets_db.queries import fuzzy_matches, memory_examples, tm_key
 from adloc.checks.base import Severity, blocking_failures
 from adloc.checks.copy import check_copy
 from adloc.locale import without_placeholders
-from adloc.models.calibrate import CurvePoint, choose_threshold, pr_curve
+from adloc.models.calibrate import CurvePoint, pr_curve, threshold_on
 from adloc.models.evalset import EvalLine, EvalSet
 from adloc.records import CopyRequest, Generation, TMEntry
 
@@ -76,7 +76,8 @@ def requests_for(evalset: EvalSet, locale: str, lines: tuple[EvalLine, ...],
     return [CopyRequest(key=line.id, slot=line.slot, locale=locale, source=line.source, brand=evalset.brand,
                         max_chars=line.max_chars, keep_terms=evalset.keep_terms,
                         glossary=evalset.glossary.get(locale, ()),
-                        examples=memory_examples(memory or {}, line.source)) for line in lines]
+                        examples=memory_examples(fuzzy_matches(memory or {}, line.source), line.source))
+            for line in lines]
 
 
 def eval_memory(memory: dict[str, TMEntry], evalset: EvalSet, locale: str) -> dict[str, TMEntry]:
@@ -165,8 +166,7 @@ def score(evalset: EvalSet, locale: str, version: str, lines: tuple[EvalLine, ..
     # over those lines, with coverage counted against all lines.
     eligible = [r for r in results if not r.failed and not r.error]
     curve = pr_curve([r.confidence for r in eligible], [r.acceptable for r in eligible], total=len(results))
-    point = choose_threshold([r.confidence for r in eligible], [r.acceptable for r in eligible],
-                             target_precision, total=len(results))
+    point = threshold_on(curve, target_precision)
     references_ok = sum(not blocking_failures(_checks(evalset, locale, line.source, line.reference, line.max_chars))
                         for line in lines)
     n = max(len(results), 1)

@@ -15,10 +15,10 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from adloc.assets_db.queries import memory_examples, tm_key, translation_memory
-from adloc.models.copy_llm import build_messages, resolve
+from adloc.assets_db.queries import fuzzy_matches, memory_examples, tm_key, translation_memory
+from adloc.models.copy_llm import build_messages, load_causal_lm
 from adloc.models.evalset import EvalSet
-from adloc.records import CopyRequest
+from adloc.records import CopyRequest, TMEntry
 
 METADATA = "adloc.json"
 
@@ -82,14 +82,12 @@ def _examples(tokenizer, pairs: list[Pair], locale: str, evalset: EvalSet) -> li
     """(input ids, labels) per pair: the pipeline's prompt (with the other pairs' closest lines as
     its memory examples, as production prompts have them), then the target and the end-of-turn
     token; only the target is learnt (-100 elsewhere)."""
-    from adloc.records import TMEntry
-
     memory = {tm_key(p.source): TMEntry(p.source, p.target) for p in pairs if p.origin == "memory"}
     out = []
     for p in pairs:
         request = CopyRequest(key="tune", slot=p.slot, locale=locale, source=p.source, brand=evalset.brand,
                               max_chars=p.max_chars, keep_terms=evalset.keep_terms,
-                              glossary=evalset.glossary.get(locale, ()), examples=memory_examples(memory, p.source))
+                              glossary=evalset.glossary.get(locale, ()), examples=memory_examples(fuzzy_matches(memory, p.source), p.source))
         prompt = tokenizer.apply_chat_template(build_messages(request), add_generation_prompt=True, tokenize=False)
         prompt_ids = tokenizer(prompt)["input_ids"]  # as the handler tokenizes it
         target_ids = tokenizer(p.target + tokenizer.eos_token, add_special_tokens=False)["input_ids"]
@@ -103,17 +101,11 @@ def tune(model: str, locale: str, pairs: list[Pair], counts: dict, evalset: Eval
     one is complete). Returns (adapter folder, metadata)."""
     import torch
     from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM, AutoTokenizer
 
     if not pairs:
         raise ValueError(f"{locale}: nothing to learn from (no approved memory lines and no tune lines)")
-    where, kwargs, base_id = resolve(model)
     torch.manual_seed(settings.seed)
-    tokenizer = AutoTokenizer.from_pretrained(where, **kwargs)
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    base = AutoModelForCausalLM.from_pretrained(where, dtype=torch.float32, **kwargs).to(device)
+    tokenizer, base, base_id, device = load_causal_lm(model, training=True)
     config = LoraConfig(r=settings.rank, lora_alpha=settings.alpha, lora_dropout=settings.dropout,
                         target_modules=list(settings.target_modules), task_type="CAUSAL_LM")
     peft_model = get_peft_model(base, config)

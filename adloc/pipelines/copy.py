@@ -23,9 +23,9 @@ def prepare_copy(item: WorkItem, lookup):
     terms = lookup.glossary.get(item.locale, ())
     for slot, source in sorted(item.copy.items()):
         exact = tm.get(tm_key(source))
-        examples = memory_examples(tm, source)
-        best = next(((score, e) for score, e in fuzzy_matches(tm, source)
-                     if score >= FUZZY_FALLBACK and e is not exact), None)
+        matches = fuzzy_matches(tm, source)  # one scan of the memory per slot
+        examples = memory_examples(matches, source)
+        best = next(((score, e) for score, e in matches if score >= FUZZY_FALLBACK and e is not exact), None)
         yield CopyRequest(
             key=item.key, slot=slot, locale=item.locale, source=source, brand=item.brand,
             max_chars=item.template.text_slot(slot).max_chars, keep_terms=item.keep_terms,

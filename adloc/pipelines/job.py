@@ -71,22 +71,21 @@ def copy_models(settings: RunSettings, locales: list[str]) -> CopyModels:
 
     known = registry.versions(engine_for(settings.db_url), locales)
     base_id = resolve(settings.copy_model)[2]
-    adapters = settings.adapters
-    if adapters is None:
-        adapters = registry.champion_adapters(known, base_id) or None
-        try:
-            handler = CopyModelHandler(settings.copy_model, batch_size=settings.batch_size, adapters=adapters)
-        except AdapterError as exc:
-            raise AdapterError(f"a champion adapter in the model registry cannot be loaded: {exc}") from None
-        champions = {v.locale: v.version for v in known if v.status == "champion"}
-        for locale in sorted(adapters or {}):
-            found = handler.model_id_for(locale, base_id)
-            if found != champions[locale]:
-                raise AdapterError(
-                    f"the {locale} champion is {champions[locale]}, but {adapters[locale]} now holds "
-                    f"{found}: restore the folder, or evaluate and promote the new adapter (`adloc compare`)")
-    else:
-        handler = CopyModelHandler(settings.copy_model, batch_size=settings.batch_size, adapters=adapters)
+    champion_adapters = registry.champion_adapters(known, base_id) if settings.adapters is None else {}
+    try:
+        handler = CopyModelHandler(settings.copy_model, batch_size=settings.batch_size,
+                                   adapters=settings.adapters or champion_adapters or None)
+    except AdapterError as exc:
+        if not champion_adapters:
+            raise
+        raise AdapterError(f"a champion adapter in the model registry cannot be loaded: {exc}") from None
+    champions = {v.locale: v.version for v in known if v.status == "champion"}
+    for locale, folder in sorted(champion_adapters.items()):
+        found = handler.model_id_for(locale, base_id)
+        if found != champions[locale]:
+            raise AdapterError(
+                f"the {locale} champion is {champions[locale]}, but {folder} now holds "
+                f"{found}: restore the folder, or evaluate and promote the new adapter (`adloc compare`)")
     versions = {locale: handler.model_id_for(locale, base_id) for locale in locales}
     if settings.threshold is not None:
         return CopyModels(handler, base_id, versions, Gate(default_threshold=settings.threshold), True, tuple(known))

@@ -97,7 +97,7 @@ def run_eval(engine, evalset, locales: list[str], model: str, adapters, args, ou
     registry (one transaction) and in its adapter's metadata."""
     from adloc.assets_db import registry
     from adloc.assets_db.queries import translation_memory
-    from adloc.assets_db.review import negatives
+    from adloc.assets_db.review import rejected_model_lines
     from adloc.models import eval_report
     from adloc.models.evaluate import evaluate
     from adloc.models.tune import learnt_from, write_eval_metadata
@@ -112,7 +112,7 @@ def run_eval(engine, evalset, locales: list[str], model: str, adapters, args, ou
     lm = handler.load_model()
     memory = translation_memory(engine, set(locales))
     evals = [evaluate(evalset, locale, handler, lm, args.split, args.chrf_bar, args.target_precision, args.limit,
-                      progress=sys.stderr.isatty(), rejected=rejected_lines(negatives(engine, locale)),
+                      progress=sys.stderr.isatty(), rejected=rejected_model_lines(engine, locale),
                       memory=memory[locale])
              for locale in locales]
     paths = eval_report.write(out, title, evals, notes, stem)
@@ -124,13 +124,6 @@ def run_eval(engine, evalset, locales: list[str], model: str, adapters, args, ou
         for locale, folder in adapter_of.items():
             write_eval_metadata(folder, summaries[locale])
     return evals, paths
-
-
-def rejected_lines(negatives: list[dict]) -> tuple[tuple[str, str], ...]:
-    """(source, model line) of every line the model made in a rejected item. Lines from the
-    memory or left in English for a translator are not the model's, so not its negatives."""
-    return tuple((made["source"], made["model"]) for n in negatives for _, made in sorted(n["made"].items())
-                 if made.get("model"))
 
 
 def _print_evals(evals) -> None:
@@ -184,7 +177,7 @@ def cmd_tune(args, engine) -> int:
     pairs, counts = training_pairs(engine, evalset, locale, settings.max_pairs, settings.seed)
     print(f"{locale}: {counts['pairs']} pairs ({counts['from_memory']} from the translation memory, "
           f"{counts['from_tune_split']} from the tune split; {counts['held_out_excluded']} held-out lines left out)")
-    _handler(args.model, None, 1)  # the base model must be there before training starts
+    _base_id(args.model)  # the base model must be there before training starts
     try:
         folder, metadata = tune(args.model, locale, pairs, counts, evalset, args.out, settings,
                                 progress=sys.stderr.isatty())
