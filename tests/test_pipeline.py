@@ -292,3 +292,19 @@ def test_a_rerun_of_a_finished_job_remakes_and_rewrites_nothing(tmp_path, catalo
 
     assert run_cli(job, out, catalog_db, "--threshold", "0.6") == 0  # the gate changed: made again
     assert model_calls
+
+    # The locale's memory changed (a reviewer's line): that locale's items are made again, from it.
+    from sqlalchemy.orm import Session
+
+    from adloc.assets_db.engine import engine_for
+    from adloc.assets_db.queries import tm_key
+    from adloc.assets_db.schema import TMRow
+
+    with Session(engine_for(catalog_db)) as session, session.begin():
+        session.add(TMRow(locale="pt-PT", source="Two for {price}", source_key=tm_key("Two for {price}"),
+                          target="Dois por {price}", origin="review"))
+    model_calls.clear()
+    assert run_cli(job, out, catalog_db, "--threshold", "0.6") == 0
+    assert model_calls == []  # the line now comes from the memory
+    record = json.loads(next(out.glob("*/morning-hero/morning-square/pt-PT.json")).read_text())
+    assert record["copy"]["cta"]["path"] == "tm" and record["copy"]["cta"]["text"] == "Dois por {price}"

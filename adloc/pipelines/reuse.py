@@ -2,7 +2,7 @@
 
 Each item gets a digest of everything its output depends on: the spec's lines for it, the
 template (its spec and its image, both content-addressed), the talent chosen (and their image),
-the locale's translation memory and glossary, the models and the gate. A record already in the
+the locale's translation memory and glossary (digested once per job), the models and the gate. A record already in the
 output with the same digest, and its image beside it, is the item's result: a rerun of a finished
 job writes nothing new and skips the models. Any change to the inputs makes the item again."""
 
@@ -23,16 +23,13 @@ from adloc.records import WorkItem
 
 
 def inputs_digest(item: WorkItem, lookup, settings_key: str) -> str:
-    memory = lookup.memory.get(item.locale, {})
-    terms = lookup.glossary.get(item.locale, ())
     facts = {
         "item": [item.job, item.brand, item.channel, item.creative, item.locale, item.run_date,
                  sorted(item.copy.items()), sorted((k, str(v)) for k, v in item.values.items()),
                  list(item.keep_terms), list(item.talent_tags)],
         "template": asdict(item.template),
         "talent": asdict(item.talent) if item.talent else None,
-        "memory": sorted((key, entry.source, entry.target) for key, entry in memory.items()),
-        "glossary": sorted((t.term, t.kind, t.rendering) for t in terms),
+        "memory and glossary": lookup.language_digest[item.locale],
         "settings": settings_key,
     }
     return hashlib.sha256(json.dumps(facts, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()

@@ -5,7 +5,9 @@ eligible talent goes to the dead-letter output with the reason, never to a subst
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import apache_beam as beam
@@ -32,6 +34,15 @@ class JobLookup:
     eligible: dict[str, list[Talent]]  # region -> talent, sorted by id
     memory: dict[str, dict[str, TMEntry]]  # locale -> normalized source -> unit
     glossary: dict[str, tuple[GlossaryTerm, ...]]
+    # locale -> sha256 of its memory and glossary, computed once per job: every item's inputs
+    # digest (`pipelines.reuse`) includes its locale's, without serializing the memory per item
+    language_digest: dict[str, str] = field(default_factory=dict)
+
+
+def language_digest(memory: dict[str, TMEntry], terms: tuple[GlossaryTerm, ...]) -> str:
+    facts = {"memory": sorted((key, entry.source, entry.target) for key, entry in memory.items()),
+             "glossary": sorted((t.term, t.kind, t.rendering) for t in terms)}
+    return hashlib.sha256(json.dumps(facts, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def query_for(items: list[WorkItem]) -> LookupQuery:
@@ -56,10 +67,11 @@ class LoadLookup(beam.DoFn):
     def process(self, query: LookupQuery):
         on = date.fromisoformat(query.run_date)
         locales = set(query.locales)
+        memory, terms = translation_memory(self._engine, locales), glossary(self._engine, locales)
         yield JobLookup(
             eligible=eligible_talent(self._engine, set(query.regions), query.channel, on),
-            memory=translation_memory(self._engine, locales),
-            glossary=glossary(self._engine, locales),
+            memory=memory, glossary=terms,
+            language_digest={tag: language_digest(memory.get(tag, {}), terms.get(tag, ())) for tag in sorted(locales)},
         )
 
 
