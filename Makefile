@@ -24,14 +24,17 @@ demo: models
 test: models
 	$(BIN)/python -m pytest -q
 
-# Each benchmark writes benchmarks/results/<name>.json; BENCH_PG=postgresql+psycopg2://… adds PostgreSQL.
+# Each benchmark writes benchmarks/results/<name>.json (about 20 minutes on 2 cores; run it on an
+# otherwise idle machine); BENCH_PG=postgresql+psycopg2://… adds PostgreSQL. On a CUDA machine,
+# benchmarks/gpu.sh runs benchmarks 1 and 3 there.
 bench: models
+	$(BIN)/python benchmarks/pipeline.py
 	$(BIN)/python benchmarks/copy_batching.py
 	$(BIN)/python benchmarks/tm_effect.py
 	$(BIN)/python benchmarks/db_statements.py $(if $(BENCH_PG),--pg $(BENCH_PG))
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check adloc tests
+	$(BIN)/ruff check adloc tests benchmarks
 
 clean:
 	rm -rf out build *.egg-info

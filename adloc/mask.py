@@ -32,3 +32,13 @@ def signed_distance(mask: np.ndarray, limit: int) -> np.ndarray:
         dist[grown & outside] = -(step + 0.5)
         inside, outside = shrunk, outside & ~grown
     return dist
+
+
+def box(mask: np.ndarray, margin: int = 0) -> tuple[slice, slice]:
+    """The rows and columns of `mask`'s bounding box grown by `margin` (within the image), empty
+    for an empty mask: work that only concerns the mask's neighbourhood runs on this crop."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if not rows.size:
+        return slice(0, 0), slice(0, 0)
+    return (slice(max(0, int(rows[0]) - margin), int(rows[-1]) + margin + 1),
+            slice(max(0, int(cols[0]) - margin), int(cols[-1]) + margin + 1))

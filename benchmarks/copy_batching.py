@@ -32,10 +32,11 @@ def measure(batch: int, requests: list, model: str) -> dict:
     lm = handler.load_model()
     generate(handler, lm, requests[:batch])  # warm-up: first calls allocate
     started = time.perf_counter()
-    out = generate(handler, lm, requests, chunk=batch)
+    out = generate(handler, lm, requests)  # the rows of a pipeline call, grouped into batches by shape
     seconds = time.perf_counter() - started
     tokens = sum(g.tokens for g in out)
-    return {"batch": batch, "lines": len(requests), "tokens": tokens, "seconds": round(seconds, 2),
+    return {"batch": batch, "device": f"{lm.model.device} ({str(lm.model.dtype).removeprefix('torch.')})",
+            "lines": len(requests), "tokens": tokens, "seconds": round(seconds, 2),
             "tokens_per_second": round(tokens / seconds, 2), "texts": [g.text for g in out]}
 
 
@@ -55,9 +56,10 @@ def main() -> int:
     same = sum(a == b for a, b in zip(single["texts"], batched["texts"], strict=True))
     result = {
         "benchmark": "copy_batching", "model": args.model, "locale": args.locale,
-        "machine": {"cpus": os.cpu_count(), "processor": platform.processor() or platform.machine()},
-        "unbatched": {k: v for k, v in single.items() if k != "texts"},
-        "batched": {k: v for k, v in batched.items() if k != "texts"},
+        "machine": {"cpus": os.cpu_count(), "processor": platform.processor() or platform.machine(),
+                    "device": single["device"]},
+        "unbatched": {k: v for k, v in single.items() if k not in ("texts", "device")},
+        "batched": {k: v for k, v in batched.items() if k not in ("texts", "device")},
         "ratio": round(batched["tokens_per_second"] / single["tokens_per_second"], 2),
         "same_lines": same,
     }

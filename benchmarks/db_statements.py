@@ -4,7 +4,9 @@
 
 Runs the same translation-memory-only job (no model generation) with 4, 40 and 400 items on the
 local runner and counts every statement the database receives during the run, reads and writes
-apart. The count should not depend on the number of items. Writes benchmarks/results/db_statements.json.
+apart. The count should not depend on the number of items. Also times the job's lookup (eligible
+talent for the job's regions, channel and date; translation memory; glossary), which a job runs
+once, best of 5. Writes benchmarks/results/db_statements.json.
 """
 
 from __future__ import annotations
@@ -33,7 +35,26 @@ def job(creatives: int) -> dict:
     }
 
 
-def measure(url: str, work: Path) -> list[tuple[int, Counter]]:
+def lookup_ms(url: str, spec: Path) -> float:
+    """The job's lookup as the pipeline runs it (LoadLookup), best of 5, in milliseconds."""
+    import time
+
+    from adloc.jobspec import load_job
+    from adloc.pipelines.job import expand
+    from adloc.pipelines.talent import LoadLookup, query_for
+
+    query = query_for(expand(load_job(spec), str(spec), url, "2026-11-27"))
+    lookup = LoadLookup(url)
+    lookup.setup()
+    best = float("inf")
+    for _ in range(5):
+        started = time.perf_counter()
+        list(lookup.process(query))
+        best = min(best, time.perf_counter() - started)
+    return round(best * 1000, 2)
+
+
+def measure(url: str, work: Path) -> list[tuple[int, Counter, float]]:
     from adloc.assets_db.catalog import import_catalog
     from adloc.assets_db.engine import engine_for
     from adloc.runners.cli import main
@@ -53,7 +74,7 @@ def measure(url: str, work: Path) -> list[tuple[int, Counter]]:
         spec.write_text(yaml.safe_dump(job(creatives)))
         code = main(["run", str(spec), "--out", str(work / f"out{creatives}"), "--db", url, "--run-date", "2026-11-27"])
         assert code == 0
-        results.append((creatives * 4, Counter(seen)))
+        results.append((creatives * 4, Counter(seen), lookup_ms(url, spec)))
     event.remove(engine, "before_cursor_execute", count)
     return results
 
@@ -77,11 +98,11 @@ def main() -> None:
         rows, results = [], []
         try:
             for name, url in engines.items():
-                for items, kinds in measure(url, work / name):
+                for items, kinds, ms in measure(url, work / name):
                     reads = kinds["SELECT"]
-                    rows.append(f"| {name} | {items} | {sum(kinds.values())} | {reads} | {sum(kinds.values()) - reads} |")
+                    rows.append(f"| {name} | {items} | {sum(kinds.values())} | {reads} | {sum(kinds.values()) - reads} | {ms} |")
                     results.append({"engine": name, "items": items, "statements": sum(kinds.values()),
-                                    "reads": reads, "writes": sum(kinds.values()) - reads})
+                                    "reads": reads, "writes": sum(kinds.values()) - reads, "lookup_ms": ms})
         finally:
             if args.pg:
                 from adloc.assets_db.engine import engine_for
@@ -89,7 +110,7 @@ def main() -> None:
                 engine_for(engines["postgresql"]).dispose()
                 with admin.begin() as conn:
                     conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        print("| engine | items | statements | reads | writes |\n|---|---|---|---|---|")
+        print("| engine | items | statements | reads | writes | job lookup ms |\n|---|---|---|---|---|---|")
         print("\n".join(rows))
         out = ROOT / "benchmarks" / "results" / "db_statements.json"
         out.parent.mkdir(parents=True, exist_ok=True)

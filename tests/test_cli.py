@@ -77,6 +77,7 @@ def test_demo_runs_the_sample_job(tmp_path, capsys):
     assert {(m["creative"], m["locale"]) for m in dead} == {("weekend-treat", "de-DE")}
     assert not {"de-mia-expired", "de-paul-revoked"} & {m["talent"] for m in lines}
     assert f"{len(lines)} items:" in printed
+    assert "models: copy LLM loaded 1x" in printed and "inpainter loaded 1x" in printed  # once per process
 
 
 @pytest.mark.parametrize(("flag", "value", "message"), [

@@ -308,3 +308,36 @@ def test_a_rerun_of_a_finished_job_remakes_and_rewrites_nothing(tmp_path, catalo
     assert model_calls == []  # the line now comes from the memory
     record = json.loads(next(out.glob("*/morning-hero/morning-square/pt-PT.json")).read_text())
     assert record["copy"]["cta"]["path"] == "tm" and record["copy"]["cta"]["text"] == "Dois por {price}"
+
+
+def test_each_model_is_loaded_once_and_the_copy_lines_go_in_one_call(tmp_path, catalog_db, model_calls):
+    """The run's counters count model loads (RunInference's metrics): one per worker process. The
+    copy handler gets its rows in one call, grouped there into batches by shape."""
+    from adloc.jobspec import parse_job
+    from adloc.pipelines import job as job_pipeline
+
+    spec = json.loads(json.dumps(SMALL_JOB))
+    spec["locales"] = ["pt-PT", "fr-FR", "es-MX"]
+    spec["creatives"][0]["copy"] = {"headline": "Fresh pastries every morning", "cta": "Two for {price}"}
+    settings = job_pipeline.RunSettings(db_url=catalog_db, out=str(tmp_path / "out"), run_date=RUN_DATE)
+    items, counts = job_pipeline.run(parse_job(spec), "job", settings)
+    assert len(items) == 6 and len(model_calls) >= 4  # lines the memory lacks went to the model
+    assert counts["copy_model_loads"] == 1 and counts["inpainter_loads"] == 1
+    assert counts["copy_model_batches"] == 1 and counts["copy_model_ms"] > 0
+
+
+@pytest.mark.parametrize("args,expected", [
+    ([], None),  # in this process: torch's default
+    (["--direct_running_mode=multi_processing", "--direct_num_workers=2"], "half"),
+    (["--direct_running_mode=multi_processing", "--direct_num_workers=64"], 1),
+    (["--runner=DataflowRunner", "--direct_running_mode=multi_processing"], None),  # another machine's cores
+])
+def test_local_worker_processes_share_the_cores(args, expected):
+    import os
+
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from adloc.pipelines.job import worker_threads
+
+    want = max(1, (os.cpu_count() or 1) // 2) if expected == "half" else expected
+    assert worker_threads(PipelineOptions(args)) == want

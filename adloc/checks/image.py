@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from adloc.checks.base import CheckResult, Severity
+from adloc.mask import box as bounding_box
 from adloc.mask import dilate
 
 C, F = Severity.CRITICAL, Severity.FUNCTIONAL
@@ -23,26 +24,41 @@ def _laplacian(gray: np.ndarray) -> np.ndarray:
     )
 
 
+def _differs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Where the RGB of two images differ (a per-channel compare, no widening to int16)."""
+    return (a[..., 0] != b[..., 0]) | (a[..., 1] != b[..., 1]) | (a[..., 2] != b[..., 2])
+
+
+def _max_levels(a: np.ndarray, b: np.ndarray, where: np.ndarray) -> int:
+    return int(np.abs(a[..., :3][where].astype(np.int16) - b[..., :3][where].astype(np.int16)).max())
+
+
 def check_outside_unchanged(output: np.ndarray, template: np.ndarray, outside: np.ndarray) -> CheckResult:
     """Every pixel outside the inpainting mask and the talent equals the template's."""
-    diff = np.abs(output[..., :3].astype(np.int16) - template[..., :3].astype(np.int16))[outside]
-    changed = int((diff.max(axis=-1) > 0).sum()) if diff.size else 0
+    changed_at = _differs(output, template) & outside
+    changed = int(np.count_nonzero(changed_at))
     if changed:
         return CheckResult("outside_unchanged", False, 1 - changed / max(1, int(outside.sum())),
-                           f"{changed} pixel(s) outside the mask differ from the template (max {int(diff.max())} levels)", C)
+                           f"{changed} pixel(s) outside the mask differ from the template "
+                           f"(max {_max_levels(output, template, changed_at)} levels)", C)
     return CheckResult("outside_unchanged", True, 1.0, f"{int(outside.sum())} pixels outside the mask identical", C)
 
 
 def check_talent_faithful(output: np.ndarray, talent: np.ndarray, region: np.ndarray) -> CheckResult:
     """The licensed talent's pixels arrive exactly as placed."""
-    diff = np.abs(output[..., :3].astype(np.int16) - talent[..., :3].astype(np.int16))[region]
-    changed = int((diff.max(axis=-1) > 0).sum()) if diff.size else 0
     if not region.any():
         return CheckResult("talent_faithful", False, 0.0, "no talent pixels in the output", C)
+    crop = bounding_box(region)
+    output, talent, region = output[crop], talent[crop], region[crop]
+    changed_at = _differs(output, talent) & region
+    changed = int(np.count_nonzero(changed_at))
     if changed:
         return CheckResult("talent_faithful", False, 1 - changed / int(region.sum()),
-                           f"{changed} talent pixel(s) altered (max {int(diff.max())} levels)", C)
+                           f"{changed} talent pixel(s) altered (max {_max_levels(output, talent, changed_at)} levels)", C)
     return CheckResult("talent_faithful", True, 1.0, f"{int(region.sum())} talent pixels identical to the licensed photo", C)
+
+
+RING = 6  # the band's surroundings: this many pixels around it
 
 
 def check_band_plausible(output: np.ndarray, reference: np.ndarray, band: np.ndarray,
@@ -51,7 +67,10 @@ def check_band_plausible(output: np.ndarray, reference: np.ndarray, band: np.nda
     with a hard edge) or than the band's surroundings, and keeps roughly the composite's colours."""
     if not band.any():
         return CheckResult("band_plausible", True, 1.0, "no band to inpaint", F)
-    ring = dilate(band, 6) & ~band
+    # Only the band, its ring and their neighbours matter: work on that crop (same figures).
+    crop = bounding_box(band, RING + 1)
+    output, reference, band = output[crop], reference[crop], band[crop]
+    ring = dilate(band, RING) & ~band
     energy, reference_energy = _laplacian(_luma(output)), _laplacian(_luma(reference))
     baseline = max(float(reference_energy[band].mean()), float(energy[ring].mean()) if ring.any() else 0.0, 1.0)
     ratio = float(energy[band].mean()) / baseline
@@ -71,12 +90,17 @@ def check_not_degenerate(output: np.ndarray) -> CheckResult:
     if np.issubdtype(output.dtype, np.floating) and np.isnan(output).any():
         return CheckResult("not_degenerate", False, 0.0, "image contains NaN", C)
     rgb = output[..., :3]
-    if float(rgb.std()) < 2.0:
-        return CheckResult("not_degenerate", False, 0.0, f"image is blank (std {float(rgb.std()):.1f})", C)
-    saturated = float(((rgb == 0) | (rgb == 255)).all(axis=-1).mean())
+    std = float(rgb.std())
+    if std < 2.0:
+        return CheckResult("not_degenerate", False, 0.0, f"image is blank (std {std:.1f})", C)
+    if rgb.dtype == np.uint8:  # black or white in every channel: the channels' minimum is 255 or maximum 0
+        lo, hi = np.minimum(np.minimum(rgb[..., 0], rgb[..., 1]), rgb[..., 2]), np.maximum(np.maximum(rgb[..., 0], rgb[..., 1]), rgb[..., 2])
+        saturated = float(np.count_nonzero((hi == 0) | (lo == 255)) / lo.size)
+    else:
+        saturated = float(((rgb == 0) | (rgb == 255)).all(axis=-1).mean())
     if saturated > 0.5:
         return CheckResult("not_degenerate", False, 1 - saturated, f"{saturated:.0%} of pixels black or white", C)
-    return CheckResult("not_degenerate", True, 1.0, f"std {float(rgb.std()):.1f}, {saturated:.0%} saturated", C)
+    return CheckResult("not_degenerate", True, 1.0, f"std {std:.1f}, {saturated:.0%} saturated", C)
 
 
 def check_size(size: tuple[int, int], expected: tuple[int, int]) -> CheckResult:

@@ -16,10 +16,13 @@ from typing import Any
 from apache_beam.ml.inference.base import ModelHandler, PredictionResult
 
 from adloc import locale as loc
-from adloc.models import embedded
+from adloc.models import embedded, use_threads
 from adloc.records import CopyRequest, Generation
 
 LENGTH_BUCKET = 32  # prompt lengths are padded to a multiple of this
+# Beam hands the handler this many batches' worth of rows per call, so that sorting them by shape
+# (adapter, length bucket) leaves few part-filled batches.
+BATCHES_PER_CALL = 8
 
 
 def resolve(model: str) -> tuple[str, dict, str]:
@@ -167,9 +170,10 @@ class CopyModelHandler(ModelHandler[CopyRequest, PredictionResult, LoadedLM]):
     reruns are byte-identical however the runner groups elements."""
 
     def __init__(self, model: str = "embedded", batch_size: int = 8, max_new_tokens: int = 96,
-                 adapters: str | dict[str, str] | None = None):
+                 adapters: str | dict[str, str] | None = None, threads: int | None = None):
         super().__init__()
         self._model = model
+        self._threads = threads  # torch threads in each worker process (None: torch's default)
         self._batch_size = batch_size
         self._max_new_tokens = max_new_tokens
         self._adapters = find_adapters(adapters)  # read here, so a bad folder fails before the run
@@ -184,6 +188,7 @@ class CopyModelHandler(ModelHandler[CopyRequest, PredictionResult, LoadedLM]):
         return f"{base_id}+{self._adapters[locale][1]}" if locale in self._adapters else base_id
 
     def load_model(self) -> LoadedLM:
+        use_threads(self._threads)
         tokenizer, model, model_id, _ = load_causal_lm(self._model)
         tokenizer.padding_side = "left"
         model = model.eval()
@@ -276,8 +281,14 @@ class CopyModelHandler(ModelHandler[CopyRequest, PredictionResult, LoadedLM]):
             generations.append(Generation(text, round(confidence, 4), len(tokens), error))
         return generations
 
+    @property
+    def rows_per_call(self) -> int:
+        return self._batch_size * BATCHES_PER_CALL
+
     def batch_elements_kwargs(self) -> dict:
-        return {"min_batch_size": 1, "max_batch_size": self._batch_size}
+        # Fixed, not Beam's adaptive sizes (which start at 1): every call gets rows_per_call rows
+        # (the end of a bundle, fewer), grouped by shape into full batches where there are enough.
+        return {"min_batch_size": self.rows_per_call, "max_batch_size": self.rows_per_call}
 
     def get_metrics_namespace(self) -> str:
         return "adloc_copy_model"

@@ -86,9 +86,11 @@ def eval_memory(memory: dict[str, TMEntry], evalset: EvalSet, locale: str) -> di
     return {key: entry for key, entry in memory.items() if key not in held_out}
 
 
-def generate(handler, lm, requests: list[CopyRequest], chunk: int = 16, label: str = "") -> list[Generation]:
-    """Run the model handler over the requests, as the pipeline's RunInference would."""
+def generate(handler, lm, requests: list[CopyRequest], chunk: int | None = None, label: str = "") -> list[Generation]:
+    """Run the model handler over the requests, as the pipeline's RunInference would: `chunk` rows
+    per call (default: the handler's rows per call)."""
     out: list[Generation] = []
+    chunk = chunk or handler.rows_per_call
     for start in range(0, len(requests), chunk):
         out += [r.inference for r in handler.run_inference(requests[start:start + chunk], lm)]
         if label:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from apache_beam.ml.inference.base import ModelHandler, PredictionResult
 
+from adloc.models import use_threads
 from adloc.models.blend import BLEND_ID, InpaintRequest, blend, restore
 from adloc.models.diffusion import diffuse_batch, load_diffusers_inpainter, shape_key
 
@@ -36,9 +37,10 @@ class LoadedInpainter:
 class InpaintModelHandler(ModelHandler[InpaintRequest, PredictionResult, Any]):
     """`checkpoint` is None for the blend, else a diffusers inpainting folder or hub id."""
 
-    def __init__(self, checkpoint: str | None = None, batch_size: int = 1):
+    def __init__(self, checkpoint: str | None = None, batch_size: int = 1, threads: int | None = None):
         super().__init__()
         self._checkpoint = checkpoint
+        self._threads = threads  # torch threads in each worker process (None: torch's default)
         self._batch_size = batch_size  # rows per pipeline call, always this many (padded)
 
     @property
@@ -50,6 +52,7 @@ class InpaintModelHandler(ModelHandler[InpaintRequest, PredictionResult, Any]):
     def load_model(self) -> LoadedInpainter | None:
         if self._checkpoint is None:
             return None
+        use_threads(self._threads)
         return LoadedInpainter(load_diffusers_inpainter(self._checkpoint))
 
     def run_inference(

@@ -59,9 +59,11 @@ def compose(item: WorkItem) -> InpaintRequest:
                         item.seed, template.steps, template.guidance, template.fill, template.mask_crop)
 
 
-def image_checks(image: np.ndarray, request: InpaintRequest, inpainted: bool = True) -> list:
+def image_checks(image: np.ndarray, request: InpaintRequest, inpainted: bool = True,
+                 composite: np.ndarray | None = None) -> list:
+    """`composite`: the request's hard composite, where the caller has it already."""
     checks = check_inpainted(image, request.template, request.talent, request.core, request.band,
-                             request.composite())
+                             request.composite() if composite is None else composite)
     if request.fill:
         checks.append(
             CheckResult("fill", True, 1.0, f"{len(request.fill)} fill region(s) repainted by the model", Severity.FUNCTIONAL)
@@ -73,7 +75,8 @@ def image_checks(image: np.ndarray, request: InpaintRequest, inpainted: bool = T
 
 def judge(request: InpaintRequest, image: np.ndarray, backend: str) -> tuple[np.ndarray, ImageOutcome]:
     """Check the inpainter's output; a diffusion output that fails takes the blend, for review."""
-    checks = image_checks(image, request, inpainted=backend != "blend")
+    composite = request.composite()
+    checks = image_checks(image, request, inpainted=backend != "blend", composite=composite)
     failed = blocking_failures(checks)
     if not failed:
         path = "inpainted" if backend != "blend" else "blend"
@@ -82,7 +85,7 @@ def judge(request: InpaintRequest, image: np.ndarray, backend: str) -> tuple[np.
     if backend == "blend":
         return image, ImageOutcome(backend, "blend", False, checks, reason)
     fallback = restore(blend(request), request)
-    fallback_checks = image_checks(fallback, request, inpainted=False)
+    fallback_checks = image_checks(fallback, request, inpainted=False, composite=composite)
     return fallback, ImageOutcome(
         backend, "blend_fallback", False, fallback_checks + [replace(c, name=f"diffusion.{c.name}") for c in failed],
         f"diffusion output {reason}; used the deterministic blend, sent to review",

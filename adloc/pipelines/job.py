@@ -62,7 +62,7 @@ class CopyModels:
     known: tuple = ()  # the registry's versions of the job's locales (for the report)
 
 
-def copy_models(settings: RunSettings, locales: list[str]) -> CopyModels:
+def copy_models(settings: RunSettings, locales: list[str], threads: int | None = None) -> CopyModels:
     """The copy handler, each locale's version and the gate: explicit settings first, else the
     registry's champions and calibrated thresholds (one query). A champion whose adapter folder
     changed since it was promoted is refused: a run never uses weights nobody evaluated."""
@@ -74,7 +74,7 @@ def copy_models(settings: RunSettings, locales: list[str]) -> CopyModels:
     champion_adapters = registry.champion_adapters(known, base_id) if settings.adapters is None else {}
     try:
         handler = CopyModelHandler(settings.copy_model, batch_size=settings.batch_size,
-                                   adapters=settings.adapters or champion_adapters or None)
+                                   adapters=settings.adapters or champion_adapters or None, threads=threads)
     except AdapterError as exc:
         if not champion_adapters:
             raise
@@ -158,8 +158,9 @@ def _model_cards(models: CopyModels) -> dict[str, dict]:
 
 def build(p: beam.Pipeline, items: list[WorkItem], job: Job, settings: RunSettings) -> None:
     """Attach every stage of the job to pipeline `p`."""
-    models = copy_models(settings, job.locales)
-    inpaint_handler = InpaintModelHandler(settings.inpainter, batch_size=settings.inpaint_batch_size)
+    threads = worker_threads(p.options)
+    models = copy_models(settings, job.locales, threads)
+    inpaint_handler = InpaintModelHandler(settings.inpainter, batch_size=settings.inpaint_batch_size, threads=threads)
     info = _report_info(job, settings, inpaint_handler.model_id, models)
     progress = (info["run_token"], len(items)) if settings.progress else None
 
@@ -171,7 +172,7 @@ def build(p: beam.Pipeline, items: list[WorkItem], job: Job, settings: RunSettin
     )
     looked_up = (
         p
-        | "WorkItems" >> beam.Create(items, reshuffle=False)
+        | "WorkItems" >> beam.Create(items)  # reshuffled: spread over the workers
         | "ChooseTalent" >> beam.ParDo(ChooseTalent(), beam.pvalue.AsSingleton(lookup))
     )
     # Items a finished run already made from the same inputs are not made again.
@@ -268,6 +269,23 @@ class Compose(beam.DoFn):
 LOCAL_RUNNERS = ("DirectRunner", "FnApiRunner")
 
 
+def worker_threads(options: PipelineOptions) -> int | None:
+    """Torch threads for each worker process's models: with local worker processes
+    (`--direct_running_mode=multi_processing --direct_num_workers=N`) this machine's cores shared
+    among the N; elsewhere None (torch's default: every core of the worker's machine)."""
+    import os
+
+    from apache_beam.options.pipeline_options import DirectOptions
+
+    direct = options.view_as(DirectOptions)
+    if options.view_as(StandardOptions).runner not in (None, *LOCAL_RUNNERS) \
+            or direct.direct_running_mode != "multi_processing":
+        return None
+    cores = os.cpu_count() or 1
+    workers = direct.direct_num_workers or cores  # 0: one per core
+    return max(1, cores // workers)
+
+
 def make_pipeline(beam_args: list[str] | None = None) -> beam.Pipeline:
     """A Beam pipeline for the given options. Without `--runner` (or with a local one) it is Beam's
     FnApiRunner, named explicitly: the DirectRunner would first try to download the Prism binary.
@@ -296,11 +314,29 @@ def run(job: Job, source: str, settings: RunSettings, beam_args: list[str] | Non
     return items, counters(result)
 
 
+# RunInference's metrics namespace for each model -> the name its figures take in `counters`.
+MODEL_NAMESPACES = {"adloc_copy_model": "copy_model", "adloc_inpainter": "inpainter"}
+
+
 def counters(result) -> dict[str, int]:
-    """The `adloc` namespace's counters of a finished pipeline, by name."""
+    """The `adloc` namespace's counters of a finished pipeline, by name, and for each model
+    (`copy_model`, `inpainter`) from RunInference's metrics: `<model>_loads` (how many times it was
+    loaded: once per worker process that used it), `<model>_batches` and `<model>_ms` (time in
+    its inference calls, summed over the workers)."""
     from apache_beam.metrics.metric import MetricsFilter
 
     totals: dict[str, int] = {}
-    for counter in result.metrics().query(MetricsFilter().with_namespace("adloc"))["counters"]:
-        totals[counter.key.metric.name] = totals.get(counter.key.metric.name, 0) + counter.committed
+    found = result.metrics().query(MetricsFilter())
+    for counter in found["counters"]:
+        if counter.key.metric.namespace == "adloc":
+            totals[counter.key.metric.name] = totals.get(counter.key.metric.name, 0) + counter.committed
+    for dist in found["distributions"]:
+        model = MODEL_NAMESPACES.get(dist.key.metric.namespace)
+        if model is None or dist.committed is None:
+            continue
+        if dist.key.metric.name.endswith("load_model_latency_milli_secs"):
+            totals[f"{model}_loads"] = totals.get(f"{model}_loads", 0) + dist.committed.count
+        elif dist.key.metric.name.endswith("inference_batch_latency_micro_secs"):
+            totals[f"{model}_batches"] = totals.get(f"{model}_batches", 0) + dist.committed.count
+            totals[f"{model}_ms"] = totals.get(f"{model}_ms", 0) + dist.committed.sum // 1000
     return dict(sorted(totals.items()))

@@ -54,6 +54,9 @@ def _run_job(job_path: Path, args, db_url: str, beam_args: list[str]) -> int:
     print(summary_table(settings.out))
     print(f"checks: {counts.get('checks_passed', 0)} passed, {counts.get('checks_failed', 0)} failed; "
           f"copy lines that took the fallback: {counts.get('copy_lines_fallback', 0)}")
+    print(f"models: copy LLM loaded {counts.get('copy_model_loads', 0)}x, "
+          f"{counts.get('copy_model_ms', 0) / 1000:.1f} s generating; inpainter loaded "
+          f"{counts.get('inpainter_loads', 0)}x, {counts.get('inpainter_ms', 0) / 1000:.1f} s inpainting")
     print(f"report: {FileSystems.join(settings.out, 'report.html')}")
     return 0
 
