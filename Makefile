@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export ADLOC_HOME ?= $(HOME)/.cache/adloc
 
-.PHONY: demo test lint bench models clean
+.PHONY: demo test lint bench models browser clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,16 @@ models: $(VENV)/.installed
 demo: models
 	$(BIN)/adloc demo --out out/demo
 
-test: models
+test: models browser
 	$(BIN)/python -m pytest -q
+
+# The browser tests drive Debian's Chromium (Playwright's own browser download is not used):
+# installed from Debian's packages when missing, as root or through sudo.
+browser:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+		{ [ "$$(id -u)" = 0 ] && { apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; }; } >/dev/null; } || \
+		sudo -n apt-get install -y -q chromium >/dev/null || \
+		echo "no chromium: the browser tests are skipped (apt-get install chromium)"
 
 # Each benchmark writes benchmarks/results/<name>.json (about 20 minutes on 2 cores; run it on an
 # otherwise idle machine); BENCH_PG=postgresql+psycopg2://… adds PostgreSQL. On a CUDA machine,

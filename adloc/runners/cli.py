@@ -345,6 +345,27 @@ def cmd_review_decide(args, _beam_args) -> int:
 
 
 @_refusals
+def cmd_serve(args, _beam_args) -> int:
+    """The web app on HOST:PORT; anything but this machine needs ADLOC_WEB_TOKEN."""
+    import uvicorn
+
+    from adloc.assets_db.engine import default_url
+    from adloc.web.app import create_app
+    from adloc.web.security import LOCAL_HOSTS
+
+    token = os.environ.get("ADLOC_WEB_TOKEN", "").strip() or None
+    if args.host not in LOCAL_HOSTS and not token:
+        raise _Refused(f"--host {args.host}: serving other machines needs a sign-in token: set ADLOC_WEB_TOKEN "
+                       "(people sign in with their name and that token)")
+    _engine(args)  # the database is there and at this version's schema
+    app = create_app(args.db or default_url(), _out_uri(args.out_root), token=token)
+    print(f"adloc serving http://{args.host}:{args.port}/ ({'sign-in with ADLOC_WEB_TOKEN' if token else 'this machine only'}); "
+          "run `adloc worker` beside it to run what is queued", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+@_refusals
 def cmd_assets_import_catalog(args, _beam_args) -> int:
     from adloc.assets_db.catalog import import_catalog
 
@@ -554,6 +575,13 @@ def parser() -> argparse.ArgumentParser:
     worker.add_argument("--once", action="store_true", help="stop when the queue is empty")
     worker.add_argument("--poll", type=float, default=10.0, help="seconds between looks at an empty queue")
     worker.set_defaults(func=cmd_worker)
+
+    serve = sub.add_parser("serve", help="the web app: submit jobs, follow them, review items")
+    serve.add_argument("--host", default="127.0.0.1", help="bind address (another than this machine's needs ADLOC_WEB_TOKEN)")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--db", help=DB_HELP)
+    serve.add_argument("--out-root", default="out/jobs", help="folder or bucket URI under which each submitted job writes")
+    serve.set_defaults(func=cmd_serve)
 
     check = sub.add_parser("check-copy", help="run the copy checks on one source/target pair")
     check.add_argument("--source", required=True)

@@ -1,0 +1,1 @@
+"""The web app (`adloc serve`): submit jobs, follow them, review items, in a browser."""

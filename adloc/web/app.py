@@ -1,0 +1,334 @@
+"""`adloc serve`: a small web app over the job queue for the marketing team. Server-rendered
+pages (Jinja): submit a job (a form, or a job YAML), follow jobs, look at what each item became,
+and decide on the items waiting for review. `adloc worker` runs what is queued."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import yaml
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from adloc.assets_db import queue
+from adloc.assets_db.engine import engine_for
+from adloc.assets_db.schema import JobItemRow, JobRow, TemplateRow
+from adloc.web import forms
+from adloc.web.security import CSRF_COOKIE, CSRF_FIELD, LOCAL_HOSTS, Guard, Refused, new_cookie
+
+HERE = Path(__file__).parent
+DEFAULT_LOCALES = ("pt-PT", "de-DE", "fr-FR", "es-MX", "ar-AE")
+MAX_UPLOAD = 256 * 1024  # a job YAML is a few kilobytes
+DEFAULT_OPTIONS = {"copy_model": "embedded", "adapters": None, "inpainter": None, "inpaint_batch": 1,
+                   "threshold": None}
+
+
+def create_app(db_url: str, out_root: str, token: str | None = None, secret: bytes | None = None,
+               max_upload: int = MAX_UPLOAD) -> FastAPI:
+    """The app over the asset database at `db_url`; a submitted job writes to
+    `out_root/<job>-<time>` (a folder or bucket URI)."""
+    guard = Guard(token, secret) if secret else Guard(token)
+    engine = engine_for(db_url)
+    app = FastAPI(title="adloc", docs_url=None, redoc_url=None, openapi_url=None)
+    pages = Jinja2Templates(directory=str(HERE / "templates"))  # autoescapes .html
+
+    def render(request: Request, name: str, status: int = 200, **context) -> HTMLResponse:
+        cookie = request.cookies.get(CSRF_COOKIE) or new_cookie()
+        response = pages.TemplateResponse(request, name, {
+            "csrf_field": CSRF_FIELD, "csrf": guard.csrf_for(cookie), "user": request.state.user, **context},
+            status_code=status)
+        if request.cookies.get(CSRF_COOKIE) != cookie:
+            response.set_cookie(CSRF_COOKIE, cookie, httponly=True, samesite="strict")
+        return response
+
+    @app.middleware("http")
+    async def gatekeeper(request: Request, call_next):
+        try:
+            request.state.user = guard.user(request.headers.get("authorization"))
+            if not token and (request.client is None or request.client.host not in LOCAL_HOSTS):
+                raise Refused(403, "this app serves this machine only; set ADLOC_WEB_TOKEN to serve a team")
+            length = request.headers.get("content-length")
+            if request.method == "POST" and length and int(length) > max_upload:
+                raise Refused(413, f"the upload is over {max_upload // 1024} KB")
+            return await call_next(request)
+        except Refused as exc:
+            return HTMLResponse(f"<!doctype html><title>adloc</title><p>{_escape(exc.message)}</p>",
+                                exc.status, headers=exc.headers)
+
+    async def form_of(request: Request) -> dict:
+        """The posted form after the CSRF check: name -> value (lists for repeated names)."""
+        try:
+            data = await request.form(max_files=1, max_fields=2000, max_part_size=max_upload)
+        except Exception as exc:  # noqa: BLE001 - multipart's own errors: too large, malformed
+            raise Refused(400, f"the form could not be read: {exc}") from None
+        guard.check_csrf(request.cookies.get(CSRF_COOKIE), data.get(CSRF_FIELD))
+        out: dict = {}
+        for key, value in data.multi_items():
+            if key == "locales":
+                out.setdefault(key, []).append(value)
+            else:
+                out[key] = value
+        return out
+
+    @app.exception_handler(Refused)
+    async def refused(request: Request, exc: Refused):
+        return render(request, "message.html", exc.status, title="Not done", message=exc.message)
+
+    # -- jobs ---------------------------------------------------------------------------------
+
+    @app.get("/", response_class=HTMLResponse)
+    def jobs(request: Request):
+        with Session(engine) as session:
+            rows = session.scalars(select(JobRow).order_by(JobRow.id.desc()).limit(200)).all()
+            counts = _item_counts(session, [r.id for r in rows])
+            listed = [_job_summary(r, counts.get(r.id, {})) for r in rows]
+        return render(request, "jobs.html", jobs=listed)
+
+    @app.get("/jobs/new", response_class=HTMLResponse)
+    def new_job(request: Request):
+        return _submit_page(request, {"channel": "social", "locales": [], "rows": "1"}, {})
+
+    def _submit_page(request: Request, form: dict, errors: dict, status: int = 200, upload_errors=()):
+        known = _templates(engine)
+        slots = sorted({s for slots in known.values() for s in slots}) or ["headline", "cta"]
+        return render(request, "new.html", status, form=form, errors=errors, rows=forms.creative_rows(form),
+                      templates=known, slots=slots, channels=forms.CHANNELS, locales=_locales(engine, form),
+                      upload_errors=list(upload_errors))
+
+    @app.post("/jobs", response_class=HTMLResponse)
+    async def submit_form(request: Request):
+        form = await form_of(request)
+        if form.get("action") == "add":
+            form["rows"] = str(forms.creative_rows(form) + 1)
+            return _submit_page(request, form, {})
+        known = _templates(engine)
+        spec, errors = forms.spec_from_form(form, sorted({s for slots in known.values() for s in slots}))
+        if not errors:
+            errors = forms.field_errors(_problems(spec, db_url, "the form"), forms.used_rows(form))
+        if errors:
+            return _submit_page(request, form, errors, 422)
+        return _queue(spec)
+
+    @app.post("/jobs/upload", response_class=HTMLResponse)
+    async def submit_upload(request: Request):
+        form = await form_of(request)
+        upload = form.get("spec")
+        if upload is None or isinstance(upload, str) or not upload.filename:
+            return _submit_page(request, {"rows": "1"}, {}, 422, ["choose a job YAML file to upload"])
+        name = Path(upload.filename).name  # shown, never used as a path
+        data = await upload.read(max_upload + 1)
+        if len(data) > max_upload:
+            return _submit_page(request, {"rows": "1"}, {}, 413, [f"{name}: over {max_upload // 1024} KB"])
+        try:
+            spec = yaml.safe_load(data.decode("utf-8"))
+        except (UnicodeDecodeError, yaml.YAMLError) as exc:
+            return _submit_page(request, {"rows": "1"}, {}, 422, [f"{name}: not valid YAML: {exc}"])
+        problems = _problems(spec, db_url, name)
+        if problems:
+            return _submit_page(request, {"rows": "1"}, {}, 422, [f"{name}: {p}" for p in problems])
+        return _queue(spec)
+
+    def _queue(spec: dict) -> Response:
+        from adloc.jobspec import parse_job
+
+        job = parse_job(spec, "the form")
+        out = f"{out_root.rstrip('/')}/{job.job}-{datetime.now().strftime('%Y%m%d-%H%M%S-%f')}"
+        job_id = queue.submit(engine, job.model_dump(mode="json", by_alias=True), date.today().isoformat(), out,
+                              dict(DEFAULT_OPTIONS))
+        return RedirectResponse(f"/jobs/{job_id}", status_code=303)
+
+    @app.get("/jobs/{job_id}", response_class=HTMLResponse)
+    def job_page(request: Request, job_id: int):
+        with Session(engine) as session:
+            row = session.get(JobRow, job_id)
+            if row is None:
+                raise Refused(404, f"there is no job {job_id}")
+            items = session.scalars(select(JobItemRow).where(JobItemRow.job_id == job_id)
+                                    .order_by(JobItemRow.locale, JobItemRow.creative, JobItemRow.template)).all()
+            summary = _job_summary(row, _item_counts(session, [job_id]).get(job_id, {}))
+            gallery: dict[str, list] = {}
+            for item in items:
+                gallery.setdefault(item.locale, []).append(_item_view(item))
+        return render(request, "job.html", job=summary, gallery=gallery)
+
+    @app.get("/jobs/{job_id}/items/{item_id}.png")
+    def item_image(job_id: int, item_id: int):
+        record = _record_of(engine, job_id, item_id)
+        if not record.get("uri"):
+            raise Refused(404, f"item {item_id} has no image")
+        return Response(_read(record["uri"]), media_type="image/png")
+
+    @app.get("/jobs/{job_id}/{name}")
+    def job_file(job_id: int, name: str):
+        if name not in ("manifest.jsonl", "report.html"):  # the only files served by name
+            raise Refused(404, f"no {name!r} here")
+        with Session(engine) as session:
+            row = session.get(JobRow, job_id)
+            if row is None or row.status != "done":
+                raise Refused(404, f"job {job_id} has no finished output yet")
+            out = row.out_uri
+        media = "text/html; charset=utf-8" if name.endswith(".html") else "text/plain; charset=utf-8"
+        return Response(_read(f"{out.rstrip('/')}/{name}"), media_type=media)
+
+    # -- review -------------------------------------------------------------------------------
+
+    @app.get("/review", response_class=HTMLResponse)
+    def review_queue(request: Request):
+        from adloc.assets_db.review import pending
+
+        waiting = []
+        with Session(engine) as session:
+            for entry in pending(engine):
+                item = session.get(JobItemRow, entry["item"])
+                waiting.append({**entry, **_item_view(item)})
+        return render(request, "review.html", items=waiting, decided=request.query_params.get("decided"))
+
+    @app.post("/review/{item_id}", response_class=HTMLResponse)
+    async def review_decide(request: Request, item_id: int):
+        from adloc.assets_db.review import ReviewError, decide
+
+        form = await form_of(request)
+        decision = {"approve": "approved", "reject": "rejected"}.get(form.get("decision", ""))
+        if decision is None:
+            raise Refused(422, "choose approve or reject")
+        reviewer = request.state.user or (form.get("reviewer") or "").strip()
+        with Session(engine) as session:
+            item = session.get(JobItemRow, item_id)
+            copy = _record(item).get("copy", {}) if item else {}
+        edits = {slot: form[f"copy.{slot}"].strip() for slot in copy
+                 if isinstance(form.get(f"copy.{slot}"), str) and form[f"copy.{slot}"].strip()
+                 and form[f"copy.{slot}"].strip() != copy[slot]["text"]}
+        try:
+            if not reviewer:
+                raise ReviewError("reviewer: say who you are")
+            decide(engine, item_id, decision, reviewer, (form.get("reason") or "").strip(),
+                   edits if decision == "approved" else {})
+        except ReviewError as exc:
+            raise Refused(422, str(exc).replace("--edit", "edit the line").replace("--reason", "reason")
+                          .replace("--reviewer", "reviewer")) from None
+        return RedirectResponse(f"/review?decided={item_id}", status_code=303)
+
+    return app
+
+
+def _escape(text: str) -> str:
+    from markupsafe import escape
+
+    return str(escape(text))
+
+
+def _read(uri: str) -> bytes:
+    from adloc.files import read_bytes
+
+    try:
+        return read_bytes(uri)
+    except OSError:
+        raise Refused(404, "that file is not in the output any more") from None
+
+
+def _record(item: JobItemRow | None) -> dict:
+    if item is None or not item.record_uri:
+        return {}
+    try:
+        return json.loads(_read(item.record_uri))
+    except (Refused, ValueError):
+        return {}
+
+
+def _record_of(engine, job_id: int, item_id: int) -> dict:
+    with Session(engine) as session:
+        item = session.get(JobItemRow, item_id)
+        if item is None or item.job_id != job_id:
+            raise Refused(404, f"job {job_id} has no item {item_id}")
+        return _record(item)
+
+
+def _item_view(item: JobItemRow) -> dict:
+    """What a gallery card shows of an item: its copy per slot with how it was made, its checks."""
+    record = _record(item)
+    checks = [{**c, "name": f"{slot}: {c['name']}"} for slot, line in sorted(record.get("copy", {}).items())
+              for c in line.get("checks", [])]
+    checks += [{**c, "name": f"image: {c['name']}"} for c in record.get("image", {}).get("checks", [])]
+    checks += [{**c, "name": f"layout: {c['name']}"} for c in record.get("layout", [])]
+    return {
+        "id": item.id, "job_id": item.job_id, "creative": item.creative, "template": item.template,
+        "locale": item.locale, "status": item.status, "reason": item.reason,
+        "image": bool(record.get("uri")) and item.status != "dead_letter", "uri": record.get("uri", ""),
+        "lines": record.get("copy", {}), "image_path": record.get("image", {}).get("path", ""),
+        "failed": [c for c in checks if not c.get("passed")], "passed": sum(bool(c.get("passed")) for c in checks),
+    }
+
+
+def _item_counts(session: Session, job_ids: list[int]) -> dict[int, dict[str, int]]:
+    counts: dict[int, dict[str, int]] = {}
+    if not job_ids:
+        return counts
+    stmt = (select(JobItemRow.job_id, JobItemRow.status, func.count()).where(JobItemRow.job_id.in_(job_ids))
+            .group_by(JobItemRow.job_id, JobItemRow.status))
+    for job_id, status, n in session.execute(stmt):
+        counts.setdefault(job_id, {})[status] = n
+    return counts
+
+
+def _job_summary(row: JobRow, counts: dict[str, int]) -> dict:
+    total = sum(counts.values())
+    spec = json.loads(row.spec)
+    expected = total or sum(len(c["template"]) if isinstance(c["template"], list) else 1
+                            for c in spec["creatives"]) * len(spec["locales"])
+    done = total - counts.get("pending", 0)
+    if row.status == "running":
+        done = _written(row.out_uri)  # the DB learns the items' ends when the run finishes
+    return {"id": row.id, "name": row.name, "brand": row.brand, "channel": row.channel, "status": row.status,
+            "locales": spec["locales"], "total": expected, "done": done if row.status != "queued" else 0,
+            "approved": counts.get("approved", 0), "review": counts.get("review", 0),
+            "dead_letter": counts.get("dead_letter", 0), "error": row.error,
+            "submitted": row.submitted_at.strftime("%Y-%m-%d %H:%M") if row.submitted_at else ""}
+
+
+def _written(out: str) -> int:
+    """Items a running job has written so far: their records in the output folder or bucket (one
+    listing per status folder; a rerun's earlier files count until they are replaced)."""
+    from apache_beam.io.filesystems import FileSystems
+
+    patterns = [f"{out.rstrip('/')}/{folder}/*/*/*.json" for folder in ("approved", "review", "dead_letter")]
+    try:
+        return sum(len(found.metadata_list) for found in FileSystems.match(patterns))
+    except Exception:  # noqa: BLE001 - a folder not made yet, a bucket that does not answer: nothing to count
+        return 0
+
+
+def _templates(engine) -> dict[str, list[str]]:
+    """template id -> its text slots."""
+    with Session(engine) as session:
+        return {row.id: [slot.name for slot in row.slots if slot.kind == "text"]
+                for row in session.scalars(select(TemplateRow).order_by(TemplateRow.id))}
+
+
+def _locales(engine, form: dict) -> list[str]:
+    """The locales to offer: those the catalog knows (memory, glossary, template hints), the demo's."""
+    from adloc.assets_db.schema import GlossaryRow, TMRow
+
+    with Session(engine) as session:
+        found = set(session.scalars(select(TMRow.locale).distinct())) | set(session.scalars(select(GlossaryRow.locale).distinct()))
+        for spec in session.scalars(select(TemplateRow.spec)):
+            found |= set(json.loads(spec).get("locale_hints", {}))
+    return sorted(found | set(DEFAULT_LOCALES) | set(form.get("locales") or []))
+
+
+def _problems(spec, db_url: str, source: str) -> list[str]:
+    """Every 'field: message' the job would be refused for: the spec, then templates and slots."""
+    from adloc.jobspec import JobSpecError, parse_job
+    from adloc.pipelines.job import expand
+
+    try:
+        job = parse_job(spec, source)
+        expand(job, source, db_url, date.today().isoformat())
+    except JobSpecError as exc:
+        return exc.errors
+    return []
+

@@ -1,0 +1,95 @@
+"""The submit form: its fields are named by the job spec's own paths (`brand`,
+`creatives[0].copy.headline`, ...), so every validation error lands next to its field."""
+
+from __future__ import annotations
+
+import re
+
+CHANNELS = ("social", "display", "print", "ooh")
+_ROW = re.compile(r"^creatives\[(\d+)\]\.")
+MAX_CREATIVES = 50
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in re.split(r"[,\n]", text or "") if part.strip()]
+
+
+def _value(text: str):
+    try:
+        return int(text) if re.fullmatch(r"-?\d+", text) else float(text) if re.fullmatch(r"-?\d+\.\d+", text) else text
+    except ValueError:
+        return text
+
+
+def creative_rows(form: dict) -> int:
+    """How many creative rows the form holds (at least one)."""
+    try:
+        rows = int(form.get("rows") or 1)
+    except ValueError:
+        rows = 1
+    return max(1, min(rows, MAX_CREATIVES))
+
+
+def spec_from_form(form: dict, slots: list[str]) -> tuple[dict, dict[str, str]]:
+    """The job spec the form describes, and errors the spec cannot express (a malformed value).
+    `form`: field name -> value (a list for `locales`); `slots`: the copy fields each row shows.
+    Empty rows are left out; empty copy fields are not slots of the creative."""
+    errors: dict[str, str] = {}
+    creatives = []
+    for i in range(creative_rows(form)):
+        field = f"creatives[{i}]"
+        row = {key.removeprefix(field + "."): (value or "").strip() for key, value in form.items()
+               if key.startswith(field + ".") and isinstance(value, str)}
+        if not any(row.values()):
+            continue
+        creative: dict = {"id": row.get("id", ""), "template": row.get("template", "")}
+        copy = {slot: row[f"copy.{slot}"] for slot in slots if row.get(f"copy.{slot}")}
+        creative["copy"] = copy
+        if row.get("talent"):
+            creative["talent"] = {"tags": _split(row["talent"])}
+        values = {}
+        for pair in _split(row.get("values", "")):
+            name, sep, value = pair.partition("=")
+            if not sep or not name.strip():
+                errors[f"{field}.values"] = f"{pair!r} is not NAME=VALUE (e.g. price=4.99)"
+                break
+            values[name.strip()] = _value(value.strip())
+        if values:
+            creative["values"] = values
+        creatives.append(creative)
+    spec = {
+        "job": (form.get("job") or "").strip(), "brand": (form.get("brand") or "").strip(),
+        "channel": (form.get("channel") or "").strip(), "locales": list(form.get("locales") or []),
+        "creatives": creatives,
+    }
+    keep = _split(form.get("keep_terms", ""))
+    if keep:
+        spec["keep_terms"] = keep
+    return spec, errors
+
+
+def field_errors(lines: list[str], rows_used: list[int]) -> dict[str, str]:
+    """'path: message' lines -> {form field: message}. `rows_used[k]` is the form row of the
+    spec's k-th creative (empty rows are left out of the spec, so the numbers can differ)."""
+    errors: dict[str, str] = {}
+    for line in lines:
+        path, sep, message = line.partition(": ")
+        if not sep:
+            path, message = "", line
+        found = _ROW.match(path)
+        if found and int(found.group(1)) < len(rows_used):
+            path = f"creatives[{rows_used[int(found.group(1))]}]." + path[found.end():]
+        path = re.sub(r"^(creatives\[\d+\]\.(?:template|talent))(?:\[\d+\]|\.tags.*)$", r"\1", path)
+        path = re.sub(r"^(locales|keep_terms)\[\d+\]$", r"\1", path)
+        errors.setdefault(path, message)
+    return errors
+
+
+def used_rows(form: dict) -> list[int]:
+    """The form rows that hold anything, in order: the spec's creatives."""
+    rows = []
+    for i in range(creative_rows(form)):
+        prefix = f"creatives[{i}]."
+        if any(isinstance(v, str) and v.strip() for k, v in form.items() if k.startswith(prefix)):
+            rows.append(i)
+    return rows

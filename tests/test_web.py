@@ -1,0 +1,210 @@
+"""The web app through its HTTP interface (FastAPI's test client): forms, validation next to the
+field, the queue, files by id only, review decisions, sign-in, CSRF, upload limits, escaping."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from adloc.assets_db.engine import engine_for
+from adloc.assets_db.schema import JobRow
+from adloc.web.app import create_app
+
+LOCAL = ("127.0.0.1", 50000)
+
+
+def client(db: str, tmp_path, token: str | None = None, host=LOCAL, **kwargs) -> TestClient:
+    return TestClient(create_app(db, str(tmp_path / "jobs"), token=token, **kwargs), client=host)
+
+
+def csrf(page) -> str:
+    return re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)
+
+
+def good_form(token: str) -> dict:
+    return {"csrf": token, "rows": "1", "action": "submit", "job": "spring-web", "brand": "Acme Coffee",
+            "channel": "social", "locales": ["pt-PT", "de-DE"], "keep_terms": "Acme",
+            "creatives[0].id": "morning-hero", "creatives[0].template": "morning-square",
+            "creatives[0].copy.headline": "Start your morning with Acme coffee",
+            "creatives[0].copy.cta": "Order now for {price}", "creatives[0].values": "price=4.99",
+            "creatives[0].talent": "barista"}
+
+
+def queued(db: str) -> list[JobRow]:
+    with Session(engine_for(db)) as session:
+        return list(session.scalars(select(JobRow).order_by(JobRow.id)))
+
+
+def test_the_form_queues_a_job_and_the_jobs_page_lists_it(catalog_db, tmp_path):
+    web = client(catalog_db, tmp_path)
+    page = web.get("/jobs/new")
+    assert page.status_code == 200 and "morning-square" in page.text and 'value="ar-AE"' in page.text
+    sent = web.post("/jobs", data=good_form(csrf(page)), follow_redirects=False)
+    assert sent.status_code == 303
+    [row] = queued(catalog_db)
+    assert sent.headers["location"] == f"/jobs/{row.id}" and row.status == "queued"
+    spec = json.loads(row.spec)
+    assert spec["locales"] == ["pt-PT", "de-DE"] and spec["keep_terms"] == ["Acme"]
+    assert spec["creatives"][0]["values"] == {"price": 4.99} and spec["creatives"][0]["talent"]["tags"] == ["barista"]
+    assert row.out_uri.startswith(str(tmp_path / "jobs" / "spring-web-"))
+    listing = web.get("/")
+    assert f'href="/jobs/{row.id}"' in listing.text and "queued" in listing.text
+    assert "Waiting for a worker" in web.get(f"/jobs/{row.id}").text
+
+
+def test_a_bad_field_is_shown_next_to_it_and_nothing_is_queued(catalog_db, tmp_path):
+    web = client(catalog_db, tmp_path)
+    form = good_form(csrf(web.get("/jobs/new")))
+    form.update({"job": "Spring Coffee!", "creatives[0].template": "no-such-template", "locales": []})
+    page = web.post("/jobs", data=form)
+    assert page.status_code == 422
+    assert re.search(r'id="error-job">[^<]*is not a valid id', page.text)
+    assert 'id="error-locales"' in page.text
+    assert 'value="Acme Coffee"' in page.text  # what was typed stays
+    assert queued(catalog_db) == []
+
+    form = good_form(csrf(page))  # a valid spec, a template the catalog lacks
+    form.update({"rows": "2", "creatives[1].id": "second", "creatives[1].template": "no-such-template",
+                 "creatives[1].copy.cta": "Order now"})
+    page = web.post("/jobs", data=form)
+    assert page.status_code == 422
+    assert re.search(r'id="error-creatives\[1\].template">[^<]*is not in the asset database', page.text)
+    assert queued(catalog_db) == []
+
+
+def test_add_a_creative_keeps_what_was_typed(catalog_db, tmp_path):
+    web = client(catalog_db, tmp_path)
+    form = good_form(csrf(web.get("/jobs/new")))
+    form["action"] = "add"
+    page = web.post("/jobs", data=form)
+    assert page.status_code == 200 and 'name="creatives[1].id"' in page.text and 'value="morning-hero"' in page.text
+    assert queued(catalog_db) == []
+
+
+def test_a_typed_script_comes_back_as_text(catalog_db, tmp_path):
+    web = client(catalog_db, tmp_path)
+    form = good_form(csrf(web.get("/jobs/new")))
+    form.update({"brand": "", "creatives[0].copy.headline": "<script>alert(1)</script>"})
+    page = web.post("/jobs", data=form)
+    assert page.status_code == 422
+    assert "<script>alert(1)</script>" not in page.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+
+
+def test_an_uploaded_yaml_is_validated_then_queued(catalog_db, tmp_path):
+    web = client(catalog_db, tmp_path, max_upload=4096)
+    token = csrf(web.get("/jobs/new"))
+    bad = "job: x\nbrand: B\nchannel: radio\nlocales: [pt-PT]\ncreatives: []\n"
+    page = web.post("/jobs/upload", data={"csrf": token}, files={"spec": ("../../etc/job.yaml", bad, "text/yaml")})
+    assert page.status_code == 422 and "job.yaml: channel:" in page.text and "../../etc" not in page.text
+    page = web.post("/jobs/upload", data={"csrf": token}, files={"spec": ("job.yaml", "a: [", "text/yaml")})
+    assert page.status_code == 422 and "not valid YAML" in page.text
+    big = web.post("/jobs/upload", data={"csrf": token}, files={"spec": ("job.yaml", "#" * 5000, "text/yaml")})
+    assert big.status_code == 413
+    assert queued(catalog_db) == []
+    good = (tmp_path / "spring.yaml")
+    good.write_text("job: up\nbrand: Acme Coffee\nchannel: social\nlocales: [de-DE]\ncreatives:\n"
+                    "  - {id: one, template: summer-banner, copy: {cta: Order now}}\n")
+    sent = web.post("/jobs/upload", data={"csrf": token}, files={"spec": ("spring.yaml", good.read_bytes(), "text/yaml")},
+                    follow_redirects=False)
+    assert sent.status_code == 303 and [r.name for r in queued(catalog_db)] == ["up"]
+
+
+def test_a_post_without_the_forms_csrf_token_is_refused(catalog_db, tmp_path):
+    web = client(catalog_db, tmp_path)
+    web.get("/jobs/new")  # the cookie, but no token in the form
+    form = good_form("0" * 64)
+    assert web.post("/jobs", data=form).status_code == 403
+    other = client(catalog_db, tmp_path)  # another browser: a token that is not for its cookie
+    form = good_form(csrf(web.get("/jobs/new")))
+    other.get("/jobs/new")
+    assert other.post("/jobs", data=form).status_code == 403
+    assert queued(catalog_db) == []
+
+
+def test_sign_in_with_the_token_and_only_this_machine_without_one(catalog_db, tmp_path):
+    assert client(catalog_db, tmp_path, host=("10.0.0.7", 1)).get("/").status_code == 403
+    web = client(catalog_db, tmp_path, token="s3cret", host=("10.0.0.7", 1))
+    refused = web.get("/")
+    assert refused.status_code == 401 and refused.headers["www-authenticate"].startswith("Basic")
+    wrong = base64.b64encode(b"ana:nope").decode()
+    assert web.get("/", headers={"Authorization": f"Basic {wrong}"}).status_code == 401
+    right = base64.b64encode(b"ana:s3cret").decode()
+    page = web.get("/", headers={"Authorization": f"Basic {right}"})
+    assert page.status_code == 200 and "signed in as ana" in page.text
+    assert web.get("/", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+
+
+def test_files_are_served_by_id_never_by_path(catalog_db, tmp_path):
+    web = client(catalog_db, tmp_path)
+    assert web.get("/jobs/1/..%2F..%2Fetc%2Fpasswd").status_code == 404
+    assert web.get("/jobs/1/passwd").status_code == 404
+    assert web.get("/jobs/99/items/1.png").status_code == 404
+
+
+@pytest.mark.slow
+def test_a_queued_job_runs_shows_its_gallery_and_a_review_decision_reaches_the_db(catalog_db, tmp_path):
+    from adloc.assets_db.schema import ReviewRow, TMRow
+    from adloc.runners.cli import main
+
+    web = client(catalog_db, tmp_path)
+    form = good_form(csrf(web.get("/jobs/new")))
+    form.update({"locales": ["fr-FR"], "creatives[0].copy.headline": "Fresh <b>pastries</b> every morning"})
+    web.post("/jobs", data=form)
+    assert main(["worker", "--once", "--db", catalog_db]) == 0
+    [row] = queued(catalog_db)
+    assert row.status == "done"
+    page = web.get(f"/jobs/{row.id}")
+    assert page.status_code == 200 and "<h2>fr-FR</h2>" in page.text
+    assert "Fresh &lt;b&gt;pastries&lt;/b&gt; every morning" in page.text  # copy is text, never markup
+    item_id = int(re.search(r'id="item-(\d+)"', page.text).group(1))
+    image = web.get(f"/jobs/{row.id}/items/{item_id}.png")
+    assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
+    assert web.get(f"/jobs/{row.id}/manifest.jsonl").text.count("\n") == 1
+    assert "<html" in web.get(f"/jobs/{row.id}/report.html").text
+
+    review = web.get("/review")
+    assert f'id="review-{item_id}"' in review.text
+    token = csrf(review)
+    refused = web.post(f"/review/{item_id}", data={"csrf": token, "decision": "reject", "reviewer": "ana"})
+    assert refused.status_code == 422 and "reason" in refused.text
+    decided = web.post(f"/review/{item_id}", data={
+        "csrf": token, "decision": "approve", "reviewer": "ana",
+        "copy.headline": "Pâtisseries fraîches tous les matins", "copy.cta": "Commandez maintenant pour {price}"},
+        follow_redirects=True)
+    assert decided.status_code == 200 and f"Item {item_id}: decision recorded" in decided.text
+    with Session(engine_for(catalog_db)) as session:
+        [decision] = session.scalars(select(ReviewRow)).all()
+        assert (decision.job_item_id, decision.decision, decision.reviewer) == (item_id, "edited", "ana")
+        memory = {r.source: r.target for r in session.scalars(select(TMRow).where(TMRow.locale == "fr-FR",
+                                                                                 TMRow.origin == "review"))}
+    assert memory["Fresh <b>pastries</b> every morning"] == "Pâtisseries fraîches tous les matins"
+    assert f'id="review-{item_id}"' not in web.get("/review").text
+
+
+def test_serve_refuses_another_address_without_a_token(catalog_db, monkeypatch, capsys):
+    from adloc.runners.cli import main
+
+    monkeypatch.delenv("ADLOC_WEB_TOKEN", raising=False)
+    assert main(["serve", "--host", "0.0.0.0", "--db", catalog_db]) == 2
+    assert "ADLOC_WEB_TOKEN" in capsys.readouterr().err
+
+
+def test_a_running_jobs_progress_counts_the_records_it_has_written(catalog_db, tmp_path):
+    from adloc.assets_db import queue
+
+    web = client(catalog_db, tmp_path)
+    web.post("/jobs", data=good_form(csrf(web.get("/jobs/new"))))  # 1 creative x 2 locales
+    claimed = queue.claim(engine_for(catalog_db))
+    assert "0/2" in web.get("/").text
+    for status, locale in (("approved", "pt-PT"),):
+        record = tmp_path / claimed["out"] / status / "morning-hero" / "morning-square" / f"{locale}.json"
+        record.parent.mkdir(parents=True)
+        record.write_text("{}")
+    assert "1/2" in web.get("/").text
+    assert '<meta http-equiv="refresh"' in web.get(f"/jobs/{claimed['id']}").text
