@@ -94,17 +94,28 @@ def _path(location: tuple) -> str:
     return out
 
 
+def _shown(value: object) -> str:
+    """A value as an error shows it: at most about 100 characters, however large or nested (a
+    YAML file's aliases can make a small document a huge value)."""
+    import reprlib
+
+    shown = reprlib.Repr()
+    shown.maxlevel, shown.maxlist, shown.maxdict, shown.maxstring, shown.maxother = 2, 4, 4, 80, 80
+    text = shown.repr(value)
+    return text if len(text) <= 100 else text[:97] + "..."
+
+
 def _message(error: dict) -> str:
     if error["type"] == "extra_forbidden":
         return "unknown field"
     if error["type"] == "missing":
         return "required field is missing"
     if error["type"] == "string_pattern_mismatch":
-        return f"{error['input']!r} is not a valid id: use lower-case letters, digits and '-', up to 64"
+        return f"{_shown(error['input'])} is not a valid id: use lower-case letters, digits and '-', up to 64"
     if error["type"] == "literal_error":
-        return f"{error['input']!r} is not one of: {error['ctx']['expected']}"
+        return f"{_shown(error['input'])} is not one of: {error['ctx']['expected']}"
     message = error["msg"].removeprefix("Value error, ")
-    return f"{message} (got {error['input']!r})" if "input" in error else message
+    return f"{message} (got {_shown(error['input'])})" if "input" in error else message
 
 
 def parse_job(data: object, source: str = "<job>") -> Job:

@@ -107,8 +107,9 @@ def test_submit_run_look_and_approve_in_the_browser(browser, server, catalog_db,
 
     # Review: approve the first item with the headline corrected.
     page.click("text=Review")
-    form = page.locator(".card form").first
-    item_id = int(page.locator(".card").first.get_attribute("id").removeprefix("review-"))
+    card = page.locator(".card", has_text="fr-FR").first
+    form = card.locator("form")
+    item_id = int(card.get_attribute("id").removeprefix("review-"))
     form.locator("input[name='copy.headline']").fill("Pâtisseries fraîches tous les matins")
     form.locator("input[name='copy.cta']").fill("Commandez maintenant pour {price}")
     form.locator("input[name=reviewer]").fill("ana")
@@ -121,5 +122,6 @@ def test_submit_run_look_and_approve_in_the_browser(browser, server, catalog_db,
         decision = session.scalars(select(ReviewRow).where(ReviewRow.job_item_id == item_id)).one()
         assert (decision.decision, decision.reviewer) == ("edited", "ana")
         learnt = session.scalars(select(TMRow).where(TMRow.origin == "review")).all()
-    assert {(r.source, r.target) for r in learnt} >= {("Fresh pastries every morning", "Pâtisseries fraîches tous les matins")} \
-        or {(r.source, r.target) for r in learnt} >= {("Order now for {price}", "Commandez maintenant pour {price}")}
+    assert {(r.locale, r.source, r.target) for r in learnt} == {
+        ("fr-FR", "Fresh pastries every morning", "Pâtisseries fraîches tous les matins"),
+        ("fr-FR", "Order now for {price}", "Commandez maintenant pour {price}")}

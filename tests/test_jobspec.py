@@ -239,3 +239,17 @@ def test_a_template_named_twice_is_an_error():
     with pytest.raises(JobSpecError) as info:
         parse_job(spec)
     assert "creatives[0].template: names a template more than once" in str(info.value)
+
+
+def test_a_huge_value_made_of_yaml_aliases_is_shown_short():
+    import yaml
+
+    from adloc.jobspec import JobSpecError, parse_job
+
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]  # 9**9 leaves
+    lines += ["job: j", "brand: *a8", "channel: social", "locales: [pt-PT]", "creatives: []"]
+    with pytest.raises(JobSpecError) as info:
+        parse_job(yaml.safe_load("\n".join(lines)), "bomb.yaml")
+    brand = next(e for e in info.value.errors if e.startswith("brand:"))
+    assert len(brand) < 1000 and "valid string" in brand

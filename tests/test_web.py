@@ -20,7 +20,8 @@ LOCAL = ("127.0.0.1", 50000)
 
 
 def client(db: str, tmp_path, token: str | None = None, host=LOCAL, **kwargs) -> TestClient:
-    return TestClient(create_app(db, str(tmp_path / "jobs"), token=token, **kwargs), client=host)
+    app = create_app(db, str(tmp_path / "jobs"), token=token, **kwargs)
+    return TestClient(app, client=host, base_url="http://127.0.0.1:8000")
 
 
 def csrf(page) -> str:
@@ -116,15 +117,28 @@ def test_an_uploaded_yaml_is_validated_then_queued(catalog_db, tmp_path):
 
 
 def test_a_post_without_the_forms_csrf_token_is_refused(catalog_db, tmp_path):
-    web = client(catalog_db, tmp_path)
-    web.get("/jobs/new")  # the cookie, but no token in the form
-    form = good_form("0" * 64)
-    assert web.post("/jobs", data=form).status_code == 403
-    other = client(catalog_db, tmp_path)  # another browser: a token that is not for its cookie
+    app = create_app(catalog_db, str(tmp_path / "jobs"))
+    web, other, fresh = (TestClient(app, client=LOCAL, base_url="http://127.0.0.1:8000") for _ in range(3))
     form = good_form(csrf(web.get("/jobs/new")))
-    other.get("/jobs/new")
+    assert web.post("/jobs", data={**form, "csrf": "0" * 64}).status_code == 403  # the cookie, a wrong token
+    assert web.post("/jobs", data={**form, "csrf": "é"}).status_code == 403
+    assert fresh.post("/jobs", data=form).status_code == 403  # the token, no cookie
+    other.get("/jobs/new")  # another browser: its own cookie, and this browser's token
     assert other.post("/jobs", data=form).status_code == 403
+    assert other.post("/jobs/upload", data={"csrf": form["csrf"]},
+                      files={"spec": ("a.yaml", "job: a", "text/yaml")}).status_code == 403
+    assert other.post("/review/1", data={"csrf": form["csrf"], "decision": "approve"}).status_code == 403
+    sent = web.post("/jobs", data=form, headers={"Origin": "http://evil.example"})
+    assert sent.status_code == 403  # from another site, even with the right pair
     assert queued(catalog_db) == []
+    assert web.post("/jobs", data=form, follow_redirects=False).status_code == 303  # the right pair
+
+
+def test_a_rebound_host_name_is_not_this_machine(catalog_db, tmp_path):
+    web = client(catalog_db, tmp_path)
+    assert web.get("/", headers={"Host": "attacker.example:8000"}).status_code == 403
+    assert web.get("/", headers={"Host": "localhost:8000"}).status_code == 200
+    assert web.get("/", headers={"Host": "[::1]:8000"}).status_code == 200
 
 
 def test_sign_in_with_the_token_and_only_this_machine_without_one(catalog_db, tmp_path):
@@ -140,11 +154,10 @@ def test_sign_in_with_the_token_and_only_this_machine_without_one(catalog_db, tm
     assert web.get("/", headers={"Authorization": "Bearer s3cret"}).status_code == 200
 
 
-def test_files_are_served_by_id_never_by_path(catalog_db, tmp_path):
+def test_ids_out_of_range_are_refused_not_errors(catalog_db, tmp_path):
     web = client(catalog_db, tmp_path)
-    assert web.get("/jobs/1/..%2F..%2Fetc%2Fpasswd").status_code == 404
-    assert web.get("/jobs/1/passwd").status_code == 404
-    assert web.get("/jobs/99/items/1.png").status_code == 404
+    for path in ("/jobs/3000000000", "/jobs/0", "/jobs/abc", "/jobs/1/items/99999999999.png"):
+        assert web.get(path).status_code in (404, 422), path
 
 
 @pytest.mark.slow
@@ -167,6 +180,10 @@ def test_a_queued_job_runs_shows_its_gallery_and_a_review_decision_reaches_the_d
     assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
     assert web.get(f"/jobs/{row.id}/manifest.jsonl").text.count("\n") == 1
     assert "<html" in web.get(f"/jobs/{row.id}/report.html").text
+    # Files by job and item id only: no other name, no path, no item of another job.
+    for path in (f"/jobs/{row.id}/..%2F..%2Fetc%2Fpasswd", f"/jobs/{row.id}/passwd", f"/jobs/{row.id}/assets.db",
+                 f"/jobs/{row.id + 1}/items/{item_id}.png", f"/jobs/{row.id}/items/{item_id + 100}.png"):
+        assert web.get(path).status_code == 404, path
 
     review = web.get("/review")
     assert f'id="review-{item_id}"' in review.text
@@ -185,6 +202,9 @@ def test_a_queued_job_runs_shows_its_gallery_and_a_review_decision_reaches_the_d
                                                                                  TMRow.origin == "review"))}
     assert memory["Fresh <b>pastries</b> every morning"] == "Pâtisseries fraîches tous les matins"
     assert f'id="review-{item_id}"' not in web.get("/review").text
+    again = web.post(f"/review/{item_id}", data={"csrf": token, "decision": "reject", "reviewer": "bo",
+                                                  "reason": "too late"})
+    assert again.status_code == 409 and "already edited by ana" in again.text
 
 
 def test_serve_refuses_another_address_without_a_token(catalog_db, monkeypatch, capsys):

@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from pathlib import Path
+from typing import Annotated
 
 import yaml
 from fastapi import FastAPI, Request
+from fastapi import Path as Id
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import func, select
@@ -17,13 +19,14 @@ from sqlalchemy.orm import Session
 
 from adloc.assets_db import queue
 from adloc.assets_db.engine import engine_for
-from adloc.assets_db.schema import JobItemRow, JobRow, TemplateRow
+from adloc.assets_db.schema import JobItemRow, JobRow, ReviewRow, TemplateRow
 from adloc.web import forms
 from adloc.web.security import CSRF_COOKIE, CSRF_FIELD, LOCAL_HOSTS, Guard, Refused, new_cookie
 
 HERE = Path(__file__).parent
 DEFAULT_LOCALES = ("pt-PT", "de-DE", "fr-FR", "es-MX", "ar-AE")
 MAX_UPLOAD = 256 * 1024  # a job YAML is a few kilobytes
+RowId = Annotated[int, Id(ge=1, le=2**31 - 1)]  # a row id: an integer the database can hold
 DEFAULT_OPTIONS = {"copy_model": "embedded", "adapters": None, "inpainter": None, "inpaint_batch": 1,
                    "threshold": None}
 
@@ -50,11 +53,19 @@ def create_app(db_url: str, out_root: str, token: str | None = None, secret: byt
     async def gatekeeper(request: Request, call_next):
         try:
             request.state.user = guard.user(request.headers.get("authorization"))
-            if not token and (request.client is None or request.client.host not in LOCAL_HOSTS):
+            host = request.headers.get("host", "")
+            if not token and (request.client is None or request.client.host not in LOCAL_HOSTS
+                              or _hostname(host) not in LOCAL_HOSTS):  # a rebound DNS name is not this machine
                 raise Refused(403, "this app serves this machine only; set ADLOC_WEB_TOKEN to serve a team")
-            length = request.headers.get("content-length")
-            if request.method == "POST" and length and int(length) > max_upload:
-                raise Refused(413, f"the upload is over {max_upload // 1024} KB")
+            if request.method == "POST":
+                origin = request.headers.get("origin")
+                if origin and origin != "null" and origin.split("://", 1)[-1] != host:
+                    raise Refused(403, "this form was sent from another site")
+                length = request.headers.get("content-length", "")
+                if not length.isdigit():
+                    raise Refused(411, "send the form with its length")
+                if int(length) > max_upload:
+                    raise Refused(413, f"the upload is over {max_upload // 1024} KB")
             return await call_next(request)
         except Refused as exc:
             return HTMLResponse(f"<!doctype html><title>adloc</title><p>{_escape(exc.message)}</p>",
@@ -63,12 +74,15 @@ def create_app(db_url: str, out_root: str, token: str | None = None, secret: byt
     async def form_of(request: Request) -> dict:
         """The posted form after the CSRF check: name -> value (lists for repeated names)."""
         try:
-            data = await request.form(max_files=1, max_fields=2000, max_part_size=max_upload)
+            data = await request.form(max_files=1, max_fields=1000, max_part_size=max_upload)
         except Exception as exc:  # noqa: BLE001 - multipart's own errors: too large, malformed
             raise Refused(400, f"the form could not be read: {exc}") from None
-        guard.check_csrf(request.cookies.get(CSRF_COOKIE), data.get(CSRF_FIELD))
+        sent = data.get(CSRF_FIELD)
+        guard.check_csrf(request.cookies.get(CSRF_COOKIE), sent if isinstance(sent, str) else None)
         out: dict = {}
         for key, value in data.multi_items():
+            if not isinstance(value, str) and key != "spec":
+                continue  # a file where text belongs: ignored
             if key == "locales":
                 out.setdefault(key, []).append(value)
             else:
@@ -143,7 +157,7 @@ def create_app(db_url: str, out_root: str, token: str | None = None, secret: byt
         return RedirectResponse(f"/jobs/{job_id}", status_code=303)
 
     @app.get("/jobs/{job_id}", response_class=HTMLResponse)
-    def job_page(request: Request, job_id: int):
+    def job_page(request: Request, job_id: RowId):
         with Session(engine) as session:
             row = session.get(JobRow, job_id)
             if row is None:
@@ -157,14 +171,18 @@ def create_app(db_url: str, out_root: str, token: str | None = None, secret: byt
         return render(request, "job.html", job=summary, gallery=gallery)
 
     @app.get("/jobs/{job_id}/items/{item_id}.png")
-    def item_image(job_id: int, item_id: int):
-        record = _record_of(engine, job_id, item_id)
-        if not record.get("uri"):
-            raise Refused(404, f"item {item_id} has no image")
-        return Response(_read(record["uri"]), media_type="image/png")
+    def item_image(job_id: RowId, item_id: RowId):
+        from adloc.pipelines.write import output_uri
+
+        with Session(engine) as session:
+            item, row = session.get(JobItemRow, item_id), session.get(JobRow, job_id)
+            if item is None or row is None or item.job_id != job_id or item.status not in ("approved", "review"):
+                raise Refused(404, f"job {job_id} has no image for item {item_id}")
+            uri = output_uri(row.out_uri, item.status, item.creative, item.template, item.locale, ".png")
+        return Response(_read(uri), media_type="image/png")
 
     @app.get("/jobs/{job_id}/{name}")
-    def job_file(job_id: int, name: str):
+    def job_file(job_id: RowId, name: str):
         if name not in ("manifest.jsonl", "report.html"):  # the only files served by name
             raise Refused(404, f"no {name!r} here")
         with Session(engine) as session:
@@ -189,7 +207,7 @@ def create_app(db_url: str, out_root: str, token: str | None = None, secret: byt
         return render(request, "review.html", items=waiting, decided=request.query_params.get("decided"))
 
     @app.post("/review/{item_id}", response_class=HTMLResponse)
-    async def review_decide(request: Request, item_id: int):
+    async def review_decide(request: Request, item_id: RowId):
         from adloc.assets_db.review import ReviewError, decide
 
         form = await form_of(request)
@@ -200,12 +218,18 @@ def create_app(db_url: str, out_root: str, token: str | None = None, secret: byt
         with Session(engine) as session:
             item = session.get(JobItemRow, item_id)
             copy = _record(item).get("copy", {}) if item else {}
-        edits = {slot: form[f"copy.{slot}"].strip() for slot in copy
-                 if isinstance(form.get(f"copy.{slot}"), str) and form[f"copy.{slot}"].strip()
-                 and form[f"copy.{slot}"].strip() != copy[slot]["text"]}
+            earlier = session.scalar(select(ReviewRow).where(ReviewRow.job_item_id == item_id).limit(1))
+        if earlier is not None:
+            raise Refused(409, f"item {item_id} was already {earlier.decision} by {earlier.reviewer}")
+        sent = {slot: (form.get(f"copy.{slot}") or "").strip() for slot in copy if f"copy.{slot}" in form}
+        emptied = sorted(slot for slot, text in sent.items() if not text)
+        edits = {slot: text for slot, text in sent.items()
+                 if text and text != str(copy[slot].get("text", "")).strip()}
         try:
             if not reviewer:
                 raise ReviewError("reviewer: say who you are")
+            if decision == "approved" and emptied:
+                raise ReviewError(f"{', '.join(emptied)}: an approved line cannot be empty")
             decide(engine, item_id, decision, reviewer, (form.get("reason") or "").strip(),
                    edits if decision == "approved" else {})
         except ReviewError as exc:
@@ -214,6 +238,13 @@ def create_app(db_url: str, out_root: str, token: str | None = None, secret: byt
         return RedirectResponse(f"/review?decided={item_id}", status_code=303)
 
     return app
+
+
+def _hostname(host: str) -> str:
+    """The name in a Host header, without its port ("[::1]:8000" -> "::1")."""
+    if host.startswith("["):
+        return host[1:].split("]", 1)[0]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
 def _escape(text: str) -> str:
@@ -235,31 +266,28 @@ def _record(item: JobItemRow | None) -> dict:
     if item is None or not item.record_uri:
         return {}
     try:
-        return json.loads(_read(item.record_uri))
+        record = json.loads(_read(item.record_uri))
     except (Refused, ValueError):
         return {}
-
-
-def _record_of(engine, job_id: int, item_id: int) -> dict:
-    with Session(engine) as session:
-        item = session.get(JobItemRow, item_id)
-        if item is None or item.job_id != job_id:
-            raise Refused(404, f"job {job_id} has no item {item_id}")
-        return _record(item)
+    return record if isinstance(record, dict) else {}
 
 
 def _item_view(item: JobItemRow) -> dict:
     """What a gallery card shows of an item: its copy per slot with how it was made, its checks."""
     record = _record(item)
-    checks = [{**c, "name": f"{slot}: {c['name']}"} for slot, line in sorted(record.get("copy", {}).items())
-              for c in line.get("checks", [])]
-    checks += [{**c, "name": f"image: {c['name']}"} for c in record.get("image", {}).get("checks", [])]
-    checks += [{**c, "name": f"layout: {c['name']}"} for c in record.get("layout", [])]
+    copy = {slot: line for slot, line in (record.get("copy") or {}).items() if isinstance(line, dict)}
+    image = record.get("image") if isinstance(record.get("image"), dict) else {}
+
+    def named(where: str, checks) -> list[dict]:
+        return [{**c, "name": f"{where}: {c.get('name', '?')}"} for c in checks or [] if isinstance(c, dict)]
+
+    checks = [c for slot, line in sorted(copy.items()) for c in named(slot, line.get("checks"))]
+    checks += named("image", image.get("checks")) + named("layout", record.get("layout"))
     return {
         "id": item.id, "job_id": item.job_id, "creative": item.creative, "template": item.template,
         "locale": item.locale, "status": item.status, "reason": item.reason,
         "image": bool(record.get("uri")) and item.status != "dead_letter", "uri": record.get("uri", ""),
-        "lines": record.get("copy", {}), "image_path": record.get("image", {}).get("path", ""),
+        "lines": copy, "image_path": image.get("path", ""),
         "failed": [c for c in checks if not c.get("passed")], "passed": sum(bool(c.get("passed")) for c in checks),
     }
 
@@ -282,7 +310,7 @@ def _job_summary(row: JobRow, counts: dict[str, int]) -> dict:
                             for c in spec["creatives"]) * len(spec["locales"])
     done = total - counts.get("pending", 0)
     if row.status == "running":
-        done = _written(row.out_uri)  # the DB learns the items' ends when the run finishes
+        done = min(_written(row.out_uri), expected)  # the DB learns the items' ends when the run finishes
     return {"id": row.id, "name": row.name, "brand": row.brand, "channel": row.channel, "status": row.status,
             "locales": spec["locales"], "total": expected, "done": done if row.status != "queued" else 0,
             "approved": counts.get("approved", 0), "review": counts.get("review", 0),

@@ -48,10 +48,10 @@ def spec_from_form(form: dict, slots: list[str]) -> tuple[dict, dict[str, str]]:
         if row.get("talent"):
             creative["talent"] = {"tags": _split(row["talent"])}
         values = {}
-        for pair in _split(row.get("values", "")):
+        for pair in [part.strip() for part in re.split(r"[;\n]", row.get("values", "")) if part.strip()]:
             name, sep, value = pair.partition("=")
             if not sep or not name.strip():
-                errors[f"{field}.values"] = f"{pair!r} is not NAME=VALUE (e.g. price=4.99)"
+                errors[f"{field}.values"] = f"{pair!r} is not NAME=VALUE (e.g. price=4.99; date=1 May)"
                 break
             values[name.strip()] = _value(value.strip())
         if values:
@@ -79,7 +79,7 @@ def field_errors(lines: list[str], rows_used: list[int]) -> dict[str, str]:
         found = _ROW.match(path)
         if found and int(found.group(1)) < len(rows_used):
             path = f"creatives[{rows_used[int(found.group(1))]}]." + path[found.end():]
-        path = re.sub(r"^(creatives\[\d+\]\.(?:template|talent))(?:\[\d+\]|\.tags.*)$", r"\1", path)
+        path = re.sub(r"^(creatives\[\d+\]\.(?:template|talent|values))(?:\[\d+\]|\..*)$", r"\1", path)
         path = re.sub(r"^(locales|keep_terms)\[\d+\]$", r"\1", path)
         errors.setdefault(path, message)
     return errors

@@ -55,7 +55,7 @@ class Guard:
         return hmac.new(self.secret, cookie.encode(), hashlib.sha256).hexdigest()
 
     def check_csrf(self, cookie: str | None, sent: str | None) -> None:
-        if not cookie or not sent or not hmac.compare_digest(self.csrf_for(cookie), sent):
+        if not cookie or not sent or not sent.isascii() or not hmac.compare_digest(self.csrf_for(cookie), sent):
             raise Refused(403, "this form has expired or did not come from this app: reload the page and send it again")
 
 
