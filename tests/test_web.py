@@ -79,6 +79,16 @@ def test_a_bad_field_is_shown_next_to_it_and_nothing_is_queued(catalog_db, tmp_p
     assert queued(catalog_db) == []
 
 
+def test_a_creative_with_two_templates_makes_one_output_per_template(catalog_db, tmp_path):
+    web = client(catalog_db, tmp_path)
+    form = good_form(csrf(web.get("/jobs/new")))
+    form["creatives[0].template"] = ["morning-square", "summer-banner"]
+    assert web.post("/jobs", data=form, follow_redirects=False).status_code == 303
+    [row] = queued(catalog_db)
+    assert json.loads(row.spec)["creatives"][0]["template"] == ["morning-square", "summer-banner"]
+    assert "0/4" in web.get("/").text  # 2 templates x 2 locales
+
+
 def test_add_a_creative_keeps_what_was_typed(catalog_db, tmp_path):
     web = client(catalog_db, tmp_path)
     form = good_form(csrf(web.get("/jobs/new")))

@@ -83,7 +83,7 @@ def create_app(db_url: str, out_root: str, token: str | None = None, secret: byt
         for key, value in data.multi_items():
             if not isinstance(value, str) and key != "spec":
                 continue  # a file where text belongs: ignored
-            if key == "locales":
+            if key == "locales" or key.endswith(".template"):  # checkboxes: every one ticked
                 out.setdefault(key, []).append(value)
             else:
                 out[key] = value

@@ -40,9 +40,11 @@ def spec_from_form(form: dict, slots: list[str]) -> tuple[dict, dict[str, str]]:
         field = f"creatives[{i}]"
         row = {key.removeprefix(field + "."): (value or "").strip() for key, value in form.items()
                if key.startswith(field + ".") and isinstance(value, str)}
-        if not any(row.values()):
+        chosen = templates_of(form, i)
+        if not any(row.values()) and not chosen:
             continue
-        creative: dict = {"id": row.get("id", ""), "template": row.get("template", "")}
+        # One template, or several: one output per template (the spec's list form).
+        creative: dict = {"id": row.get("id", ""), "template": chosen[0] if len(chosen) == 1 else chosen}
         copy = {slot: row[f"copy.{slot}"] for slot in slots if row.get(f"copy.{slot}")}
         creative["copy"] = copy
         if row.get("talent"):
@@ -85,11 +87,18 @@ def field_errors(lines: list[str], rows_used: list[int]) -> dict[str, str]:
     return errors
 
 
+def templates_of(form: dict, row: int) -> list[str]:
+    """The templates ticked in a creative row."""
+    chosen = form.get(f"creatives[{row}].template") or []
+    chosen = [chosen] if isinstance(chosen, str) else chosen
+    return [t.strip() for t in chosen if isinstance(t, str) and t.strip()]
+
+
 def used_rows(form: dict) -> list[int]:
     """The form rows that hold anything, in order: the spec's creatives."""
     rows = []
     for i in range(creative_rows(form)):
         prefix = f"creatives[{i}]."
-        if any(isinstance(v, str) and v.strip() for k, v in form.items() if k.startswith(prefix)):
+        if templates_of(form, i) or any(isinstance(v, str) and v.strip() for k, v in form.items() if k.startswith(prefix)):
             rows.append(i)
     return rows
