@@ -122,11 +122,13 @@ def create_app(db_url: str, out_root: str, token: str | None = None, secret: byt
             return _submit_page(request, form, {})
         known = _templates(engine)
         spec, errors = forms.spec_from_form(form, sorted({s for slots in known.values() for s in slots}))
+        job = None
         if not errors:
-            errors = forms.field_errors(_problems(spec, db_url, "the form"), forms.used_rows(form))
+            job, problems = _validated(spec, db_url, "the form")
+            errors = forms.field_errors(problems, forms.used_rows(form))
         if errors:
             return _submit_page(request, form, errors, 422)
-        return _queue(spec)
+        return _queue(job)
 
     @app.post("/jobs/upload", response_class=HTMLResponse)
     async def submit_upload(request: Request):
@@ -142,15 +144,12 @@ def create_app(db_url: str, out_root: str, token: str | None = None, secret: byt
             spec = yaml.safe_load(data.decode("utf-8"))
         except (UnicodeDecodeError, yaml.YAMLError) as exc:
             return _submit_page(request, {"rows": "1"}, {}, 422, [f"{name}: not valid YAML: {exc}"])
-        problems = _problems(spec, db_url, name)
+        job, problems = _validated(spec, db_url, name)
         if problems:
             return _submit_page(request, {"rows": "1"}, {}, 422, [f"{name}: {p}" for p in problems])
-        return _queue(spec)
+        return _queue(job)
 
-    def _queue(spec: dict) -> Response:
-        from adloc.jobspec import parse_job
-
-        job = parse_job(spec, "the form")
+    def _queue(job) -> Response:
         out = f"{out_root.rstrip('/')}/{job.job}-{datetime.now().strftime('%Y%m%d-%H%M%S-%f')}"
         job_id = queue.submit(engine, job.model_dump(mode="json", by_alias=True), date.today().isoformat(), out,
                               dict(DEFAULT_OPTIONS))
@@ -191,7 +190,9 @@ def create_app(db_url: str, out_root: str, token: str | None = None, secret: byt
                 raise Refused(404, f"job {job_id} has no finished output yet")
             out = row.out_uri
         media = "text/html; charset=utf-8" if name.endswith(".html") else "text/plain; charset=utf-8"
-        return Response(_read(f"{out.rstrip('/')}/{name}"), media_type=media)
+        from apache_beam.io.filesystems import FileSystems
+
+        return Response(_read(FileSystems.join(out, name)), media_type=media)
 
     # -- review -------------------------------------------------------------------------------
 
@@ -199,11 +200,11 @@ def create_app(db_url: str, out_root: str, token: str | None = None, secret: byt
     def review_queue(request: Request):
         from adloc.assets_db.review import pending
 
-        waiting = []
-        with Session(engine) as session:
-            for entry in pending(engine):
-                item = session.get(JobItemRow, entry["item"])
-                waiting.append({**entry, **_item_view(item)})
+        entries = pending(engine)
+        with Session(engine) as session:  # the items in one query
+            items = {i.id: i for i in session.scalars(
+                select(JobItemRow).where(JobItemRow.id.in_([e["item"] for e in entries])))}
+        waiting = [{**entry, **_item_view(items[entry["item"]])} for entry in entries]
         return render(request, "review.html", items=waiting, decided=request.query_params.get("decided"))
 
     @app.post("/review/{item_id}", response_class=HTMLResponse)
@@ -348,8 +349,9 @@ def _locales(engine, form: dict) -> list[str]:
     return sorted(found | set(DEFAULT_LOCALES) | set(form.get("locales") or []))
 
 
-def _problems(spec, db_url: str, source: str) -> list[str]:
-    """Every 'field: message' the job would be refused for: the spec, then templates and slots."""
+def _validated(spec, db_url: str, source: str):
+    """(the Job, []) when it can be queued, else (None, every 'field: message' it is refused for:
+    the spec, then templates and slots)."""
     from adloc.jobspec import JobSpecError, parse_job
     from adloc.pipelines.job import expand
 
@@ -357,6 +359,6 @@ def _problems(spec, db_url: str, source: str) -> list[str]:
         job = parse_job(spec, source)
         expand(job, source, db_url, date.today().isoformat())
     except JobSpecError as exc:
-        return exc.errors
-    return []
+        return None, exc.errors
+    return job, []
 
