@@ -22,9 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from adloc.evals.evalset import load
+from adloc.evals.evaluate import generate, requests_for
 from adloc.models.copy_llm import CopyModelHandler
-from adloc.models.evalset import load
-from adloc.models.evaluate import generate, requests_for
 
 
 def measure(batch: int, requests: list, model: str) -> dict:

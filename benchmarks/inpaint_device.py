@@ -2,7 +2,7 @@
 
     python benchmarks/inpaint_device.py [--size 512] [--steps 4] [--images 6] [--json FILE]
 
-The tiny random-weight checkpoint (adloc.models.tiny) is saved with save_pretrained, loaded back
+The tiny random-weight checkpoint (tests/tiny_inpainter.py) is saved with save_pretrained, loaded back
 through the production code (adloc.models.diffusion) on each device, and run on a procedural
 template with a talent cutout; every output goes through the image checks (adloc.checks.image).
 The tiny pipeline's output is noise, so the band check is expected to fail on every device: what is
@@ -24,11 +24,13 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the tiny random-weight inpainter fixture
+
+from tiny_inpainter import save_tiny_inpainter
 
 from adloc.checks.image import check_inpainted
 from adloc.models.blend import make_request, restore
 from adloc.models.diffusion import diffuse, load_diffusers_inpainter
-from adloc.models.tiny import save_tiny_inpainter
 
 
 def scene(size: int) -> tuple[np.ndarray, np.ndarray]:

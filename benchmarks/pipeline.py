@@ -5,7 +5,7 @@ peak memory, model loads, and 1 against 2 local worker processes.
 
 Every item runs both models: the job's lines are eval-set headlines and calls to action that are
 not in the translation memory (no exact hits), in pt-PT, de-DE, fr-FR and es-MX, and the inpainter
-is the tiny random-weight diffusers checkpoint (adloc.models.tiny; its noise fails the image checks,
+is the tiny random-weight diffusers checkpoint (tests/tiny_inpainter.py; its noise fails the image checks,
 so every item also takes the blend fallback) on the 1080 px morning-square template, 20 steps on a
 crop around the band at the model's resolution (`mask_crop`). Each run is a fresh process, so its peak resident memory is its own:
 
@@ -40,6 +40,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the tiny random-weight inpainter fixture
 
 LOCALES = ["pt-PT", "de-DE", "fr-FR", "es-MX"]
 RUN_DATE = "2027-03-01"
@@ -57,9 +58,10 @@ def machine() -> dict:
 def prepare(work: Path) -> dict:
     """A catalog (the sample one, plus morning-square inpainted at the model's resolution), its
     SQLite DB, the tiny inpainter."""
+    from tiny_inpainter import save_tiny_inpainter
+
     from adloc.assets_db.catalog import import_catalog
     from adloc.assets_db.engine import engine_for
-    from adloc.models.tiny import save_tiny_inpainter
 
     catalog = work / "catalog"
     shutil.copytree(ROOT / "examples", catalog, ignore=shutil.ignore_patterns("eval", "jobs", "*.py"))
@@ -74,8 +76,9 @@ def prepare(work: Path) -> dict:
 def job_spec(creatives: int, db_url: str) -> dict:
     """`creatives` × 4 locales items; no line is in any locale's translation memory."""
     from adloc.assets_db.engine import engine_for
-    from adloc.assets_db.queries import tm_key, translation_memory
-    from adloc.models.evalset import load
+    from adloc.assets_db.queries import translation_memory
+    from adloc.evals.evalset import load
+    from adloc.translation_memory import tm_key
 
     evalset = load(ROOT / "examples" / "eval")
     known = {key for units in translation_memory(engine_for(db_url), set(LOCALES)).values() for key in units}

@@ -30,7 +30,7 @@ LOCALES = ["pt-PT", "de-DE"]
 
 def job(evalset, creatives: int, known: set[str]) -> dict:
     """`known`: memory keys already in the catalog (those lines would hit in both runs)."""
-    from adloc.assets_db.queries import tm_key
+    from adloc.translation_memory import tm_key
 
     lines = [x for x in evalset.lines["pt-PT"] if "{" not in x.source and tm_key(x.source) not in known]
     headlines = [x for x in lines if x.slot == "headline" and len(x.source) <= 40]
@@ -53,11 +53,12 @@ def main() -> int:
 
     from adloc.assets_db.catalog import import_catalog
     from adloc.assets_db.engine import engine_for
-    from adloc.assets_db.queries import tm_key, translation_memory
+    from adloc.assets_db.queries import translation_memory
     from adloc.assets_db.schema import TMRow
+    from adloc.evals.evalset import load
     from adloc.models.copy_llm import CopyModelHandler
-    from adloc.models.evalset import load
     from adloc.runners.cli import main as adloc
+    from adloc.translation_memory import tm_key
 
     evalset = load(ROOT / "examples" / "eval")
     calls = {"lines": 0, "seconds": 0.0, "tokens": 0}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adloc.models.calibrate import choose_threshold, pr_curve
+from adloc.evals.calibrate import choose_threshold, pr_curve
 
 
 def test_the_curve_on_a_small_hand_computed_set():

@@ -10,8 +10,8 @@ from apache_beam.ml.inference.base import PredictionResult
 from conftest import RUN_DATE, write_job
 
 from adloc.models.copy_llm import AdapterError, CopyModelHandler, build_messages, find_adapters
-from adloc.models.gate import Gate
 from adloc.pipelines.copy import GateCopy, fallback
+from adloc.pipelines.gate import Gate
 from adloc.records import CopyRequest, Generation, GlossaryTerm, TMEntry
 from adloc.runners.cli import main
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from conftest import EXAMPLES
 
-from adloc.models.evalset import EvalSet, LabelledLine, load
-from adloc.models.evaluate import labelled_metrics, score
+from adloc.evals.evalset import EvalSet, LabelledLine, load
+from adloc.evals.evaluate import labelled_metrics, score
 from adloc.records import Generation
 
 EVALSET = load(EXAMPLES / "eval")

@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 from conftest import EXAMPLES
 
-from adloc.models.evalset import LABELS, EvalSetError, load
+from adloc.evals.evalset import LABELS, EvalSetError, load
 
 LOCALES = ["de-DE", "es-MX", "fr-FR", "pt-PT"]
 

@@ -12,11 +12,11 @@ import pytest
 import yaml
 from conftest import RUN_DATE, write_job
 from PIL import Image
+from tiny_inpainter import save_tiny_inpainter
 
 from adloc.assets_db.catalog import import_catalog
 from adloc.assets_db.engine import engine_for
 from adloc.models.diffusion import load_diffusers_inpainter
-from adloc.models.tiny import save_tiny_inpainter
 from adloc.runners.cli import main
 
 

@@ -12,12 +12,12 @@ from conftest import EXAMPLES, record_eval
 
 from adloc.assets_db import registry
 from adloc.assets_db.engine import engine_for
-from adloc.assets_db.queries import tm_key
 from adloc.assets_db.schema import TMRow
+from adloc.evals.evalset import load
+from adloc.evals.tune import data_hash, read_metadata, training_pairs
 from adloc.models.copy_llm import find_adapters
-from adloc.models.evalset import load
-from adloc.models.tune import data_hash, read_metadata, training_pairs
 from adloc.runners.cli import main
+from adloc.translation_memory import tm_key
 
 EVALSET = load(EXAMPLES / "eval")
 HELD_OUT = EVALSET.split("pt-PT", "heldout")[1]  # [0] is in the catalog memory already

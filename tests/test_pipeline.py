@@ -297,8 +297,8 @@ def test_a_rerun_of_a_finished_job_remakes_and_rewrites_nothing(tmp_path, catalo
     from sqlalchemy.orm import Session
 
     from adloc.assets_db.engine import engine_for
-    from adloc.assets_db.queries import tm_key
     from adloc.assets_db.schema import TMRow
+    from adloc.translation_memory import tm_key
 
     with Session(engine_for(catalog_db)) as session, session.begin():
         session.add(TMRow(locale="pt-PT", source="Two for {price}", source_key=tm_key("Two for {price}"),

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from adloc.assets_db import registry
 from adloc.assets_db.engine import engine_for
-from adloc.models.promotion import judge
+from adloc.evals.promotion import judge
 
 
 def summary(coverage: float, **pass_rates) -> dict:

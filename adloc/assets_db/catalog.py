@@ -39,7 +39,6 @@ from sqlalchemy.orm import Session
 
 from adloc import locale as loc
 from adloc.assets_db import images
-from adloc.assets_db.queries import tm_key
 from adloc.assets_db.schema import (
     CHANNELS,
     GlossaryRow,
@@ -54,6 +53,7 @@ from adloc.assets_db.schema import (
 from adloc.fields import Strict, text
 from adloc.records import GlossaryTerm
 from adloc.template import TemplateSpec, load_template_spec, spec_to_json
+from adloc.translation_memory import tm_key
 
 
 class CatalogError(ValueError):

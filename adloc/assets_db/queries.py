@@ -6,7 +6,6 @@ does not grow with the number of items. Every value reaches SQL as a bound param
 
 from __future__ import annotations
 
-import difflib
 from collections import defaultdict
 from datetime import date
 
@@ -22,7 +21,6 @@ from adloc.assets_db.schema import (
     TemplateRow,
     TMRow,
 )
-from adloc.checks.copy import normalize_line as tm_key  # exact hits are keyed on the folded line
 from adloc.records import GlossaryTerm, Talent, Template, TMEntry
 from adloc.template import spec_from_json, to_record
 
@@ -117,24 +115,6 @@ def translation_memory(engine: Engine, locales: set[str]) -> dict[str, dict[str,
         for locale, key, source, target in session.execute(stmt):
             out[locale][key] = TMEntry(source, target)
     return {locale: dict(sorted(units.items())) for locale, units in out.items()}
-
-
-def fuzzy_matches(memory: dict[str, TMEntry], source: str, limit: int = 3) -> list[tuple[float, TMEntry]]:
-    """The closest translation-memory entries to `source`, best first (ties broken by source text)."""
-    key = tm_key(source)
-    scored = [(difflib.SequenceMatcher(None, key, k).ratio(), k, entry) for k, entry in memory.items()]
-    scored.sort(key=lambda s: (-s[0], s[1]))
-    return [(round(score, 4), entry) for score, _, entry in scored[:limit]]
-
-
-EXAMPLE_SIMILARITY = 0.5  # memory lines at least this close are shown to the copy model as examples
-
-
-def memory_examples(matches: list[tuple[float, TMEntry]], source: str) -> tuple[TMEntry, ...]:
-    """The memory lines the copy model sees as examples for `source`, from its `fuzzy_matches`:
-    the close ones, never an exact hit (which would have skipped the model)."""
-    key = tm_key(source)
-    return tuple(e for score, e in matches if score >= EXAMPLE_SIMILARITY and tm_key(e.source) != key)
 
 
 def glossary(engine: Engine, locales: set[str]) -> dict[str, tuple[GlossaryTerm, ...]]:

@@ -9,10 +9,10 @@ from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
 from adloc.assets_db.lineage import _now
-from adloc.assets_db.queries import tm_key
 from adloc.assets_db.schema import JobItemRow, JobRow, ReviewRow, TMRow
 from adloc.fields import has_control
 from adloc.files import read_bytes
+from adloc.translation_memory import tm_key
 
 
 class ReviewError(ValueError):

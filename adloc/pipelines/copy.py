@@ -7,32 +7,21 @@ from __future__ import annotations
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from adloc.assets_db.queries import fuzzy_matches, memory_examples, tm_key
 from adloc.checks import blocking_failures
 from adloc.checks.copy import check_copy
-from adloc.models.gate import Gate
+from adloc.pipelines.gate import Gate
 from adloc.records import CopyRequest, Generation, SlotCopy, WorkItem
-
-FUZZY_FALLBACK = 0.75  # TM entries at least this close are the fallback candidate
+from adloc.translation_memory import copy_request
 
 
 def prepare_copy(item: WorkItem, lookup):
     """One request per text slot, with the memory's exact hit, fuzzy hits and glossary attached.
     `lookup` is the job's `JobLookup` (a side input)."""
-    tm = lookup.memory.get(item.locale, {})
-    terms = lookup.glossary.get(item.locale, ())
+    memory = lookup.memory.get(item.locale, {})
     for slot, source in sorted(item.copy.items()):
-        exact = tm.get(tm_key(source))
-        matches = fuzzy_matches(tm, source)  # one scan of the memory per slot
-        examples = memory_examples(matches, source)
-        best = next(((score, e) for score, e in matches if score >= FUZZY_FALLBACK and e is not exact), None)
-        yield CopyRequest(
-            key=item.key, slot=slot, locale=item.locale, source=source, brand=item.brand,
-            max_chars=item.template.text_slot(slot).max_chars, keep_terms=item.keep_terms,
-            glossary=terms, examples=examples,
-            fuzzy=best[1] if best else None, fuzzy_score=best[0] if best else 0.0,
-            exact=exact.target if exact else None,
-        )
+        yield copy_request(key=item.key, slot=slot, locale=item.locale, source=source, brand=item.brand,
+                           max_chars=item.template.text_slot(slot).max_chars, keep_terms=item.keep_terms,
+                           glossary=lookup.glossary.get(item.locale, ()), memory=memory)
 
 
 def _checks(request: CopyRequest, target: str) -> list:

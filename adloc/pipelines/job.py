@@ -18,9 +18,9 @@ from adloc.assets_db.queries import talent_rights_overview, templates
 from adloc.files import remove_partial_files
 from adloc.jobspec import Job, JobSpecError
 from adloc.models.copy_llm import CopyModelHandler, resolve
-from adloc.models.gate import Gate
 from adloc.models.inpaint import InpaintModelHandler
 from adloc.pipelines import copy as copy_stage
+from adloc.pipelines.gate import Gate
 from adloc.pipelines.image import compose
 from adloc.pipelines.report import write_summary
 from adloc.pipelines.reuse import Reuse

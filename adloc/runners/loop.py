@@ -16,7 +16,7 @@ class LoopError(Exception):
 
 
 def _evalset(path: str):
-    from adloc.models.evalset import EvalSetError, load
+    from adloc.evals.evalset import EvalSetError, load
 
     try:
         return load(path)
@@ -63,7 +63,7 @@ def _handler(model: str, adapters, batch_size: int):
 
 def _one_adapter(path: str, locale: str) -> dict[str, str]:
     """An adapter folder given for one locale: DIR/<locale>/ or DIR itself, tuned for `locale`."""
-    from adloc.models.tune import read_metadata
+    from adloc.evals.tune import read_metadata
 
     folder = Path(path)
     if (folder / locale / "adapter_config.json").is_file():
@@ -98,9 +98,9 @@ def run_eval(engine, evalset, locales: list[str], model: str, adapters, args, ou
     from adloc.assets_db import registry
     from adloc.assets_db.queries import translation_memory
     from adloc.assets_db.review import rejected_model_lines
-    from adloc.models import eval_report
-    from adloc.models.evaluate import evaluate
-    from adloc.models.tune import learnt_from, write_eval_metadata
+    from adloc.evals import eval_report
+    from adloc.evals.evaluate import evaluate
+    from adloc.evals.tune import learnt_from, write_eval_metadata
 
     handler = _handler(model, adapters, args.batch_size)
     adapter_of = handler.adapter_folders()
@@ -163,7 +163,7 @@ def cmd_eval(args, engine) -> int:
 
 def cmd_tune(args, engine) -> int:
     from adloc.assets_db import registry
-    from adloc.models.tune import TuneSettings, training_pairs, tune
+    from adloc.evals.tune import TuneSettings, training_pairs, tune
 
     evalset = _evalset(args.set)
     (locale,) = _locales(evalset, [args.locale])
@@ -198,8 +198,8 @@ def cmd_tune(args, engine) -> int:
 
 def cmd_compare(args, engine) -> int:
     from adloc.assets_db import registry
-    from adloc.models import eval_report
-    from adloc.models.promotion import judge
+    from adloc.evals import eval_report
+    from adloc.evals.promotion import judge
 
     evalset = _evalset(args.set)
     (locale,) = _locales(evalset, [args.locale])
@@ -266,7 +266,7 @@ def cmd_models_list(args, engine) -> int:
 
 
 def _eval_options(parser: argparse.ArgumentParser, db_help: str, probability, positive) -> None:
-    from adloc.models.evaluate import CHRF_BAR, TARGET_PRECISION
+    from adloc.evals.evaluate import CHRF_BAR, TARGET_PRECISION
 
     parser.add_argument("--set", default=str(EVAL_SET), help="eval set folder (default: examples/eval)")
     parser.add_argument("--model", default="embedded", help="base copy model: 'embedded', a folder, a hub id or a .gguf")

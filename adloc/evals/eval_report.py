@@ -9,8 +9,8 @@ import io
 import json
 from dataclasses import asdict
 
+from adloc.evals.evaluate import LocaleEval
 from adloc.files import write_bytes
-from adloc.models.evaluate import LocaleEval
 
 Table = tuple[str, list[str], list[list[str]]]  # (title, header, rows)
 

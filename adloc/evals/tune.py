@@ -15,10 +15,11 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from adloc.assets_db.queries import fuzzy_matches, memory_examples, tm_key, translation_memory
+from adloc.assets_db.queries import translation_memory
+from adloc.evals.evalset import EvalSet
 from adloc.models.copy_llm import build_messages, load_causal_lm
-from adloc.models.evalset import EvalSet
-from adloc.records import CopyRequest, TMEntry
+from adloc.records import TMEntry
+from adloc.translation_memory import copy_request, tm_key
 
 METADATA = "adloc.json"
 
@@ -85,9 +86,9 @@ def _examples(tokenizer, pairs: list[Pair], locale: str, evalset: EvalSet) -> li
     memory = {tm_key(p.source): TMEntry(p.source, p.target) for p in pairs if p.origin == "memory"}
     out = []
     for p in pairs:
-        request = CopyRequest(key="tune", slot=p.slot, locale=locale, source=p.source, brand=evalset.brand,
-                              max_chars=p.max_chars, keep_terms=evalset.keep_terms,
-                              glossary=evalset.glossary.get(locale, ()), examples=memory_examples(fuzzy_matches(memory, p.source), p.source))
+        request = copy_request(key="tune", slot=p.slot, locale=locale, source=p.source, brand=evalset.brand,
+                               max_chars=p.max_chars, keep_terms=evalset.keep_terms,
+                               glossary=evalset.glossary.get(locale, ()), memory=memory)
         prompt = tokenizer.apply_chat_template(build_messages(request), add_generation_prompt=True, tokenize=False)
         prompt_ids = tokenizer(prompt)["input_ids"]  # as the handler tokenizes it
         target_ids = tokenizer(p.target + tokenizer.eos_token, add_special_tokens=False)["input_ids"]

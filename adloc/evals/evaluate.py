@@ -13,13 +13,13 @@ import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
-from adloc.assets_db.queries import fuzzy_matches, memory_examples, tm_key
 from adloc.checks.base import Severity, blocking_failures
 from adloc.checks.copy import check_copy
+from adloc.evals.calibrate import CurvePoint, pr_curve, threshold_on
+from adloc.evals.evalset import EvalLine, EvalSet
 from adloc.locale import without_placeholders
-from adloc.models.calibrate import CurvePoint, pr_curve, threshold_on
-from adloc.models.evalset import EvalLine, EvalSet
 from adloc.records import CopyRequest, Generation, TMEntry
+from adloc.translation_memory import copy_request, tm_key
 
 CHRF_BAR = 40.0  # sentence chrF against the reference a line needs to count as acceptable
 TARGET_PRECISION = 0.95
@@ -73,10 +73,9 @@ def requests_for(evalset: EvalSet, locale: str, lines: tuple[EvalLine, ...],
     """The request the pipeline would make for each line: with the translation memory's closest
     lines as examples, as production prompts have them. `memory` must not hold the lines scored
     (`eval_memory` takes the held-out lines out)."""
-    return [CopyRequest(key=line.id, slot=line.slot, locale=locale, source=line.source, brand=evalset.brand,
-                        max_chars=line.max_chars, keep_terms=evalset.keep_terms,
-                        glossary=evalset.glossary.get(locale, ()),
-                        examples=memory_examples(fuzzy_matches(memory or {}, line.source), line.source))
+    return [copy_request(key=line.id, slot=line.slot, locale=locale, source=line.source, brand=evalset.brand,
+                         max_chars=line.max_chars, keep_terms=evalset.keep_terms,
+                         glossary=evalset.glossary.get(locale, ()), memory=memory or {})
             for line in lines]
 
 
