@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import yaml
 from pydantic import (
@@ -15,19 +15,20 @@ from pydantic import (
 )
 
 from adloc import locale as loc
+from adloc.errors import InvalidFields
 from adloc.fields import Strict, Text, text
 from adloc.locale import placeholders
+from adloc.records import Channel
 
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 
 
-class JobSpecError(ValueError):
+class JobSpecError(InvalidFields):
     """An invalid job spec; `errors` holds one 'field.path: message' line per problem."""
 
     def __init__(self, source: str, errors: list[str]):
-        self.source = source
-        self.errors = errors
-        super().__init__(f"{source}: invalid job spec\n" + "\n".join(f"  {e}" for e in errors))
+        super().__init__(source, errors)
+        self.message = f"{source}: invalid job spec\n" + "\n".join(f"  {e}" for e in errors)
 
 
 class _Strict(Strict):
@@ -65,7 +66,7 @@ class Creative(_Strict):
 class Job(_Strict):
     job: Id
     brand: Text = Field(min_length=1, max_length=200)
-    channel: Literal["social", "display", "print", "ooh"]
+    channel: Channel
     locales: list[str] = Field(min_length=1)
     keep_terms: list[text(min_length=1, max_length=200)] = Field(default_factory=list)
     creatives: list[Creative] = Field(min_length=1)
@@ -112,7 +113,7 @@ def _message(error: dict) -> str:
         return "required field is missing"
     if error["type"] == "string_pattern_mismatch":
         return f"{_shown(error['input'])} is not a valid id: use lower-case letters, digits and '-', up to 64"
-    if error["type"] == "literal_error":
+    if error["type"] in ("literal_error", "enum"):
         return f"{_shown(error['input'])} is not one of: {error['ctx']['expected']}"
     message = error["msg"].removeprefix("Value error, ")
     return f"{message} (got {_shown(error['input'])})" if "input" in error else message

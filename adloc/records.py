@@ -4,8 +4,54 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 Box = tuple[int, int, int, int]  # x, y, width, height in template pixels
+
+
+# Enums are StrEnums: they compare equal to, and serialize as, the strings the records, the
+# manifest and the database have always held.
+
+
+class Channel(StrEnum):
+    """Where an ad runs; talent rights are granted per channel."""
+
+    SOCIAL = "social"
+    DISPLAY = "display"
+    PRINT = "print"
+    OOH = "ooh"
+
+
+class ItemStatus(StrEnum):
+    """Where an item ended: shipped, waiting for a person, or failed irrecoverably."""
+
+    PENDING = "pending"  # planned, not written yet
+    APPROVED = "approved"
+    REVIEW = "review"
+    DEAD_LETTER = "dead_letter"
+
+
+class CopyPath(StrEnum):
+    """How a slot's line was made."""
+
+    TM = "tm"  # an exact translation-memory hit
+    MODEL = "model"  # the copy model's line, through the gate
+    TM_FUZZY = "tm_fuzzy"  # the closest memory line: the old path, for review
+    SOURCE = "source"  # the English source kept for a translator, for review
+
+
+class ImagePath(StrEnum):
+    """How an item's image was made."""
+
+    INPAINTED = "inpainted"  # the diffusers inpainter's output passed its checks
+    BLEND = "blend"  # the deterministic blend is the configured backend
+    BLEND_FALLBACK = "blend_fallback"  # the inpainter's output failed its checks: blend, for review
+
+
+class ReviewDecision(StrEnum):
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    EDITED = "edited"  # approved with lines a reviewer changed
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,7 @@ def lookup_ms(url: str, spec: Path) -> float:
 def measure(url: str, work: Path) -> list[tuple[int, Counter, float]]:
     from adloc.assets_db.catalog import import_catalog
     from adloc.assets_db.engine import engine_for
-    from adloc.runners.cli import main
+    from adloc.cli import main
 
     engine = engine_for(url)
     import_catalog(engine, ROOT / "examples", store=str(work / "store"))

@@ -55,9 +55,9 @@ def main() -> int:
     from adloc.assets_db.engine import engine_for
     from adloc.assets_db.queries import translation_memory
     from adloc.assets_db.schema import TMRow
+    from adloc.cli import main as adloc
     from adloc.evals.evalset import load
     from adloc.models.copy_llm import CopyModelHandler
-    from adloc.runners.cli import main as adloc
     from adloc.translation_memory import tm_key
 
     evalset = load(ROOT / "examples" / "eval")

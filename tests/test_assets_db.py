@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from adloc.assets_db.catalog import CatalogError, import_catalog, import_talent, import_templates
 from adloc.assets_db.engine import SchemaError, engine_for, head_revision
-from adloc.assets_db.lineage import UnknownTalent, list_talent, revoke, usage
+from adloc.assets_db.lineage import list_talent, revoke, usage
 from adloc.assets_db.queries import choose_talent, eligible_talent, talent_rights_overview
 from adloc.assets_db.schema import (
     Base,
@@ -30,7 +30,8 @@ from adloc.assets_db.schema import (
     TalentTagRow,
     TemplateSlotRow,
 )
-from adloc.runners.cli import main
+from adloc.cli import main
+from adloc.errors import NotFound
 
 ON = date(2026, 11, 27)
 
@@ -167,7 +168,7 @@ def test_a_revoked_talent_leaves_every_lookup(catalog):
     again = revoke(engine, "de-lena", "again")
     assert (again["already_revoked"], again["reason"], again["revoked_at"]) == (True, "model withdrew consent",
                                                                                result["revoked_at"])
-    with pytest.raises(UnknownTalent):
+    with pytest.raises(NotFound):
         revoke(engine, "nobody", "why")
     with pytest.raises(ValueError, match="--reason"):
         revoke(engine, "de-jonas", "  ")
@@ -183,9 +184,10 @@ def test_hostile_strings_are_parameters_not_sql(catalog, hostile):
     assert eligible_talent(engine, {hostile}, "social", ON) == {hostile: []}
     assert eligible_talent(engine, {"DE"}, hostile, ON) == {"DE": []}
     assert talent_rights_overview(engine, {hostile}, hostile, ON) == []
-    assert usage(engine, hostile) == []
+    with pytest.raises(NotFound, match="is not in the asset database"):  # matched as a value, not as SQL
+        usage(engine, hostile)
     assert list_talent(engine, region=hostile, status=hostile) == []
-    with pytest.raises(UnknownTalent):
+    with pytest.raises(NotFound):
         revoke(engine, hostile, "reason")
     assert counts(catalog) == before
     assert ids(eligible_talent(engine, {"DE"}, "social", ON)["DE"]) == ["de-jonas", "de-lena"]
@@ -723,7 +725,7 @@ def test_control_characters_are_refused_before_the_database(db, tmp_path, capsys
     assert f"{path}: talent[0].name:" in capsys.readouterr().err
     import_catalog(engine_for(db), EXAMPLES)
     assert main(["assets", "revoke", "pt-ana", "--reason", "bad\x00reason", "--db", db]) == 2
-    assert "--reason" in capsys.readouterr().err
+    assert "error: reason: say why the talent is revoked" in capsys.readouterr().err
 
 
 def test_locales_in_memory_files_are_canonical_and_need_a_region(db, tmp_path):

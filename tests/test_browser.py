@@ -99,7 +99,7 @@ def test_submit_the_sample_job_run_it_look_and_approve_in_the_browser(browser, s
 
     from adloc.assets_db.engine import engine_for
     from adloc.assets_db.schema import JobRow, ReviewRow, TMRow
-    from adloc.runners.cli import main
+    from adloc.cli import main
 
     spec = yaml.safe_load((Path(__file__).parents[1] / "examples" / "jobs" / "spring-coffee.yaml").read_text())
     shots = Path(os.environ.get("ADLOC_SCREENSHOTS") or tmp_path)

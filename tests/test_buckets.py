@@ -13,7 +13,7 @@ import time
 import pytest
 from conftest import RUN_DATE, write_job
 
-from adloc.runners.cli import main
+from adloc.cli import main
 
 boto3 = pytest.importorskip("boto3")
 pytest.importorskip("moto")

@@ -8,7 +8,7 @@ import pytest
 import yaml
 from conftest import RUN_DATE
 
-from adloc.runners.cli import main
+from adloc.cli import main
 
 
 def test_check_copy_json_contract(capsys):
@@ -46,7 +46,7 @@ def test_check_copy_reads_a_glossary_file(tmp_path, capsys):
     bad = tmp_path / "glossary.yaml"
     bad.write_text("de-DE: {keep: Acme}\n")
     assert main([*args[:-3], "--glossary", str(bad), "--target", "x", "--json"]) == 2
-    assert f"--glossary: {bad}: de-DE.keep: Input should be a valid list" in capsys.readouterr().err
+    assert f"error: {bad}: de-DE.keep: Input should be a valid list" in capsys.readouterr().err
 
 
 def test_check_copy_rejects_an_unknown_locale(capsys):

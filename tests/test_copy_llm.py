@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from adloc.errors import NotFound
 from adloc.models.copy_llm import CopyModelHandler, build_messages, resolve
 from adloc.records import CopyRequest, GlossaryTerm
 
@@ -45,7 +46,7 @@ def test_an_output_does_not_depend_on_its_batch(handler_and_model):
 
 
 def test_unknown_model_path_is_a_clear_error(tmp_path):
-    with pytest.raises(FileNotFoundError, match="missing.gguf"):
+    with pytest.raises(NotFound, match="missing.gguf"):
         resolve(str(tmp_path / "missing.gguf"))
 
 

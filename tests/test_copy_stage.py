@@ -9,11 +9,11 @@ import pytest
 from apache_beam.ml.inference.base import PredictionResult
 from conftest import RUN_DATE, write_job
 
+from adloc.cli import main
 from adloc.models.copy_llm import AdapterError, CopyModelHandler, build_messages, find_adapters
 from adloc.pipelines.copy import GateCopy, fallback
 from adloc.pipelines.gate import Gate
 from adloc.records import CopyRequest, Generation, GlossaryTerm, TMEntry
-from adloc.runners.cli import main
 
 
 def request(source: str, locale: str = "de-DE", fuzzy: TMEntry | None = None, score: float = 0.0,

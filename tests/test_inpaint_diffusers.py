@@ -16,8 +16,8 @@ from tiny_inpainter import save_tiny_inpainter
 
 from adloc.assets_db.catalog import import_catalog
 from adloc.assets_db.engine import engine_for
+from adloc.cli import main
 from adloc.models.diffusion import load_diffusers_inpainter
-from adloc.runners.cli import main
 
 
 @pytest.fixture(scope="module")

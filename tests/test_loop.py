@@ -13,10 +13,10 @@ from conftest import EXAMPLES, record_eval
 from adloc.assets_db import registry
 from adloc.assets_db.engine import engine_for
 from adloc.assets_db.schema import TMRow
+from adloc.cli import main
 from adloc.evals.evalset import load
 from adloc.evals.tune import data_hash, read_metadata, training_pairs
 from adloc.models.copy_llm import find_adapters
-from adloc.runners.cli import main
 from adloc.translation_memory import tm_key
 
 EVALSET = load(EXAMPLES / "eval")
@@ -86,7 +86,7 @@ def test_tune_saves_an_adapter_with_its_metadata_and_never_learns_held_out_lines
 def test_tune_refuses_a_locale_the_eval_set_lacks(tuned, capsys):
     assert main(["tune", "--locale", "ja-JP", "--model", tuned["model"], "--db", tuned["db"],
                  "--out", str(tuned["root"] / "x"), "--no-eval"]) == 2
-    assert "--locale ja-JP: the eval set" in capsys.readouterr().err
+    assert "locale ja-JP: the eval set" in capsys.readouterr().err
     assert not (tuned["root"] / "x").exists()
 
 
@@ -119,7 +119,7 @@ def test_eval_writes_the_report_and_the_threshold_into_the_registry(tuned, capsy
 def forced(monkeypatch):
     """Scores as measured, except the challenger's coverage (and a critical check, on request):
     a random-weight model cannot win, so the win is made up; the verdict and promotion are real."""
-    from adloc.models import evaluate
+    from adloc.evals import evaluate
 
     made_up: dict = {"challenger": {}, "champion": {}}
     real = evaluate.score
@@ -229,5 +229,5 @@ def test_a_run_gates_on_the_calibrated_threshold_and_its_report_links_the_eval(c
     report = (out / "report.html").read_text()
     assert "<h2>Copy models</h2>" in report
     assert "none reaches the target precision: all to review" in report
-    assert "href='../eval/eval.html'" in report  # the latest eval, relative to the report
+    assert 'href="../eval/eval.html"' in report  # the latest eval, relative to the report
     assert "0.500 (default)" in report and "not evaluated" in report  # de-DE was never evaluated

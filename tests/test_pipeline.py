@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import RUN_DATE, assert_same_tree, tree_hashes, write_job
 
-from adloc.runners.cli import main
+from adloc.cli import main
 
 SMALL_JOB = {
     "job": "e2e-small",
@@ -214,7 +214,7 @@ def test_a_killed_run_reruns_to_the_same_complete_files(tmp_path, catalog_db):
     out = tmp_path / "out"
     args = ["run", str(job), "--out", str(out), "--db", catalog_db, "--run-date", RUN_DATE]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "adloc.runners.cli", *args], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "adloc.cli", *args], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and proc.poll() is None and len(list(out.glob("*/*/*/*.png"))) < 4:

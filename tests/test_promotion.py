@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from adloc.assets_db import registry
 from adloc.assets_db.engine import engine_for
+from adloc.errors import NotFound
 from adloc.evals.promotion import judge
 
 
@@ -69,7 +70,7 @@ def test_the_registry_keeps_one_champion_per_locale(db):
     # A new eval updates the version in place and keeps its status.
     again = record_eval(engine, "pt-PT", "base+lora-pt-PT@1", "embedded", "/a/pt-PT", 0.55, 0.95, {"x": 1})
     assert (again.status, again.threshold, again.eval) == ("champion", 0.55, {"x": 1})
-    with pytest.raises(registry.RegistryError, match="no evaluated model version never"):
+    with pytest.raises(NotFound, match="no evaluated model version never"):
         registry.promote(engine, "pt-PT", "never")
 
 

@@ -9,7 +9,7 @@ from conftest import RUN_DATE, write_job
 
 from adloc.assets_db import queue
 from adloc.assets_db.engine import engine_for
-from adloc.runners.cli import main
+from adloc.cli import main
 
 JOB = {"job": "queued", "brand": "Acme Coffee", "channel": "social", "locales": ["pt-PT"],
        "creatives": [{"id": "c", "template": "summer-banner", "copy": {"cta": "Order now for {price}"},

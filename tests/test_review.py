@@ -10,7 +10,7 @@ from conftest import RUN_DATE, write_job
 
 from adloc.assets_db.engine import engine_for
 from adloc.assets_db.review import negatives, rejected_model_lines
-from adloc.runners.cli import main
+from adloc.cli import main
 
 JOB = {"job": "reviewed", "brand": "Acme Coffee", "channel": "social", "locales": ["pt-PT", "de-DE"],
        "creatives": [{"id": "c", "template": "summer-banner", "copy": {"cta": "Two for {price}"},
@@ -28,7 +28,7 @@ def test_approved_lines_feed_the_memory_and_rejections_are_kept(catalog, tmp_pat
 
     pt = waiting["pt-PT"]["item"]
     assert main(["review", "approve", str(pt), "--reviewer", "ana", "--db", catalog]) == 2
-    assert "cta still holds the English source line" in capsys.readouterr().err
+    assert "copy.cta: item " in (err := capsys.readouterr().err) and "still holds the English source" in err
     assert main(["review", "approve", str(pt), "--reviewer", "ana", "--edit", "cta=Dois por {price}",
                  "--db", catalog]) == 0
     assert "'Two for {price}' -> 'Dois por {price}'" in capsys.readouterr().out

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 from conftest import write_job
 
-from adloc.runners.cli import main
-from adloc.runners.presets import RunnerError, check_remote, dataflow_options
+from adloc.cli import main
+from adloc.cli.presets import check_remote, dataflow_options
+from adloc.errors import AdlocError
 
 
 def test_dataflow_options_with_an_image_and_a_gpu():
@@ -38,7 +39,7 @@ def test_dataflow_options_with_an_image_and_a_gpu():
 ])
 def test_dataflow_options_refuse_what_cannot_work(kwargs, message):
     base = {"project": "p", "region": "r", "temp_location": "gs://b/t"}
-    with pytest.raises(RunnerError, match=message):
+    with pytest.raises(AdlocError, match=message):
         dataflow_options(**{**base, **kwargs})
 
 
@@ -47,11 +48,11 @@ def test_remote_workers_need_a_network_database_and_a_bucket():
     check_remote([], "sqlite:///a.db", "/tmp/out")  # local runs take anything
     check_remote(["--runner=FnApiRunner"], "sqlite:///a.db", "/tmp/out")
     check_remote(dataflow, "postgresql+psycopg2://u@10.0.0.5/assets", "gs://b/out")
-    with pytest.raises(RunnerError, match="cannot reach the SQLite file"):
+    with pytest.raises(AdlocError, match="cannot reach the SQLite file"):
         check_remote(dataflow, "sqlite:///a.db", "gs://b/out")
-    with pytest.raises(RunnerError, match="use gs://bucket/path"):
+    with pytest.raises(AdlocError, match="use gs://bucket/path"):
         check_remote(dataflow, "postgresql://u@h/db", "/tmp/out")
-    with pytest.raises(RunnerError, match="cannot write to the local folder"):
+    with pytest.raises(AdlocError, match="cannot write to the local folder"):
         check_remote(["--runner=FlinkRunner"], "postgresql://u@h/db", "/tmp/out")
     check_remote(["--runner=FlinkRunner"], "postgresql://u@h/db", "s3://b/out")
 
@@ -65,4 +66,4 @@ def test_run_on_dataflow_with_a_sqlite_database_is_refused_before_anything_runs(
     assert "DataflowRunner workers cannot reach the SQLite file" in capsys.readouterr().err
     assert not (tmp_path / "a.db").exists()  # refused before the database was even opened
     assert main(["run", str(job), "--out", "gs://acme/out", "--db", "postgresql://u@h/db", "--dataflow", "p"]) == 2
-    assert "--dataflow needs --region and --temp-location" in capsys.readouterr().err
+    assert "Dataflow: a region and a temp location" in capsys.readouterr().err

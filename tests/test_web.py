@@ -173,7 +173,7 @@ def test_ids_out_of_range_are_refused_not_errors(catalog_db, tmp_path):
 @pytest.mark.slow
 def test_a_queued_job_runs_shows_its_gallery_and_a_review_decision_reaches_the_db(catalog_db, tmp_path):
     from adloc.assets_db.schema import ReviewRow, TMRow
-    from adloc.runners.cli import main
+    from adloc.cli import main
 
     web = client(catalog_db, tmp_path)
     form = good_form(csrf(web.get("/jobs/new")))
@@ -218,7 +218,7 @@ def test_a_queued_job_runs_shows_its_gallery_and_a_review_decision_reaches_the_d
 
 
 def test_serve_refuses_another_address_without_a_token(catalog_db, monkeypatch, capsys):
-    from adloc.runners.cli import main
+    from adloc.cli import main
 
     monkeypatch.delenv("ADLOC_WEB_TOKEN", raising=False)
     assert main(["serve", "--host", "0.0.0.0", "--db", catalog_db]) == 2

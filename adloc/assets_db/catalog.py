@@ -40,7 +40,6 @@ from sqlalchemy.orm import Session
 from adloc import locale as loc
 from adloc.assets_db import images
 from adloc.assets_db.schema import (
-    CHANNELS,
     GlossaryRow,
     RightRow,
     TalentImageRow,
@@ -50,13 +49,14 @@ from adloc.assets_db.schema import (
     TemplateSlotRow,
     TMRow,
 )
+from adloc.errors import AdlocError
 from adloc.fields import Strict, text
-from adloc.records import GlossaryTerm
+from adloc.records import Channel, GlossaryTerm
 from adloc.template import TemplateSpec, load_template_spec, spec_to_json
 from adloc.translation_memory import tm_key
 
 
-class CatalogError(ValueError):
+class CatalogError(AdlocError):
     """An import that was refused; `errors` holds one line per problem, each naming file, row, field."""
 
     def __init__(self, errors: list[str] | str):
@@ -84,7 +84,7 @@ Tag = text(min_length=1, max_length=64, strip=True)
 
 class RightEntry(Strict):
     regions: list[Region] = Field(min_length=1)
-    channels: list[Literal[CHANNELS]] = Field(min_length=1)  # type: ignore[valid-type]
+    channels: list[Channel] = Field(min_length=1)
     consent: tuple[date, date]
     status: Literal["active", "revoked"] = "active"
     credit: text(max_length=200) = ""

@@ -18,10 +18,12 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url
 
+from adloc.errors import AdlocError
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-class SchemaError(RuntimeError):
+class SchemaError(AdlocError):
     """The database's schema is not the one this version of adloc needs."""
 
 

@@ -18,13 +18,14 @@ import numpy as np
 from apache_beam.io.filesystems import FileSystems
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
+from adloc.errors import AdlocError
 from adloc.files import read_bytes, write_bytes
 from adloc.settings import home
 
 MAX_PIXELS = 50_000_000  # 50 megapixels: larger than any ad photo, far below a decompression bomb
 
 
-class ImageError(ValueError):
+class ImageError(AdlocError):
     """A file that cannot be imported as an image; the message names it and says why."""
 
 

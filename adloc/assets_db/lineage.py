@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from adloc.assets_db.queries import ineligibility
 from adloc.assets_db.schema import JobItemRow, JobRow, OutputRow, RightRow, TalentRow
+from adloc.errors import NotFound
 from adloc.fields import has_control
 
 
@@ -101,15 +102,13 @@ def finish_run(engine: Engine, run_id: int, out: str, records: list[dict], repla
                 for r in published])
 
 
-class UnknownTalent(LookupError):
-    def __init__(self, talent_id: str):
-        super().__init__(f"talent {talent_id!r} is not in the asset database")
-
-
 def usage(engine: Engine, talent_id: str) -> list[dict]:
     """Every output published from this talent (job, creative, template, locale, URI, date), and
-    every item of an unfinished run that chose them: its image may be out there too."""
+    every item of an unfinished run that chose them: its image may be out there too. NotFound for
+    a talent the asset database does not have."""
     with Session(engine) as session:
+        if session.get(TalentRow, talent_id) is None:
+            raise NotFound(f"talent {talent_id!r} is not in the asset database")
         rows = [{"job": o.job, "creative": o.creative, "template": o.template, "locale": o.locale,
                  "status": o.status, "uri": o.uri, "run_date": o.run_date.isoformat(),
                  "written_at": o.written_at.isoformat(), "sha256": o.sha256}
@@ -148,7 +147,7 @@ def revoke(engine: Engine, talent_id: str, reason: str) -> dict:
     with Session(engine) as session, session.begin():
         talent = session.get(TalentRow, talent_id, with_for_update=True)  # two revokes: the first reason stays
         if talent is None:
-            raise UnknownTalent(talent_id)
+            raise NotFound(f"talent {talent_id!r} is not in the asset database")
         already = talent.status == "revoked"
         if not already:  # a second revoke keeps the first reason and date
             talent.status, talent.revoked_reason, talent.revoked_at = "revoked", reason.strip(), _now()

@@ -12,11 +12,7 @@ from sqlalchemy.orm import Session
 
 from adloc.assets_db.lineage import _now
 from adloc.assets_db.schema import JobItemRow, JobRow
-
-
-class UnknownJob(LookupError):
-    def __init__(self, job_id: str):
-        super().__init__(f"no job {job_id!r} in the asset database")
+from adloc.errors import NotFound
 
 
 def submit(engine: Engine, spec: dict, run_date: str, out: str, options: dict) -> int:
@@ -61,11 +57,11 @@ def status(engine: Engine, job_id: str | int) -> dict:
     try:
         key = int(job_id)
     except ValueError:
-        raise UnknownJob(str(job_id)) from None
+        raise NotFound(f"no job {str(job_id)!r} in the asset database") from None
     with Session(engine) as session:
         row = session.get(JobRow, key)
         if row is None:
-            raise UnknownJob(str(job_id))
+            raise NotFound(f"no job {str(job_id)!r} in the asset database")
         items = session.scalar(select(func.count()).select_from(JobItemRow).where(JobItemRow.job_id == row.id))
         return {
             "id": row.id, "job": row.name, "status": row.status, "out": row.out_uri, "run_date": row.run_date.isoformat(),

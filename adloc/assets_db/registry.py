@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from adloc.assets_db.lineage import _now
 from adloc.assets_db.schema import ModelVersionRow
+from adloc.errors import NotFound
 
 
 @dataclass(frozen=True)
@@ -30,10 +31,6 @@ class ModelVersion:
     eval: dict = field(default_factory=dict)
     created_at: datetime | None = None
     promoted_at: datetime | None = None
-
-
-class RegistryError(ValueError):
-    """A registry change that cannot be made; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +102,7 @@ def promote(engine: Engine, locale: str, version: str) -> str | None:
         rows = {r.version: r for r in session.scalars(
             select(ModelVersionRow).where(ModelVersionRow.locale == locale).with_for_update())}
         if version not in rows:
-            raise RegistryError(f"{locale}: no evaluated model version {version} (run `adloc eval` on it first)")
+            raise NotFound(f"{locale}: no evaluated model version {version} (run `adloc eval` on it first)")
         previous = next((v for v, r in rows.items() if r.status == "champion"), None)
         if previous == version:
             return None

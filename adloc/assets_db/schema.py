@@ -23,6 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from adloc.records import Channel, ItemStatus, ReviewDecision
+
 # Named constraints, so migrations can refer to them on every engine.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -34,16 +36,16 @@ NAMING = {
 
 TALENT_STATUSES = ("active", "revoked")
 RIGHT_STATUSES = ("active", "revoked")
-CHANNELS = ("social", "display", "print", "ooh")
+CHANNELS = tuple(Channel)
 GLOSSARY_KINDS = ("keep", "required", "banned")
-ITEM_STATUSES = ("pending", "approved", "review", "dead_letter")
+ITEM_STATUSES = tuple(ItemStatus)
 JOB_STATUSES = ("queued", "running", "done", "failed")
-REVIEW_DECISIONS = ("approved", "rejected", "edited")
+REVIEW_DECISIONS = tuple(ReviewDecision)
 MODEL_STATUSES = ("candidate", "champion", "retired")
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
 
 
 class Base(DeclarativeBase):
@@ -247,10 +249,15 @@ class ReviewRow(Base):
     """A reviewer's decision on an output; feeds translation memory and tuning."""
 
     __tablename__ = "review"
-    __table_args__ = (CheckConstraint(_one_of("decision", REVIEW_DECISIONS), name="decision"),)
+    # One decision per item: a second one for the same revision breaks the unique key (race-safe on
+    # both engines). A change of mind is the next revision, linked to the decision it replaces.
+    __table_args__ = (CheckConstraint(_one_of("decision", REVIEW_DECISIONS), name="decision"),
+                      UniqueConstraint("job_item_id", "revision"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     job_item_id: Mapped[int] = mapped_column(ForeignKey("job_item.id", ondelete="CASCADE"), index=True)
+    revision: Mapped[int] = mapped_column(Integer, default=1)  # 1: the decision; 2, 3, ...: changes of mind
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("review.id"), nullable=True)
     decision: Mapped[str] = mapped_column(String(16))
     reviewer: Mapped[str] = mapped_column(String(200))
     notes: Mapped[str] = mapped_column(Text, default="")

@@ -1,22 +1,20 @@
 """The eval's summary for people: a precision-recall plot (PNG) and the same tables as Markdown and
-as one self-contained HTML page, plus the per-line results as JSON."""
+as one self-contained HTML page (the `eval.html` template of `adloc.pages`), plus the per-line
+results as JSON."""
 
 from __future__ import annotations
 
 import base64
-import html
 import io
 import json
 from dataclasses import asdict
 
+from adloc import pages
 from adloc.evals.evaluate import LocaleEval
 from adloc.files import write_bytes
+from adloc.pages import percent
 
 Table = tuple[str, list[str], list[list[str]]]  # (title, header, rows)
-
-
-def _pct(x: float | None) -> str:
-    return "–" if x is None else f"{x:.0%}" if x in (0, 1) else f"{x:.1%}"
 
 
 def _threshold(e: LocaleEval) -> str:
@@ -36,14 +34,14 @@ def tables(evals: list[LocaleEval]) -> list[Table]:
     heads = [f"{e.locale} {e.version}" for e in evals]
     overview = ("Overview", ["locale", "version", "lines", "chrF", "acceptable", "cut off", "threshold", "coverage",
                              "precision", "lines shipped", "references passing the checks", "seconds"],
-                [[e.locale, e.version, str(len(e.lines)), f"{e.chrf:.1f}", _pct(e.acceptable), _pct(e.cut_off),
-                  _threshold(e), _pct(e.coverage), _pct(e.precision), str(round(e.coverage * len(e.lines))),
-                  _pct(e.references_pass), f"{e.seconds:.0f}"]
+                [[e.locale, e.version, str(len(e.lines)), f"{e.chrf:.1f}", percent(e.acceptable), percent(e.cut_off),
+                  _threshold(e), percent(e.coverage), percent(e.precision), str(round(e.coverage * len(e.lines))),
+                  percent(e.references_pass), f"{e.seconds:.0f}"]
                  for e in evals])
     names = list(dict.fromkeys(n for e in evals for n in e.pass_rates))
     critical = set().union(*(e.critical for e in evals)) if evals else set()
     passes = ("Check pass rates of the model's lines", ["check", *heads],
-              [[n + (" (critical)" if n in critical else ""), *(_pct(e.pass_rates.get(n)) for e in evals)]
+              [[n + (" (critical)" if n in critical else ""), *(percent(e.pass_rates.get(n)) for e in evals)]
                for n in names])
     first: list[LocaleEval] = []  # the labelled set's results: once per locale
     for e in evals:
@@ -123,20 +121,10 @@ def markdown(title: str, evals: list[LocaleEval], notes: list[str], png_name: st
 
 
 def page(title: str, evals: list[LocaleEval], notes: list[str], png: bytes) -> str:
-    e = html.escape
-    parts = [(f"<!doctype html><html><head><meta charset='utf-8'><title>{e(title)}</title><style>"
-             "body{font:14px system-ui,sans-serif;margin:24px;color:#222;max-width:1200px}"
-             "table{border-collapse:collapse;margin:8px 0 20px}td,th{border:1px solid #ccc;padding:4px 8px;"
-             "text-align:left;vertical-align:top}th{background:#f3f3f3}img{max-width:100%}"
-             "</style></head><body>"), f"<h1>{e(title)}</h1>"]
-    parts += [f"<p>{e(n)}</p>" for n in notes]
-    parts.append(f"<img alt='precision-recall curve' src='data:image/png;base64,{base64.b64encode(png).decode()}'>")
-    for name, header, rows in tables(evals):
-        parts.append(f"<h2>{e(name)}</h2><table><tr>" + "".join(f"<th>{e(h)}</th>" for h in header) + "</tr>")
-        parts += ["<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in rows]
-        parts.append("</table>")
-    parts.append("</body></html>")
-    return "\n".join(parts)
+    """The HTML page: the `eval.html` template over `tables`, with the plot inline."""
+    return pages.render("eval.html", title=title, notes=notes, png=base64.b64encode(png).decode(),
+                        tables=[{"name": name, "header": header, "rows": rows}
+                                for name, header, rows in tables(evals)])
 
 
 def write(out: str, title: str, evals: list[LocaleEval], notes: list[str], stem: str = "eval") -> dict[str, str]:

@@ -14,6 +14,7 @@ import yaml
 from pydantic import Field, TypeAdapter, ValidationError
 
 from adloc import locale as loc
+from adloc.errors import AdlocError
 from adloc.fields import Strict, text
 from adloc.records import GlossaryTerm
 
@@ -23,7 +24,7 @@ LABELS = ("good", "placeholders", "markup", "urls", "numbers", "keep_terms", "gl
           "glossary_banned", "length", "language", "untranslated", "repetition", "added_content")
 
 
-class EvalSetError(ValueError):
+class EvalSetError(AdlocError):
     """An eval set that cannot be used; the message names the file, row and field."""
 
 

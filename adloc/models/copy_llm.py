@@ -16,6 +16,7 @@ from typing import Any
 from apache_beam.ml.inference.base import ModelHandler, PredictionResult
 
 from adloc import locale as loc
+from adloc.errors import AdlocError, NotFound
 from adloc.models import embedded, use_threads
 from adloc.records import CopyRequest, Generation
 
@@ -26,22 +27,23 @@ BATCHES_PER_CALL = 8
 
 
 def resolve(model: str) -> tuple[str, dict, str]:
-    """(path or hub id, from_pretrained kwargs, model id to record) for a model spec."""
+    """(path or hub id, from_pretrained kwargs, model id to record) for a model spec; NotFound
+    when a local model is not there."""
     if model == "embedded":
         if not embedded.is_fetched():
-            raise FileNotFoundError(
+            raise NotFound(
                 f"the embedded copy model is not in {embedded.model_dir()}; run `adloc models fetch` first"
             )
         return str(embedded.model_dir()), {}, embedded.MODEL_ID
     path = Path(model)
     if path.suffix == ".gguf":
         if not path.is_file():
-            raise FileNotFoundError(f"GGUF file {model!r} does not exist")
+            raise NotFound(f"copy model: GGUF file {model!r} does not exist")
         return str(path.parent), {"gguf_file": path.name}, path.stem
     if path.exists():
         return str(path), {}, path.name
     if model.startswith(("/", "./", "../", "~")):
-        raise FileNotFoundError(f"copy model folder {model!r} does not exist")
+        raise NotFound(f"copy model: folder {model!r} does not exist")
     return model, {}, model  # a hub id
 
 
@@ -60,7 +62,7 @@ def load_causal_lm(model: str, training: bool = False):
     return tokenizer, AutoModelForCausalLM.from_pretrained(where, dtype=dtype, **kwargs).to(device), model_id, device
 
 
-class AdapterError(ValueError):
+class AdapterError(AdlocError):
     """A locale-adapter folder that cannot be used; the message names it."""
 
 

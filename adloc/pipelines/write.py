@@ -22,9 +22,9 @@ from adloc.models.blend import BLEND_ID
 from adloc.pipelines.image import judge
 from adloc.pipelines.progress import tick
 from adloc.pipelines.render import render
-from adloc.records import SlotCopy, WorkItem
+from adloc.records import Channel, SlotCopy, WorkItem
 
-BYTE_BUDGETS = {"social": 8_000_000, "display": 2_000_000, "print": 50_000_000, "ooh": 50_000_000}
+BYTE_BUDGETS = {Channel.SOCIAL: 8_000_000, Channel.DISPLAY: 2_000_000, Channel.PRINT: 50_000_000, Channel.OOH: 50_000_000}
 THUMBNAIL = 320
 
 

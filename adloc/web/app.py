@@ -5,7 +5,7 @@ and decide on the items waiting for review. `adloc worker` runs what is queued."
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -17,18 +17,18 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from adloc.assets_db import queue
 from adloc.assets_db.engine import engine_for
-from adloc.assets_db.schema import JobItemRow, JobRow, ReviewRow, TemplateRow
+from adloc.assets_db.schema import JobItemRow, JobRow, TemplateRow
+from adloc.errors import AdlocError
+from adloc.pages import environment as page_environment
+from adloc.services import jobs as jobs_service
+from adloc.services import review as review_service
 from adloc.web import forms
 from adloc.web.security import CSRF_COOKIE, CSRF_FIELD, LOCAL_HOSTS, Guard, Refused, new_cookie
 
-HERE = Path(__file__).parent
 DEFAULT_LOCALES = ("pt-PT", "de-DE", "fr-FR", "es-MX", "ar-AE")
 MAX_UPLOAD = 256 * 1024  # a job YAML is a few kilobytes
 RowId = Annotated[int, Id(ge=1, le=2**31 - 1)]  # a row id: an integer the database can hold
-DEFAULT_OPTIONS = {"copy_model": "embedded", "adapters": None, "inpainter": None, "inpaint_batch": 1,
-                   "threshold": None}
 
 
 def create_app(db_url: str, out_root: str, token: str | None = None, secret: bytes | None = None,
@@ -38,7 +38,7 @@ def create_app(db_url: str, out_root: str, token: str | None = None, secret: byt
     guard = Guard(token, secret) if secret else Guard(token)
     engine = engine_for(db_url)
     app = FastAPI(title="adloc", docs_url=None, redoc_url=None, openapi_url=None)
-    pages = Jinja2Templates(directory=str(HERE / "templates"))  # autoescapes .html
+    pages = Jinja2Templates(env=page_environment)  # shared with the reports; autoescapes .html
 
     def render(request: Request, name: str, status: int = 200, **context) -> HTMLResponse:
         cookie = request.cookies.get(CSRF_COOKIE) or new_cookie()
@@ -89,8 +89,8 @@ def create_app(db_url: str, out_root: str, token: str | None = None, secret: byt
                 out[key] = value
         return out
 
-    @app.exception_handler(Refused)
-    async def refused(request: Request, exc: Refused):
+    @app.exception_handler(AdlocError)
+    async def refused(request: Request, exc: AdlocError):
         return render(request, "message.html", exc.status, title="Not done", message=exc.message)
 
     # -- jobs ---------------------------------------------------------------------------------
@@ -151,8 +151,7 @@ def create_app(db_url: str, out_root: str, token: str | None = None, secret: byt
 
     def _queue(job) -> Response:
         out = f"{out_root.rstrip('/')}/{job.job}-{datetime.now().strftime('%Y%m%d-%H%M%S-%f')}"
-        job_id = queue.submit(engine, job.model_dump(mode="json", by_alias=True), date.today().isoformat(), out,
-                              dict(DEFAULT_OPTIONS))
+        job_id = jobs_service.enqueue(engine, job, out)
         return RedirectResponse(f"/jobs/{job_id}", status_code=303)
 
     @app.get("/jobs/{job_id}", response_class=HTMLResponse)
@@ -198,9 +197,7 @@ def create_app(db_url: str, out_root: str, token: str | None = None, secret: byt
 
     @app.get("/review", response_class=HTMLResponse)
     def review_queue(request: Request):
-        from adloc.assets_db.review import pending
-
-        entries = pending(engine)
+        entries = review_service.pending(engine)
         with Session(engine) as session:  # the items in one query
             items = {i.id: i for i in session.scalars(
                 select(JobItemRow).where(JobItemRow.id.in_([e["item"] for e in entries])))}
@@ -209,33 +206,20 @@ def create_app(db_url: str, out_root: str, token: str | None = None, secret: byt
 
     @app.post("/review/{item_id}", response_class=HTMLResponse)
     async def review_decide(request: Request, item_id: RowId):
-        from adloc.assets_db.review import ReviewError, decide
-
         form = await form_of(request)
         decision = {"approve": "approved", "reject": "rejected"}.get(form.get("decision", ""))
         if decision is None:
             raise Refused(422, "choose approve or reject")
         reviewer = request.state.user or (form.get("reviewer") or "").strip()
+        if not reviewer:
+            raise Refused(422, "reviewer: say who you are")
         with Session(engine) as session:
-            item = session.get(JobItemRow, item_id)
-            copy = _record(item).get("copy", {}) if item else {}
-            earlier = session.scalar(select(ReviewRow).where(ReviewRow.job_item_id == item_id).limit(1))
-        if earlier is not None:
-            raise Refused(409, f"item {item_id} was already {earlier.decision} by {earlier.reviewer}")
+            copy = _record(session.get(JobItemRow, item_id)).get("copy", {})
         sent = {slot: (form.get(f"copy.{slot}") or "").strip() for slot in copy if f"copy.{slot}" in form}
-        emptied = sorted(slot for slot, text in sent.items() if not text)
-        edits = {slot: text for slot, text in sent.items()
-                 if text and text != str(copy[slot].get("text", "")).strip()}
-        try:
-            if not reviewer:
-                raise ReviewError("reviewer: say who you are")
-            if decision == "approved" and emptied:
-                raise ReviewError(f"{', '.join(emptied)}: an approved line cannot be empty")
-            decide(engine, item_id, decision, reviewer, (form.get("reason") or "").strip(),
-                   edits if decision == "approved" else {})
-        except ReviewError as exc:
-            raise Refused(422, str(exc).replace("--edit", "edit the line").replace("--reason", "reason")
-                          .replace("--reviewer", "reviewer")) from None
+        # Only lines the reviewer changed are edits (an emptied line is refused by the service).
+        edits = {slot: text for slot, text in sent.items() if text != str(copy[slot].get("text", "")).strip()}
+        review_service.decide(engine, item_id, decision, reviewer, (form.get("reason") or "").strip(),
+                              edits if decision == "approved" else {})
         return RedirectResponse(f"/review?decided={item_id}", status_code=303)
 
     return app
@@ -352,13 +336,10 @@ def _locales(engine, form: dict) -> list[str]:
 def _validated(spec, db_url: str, source: str):
     """(the Job, []) when it can be queued, else (None, every 'field: message' it is refused for:
     the spec, then templates and slots)."""
-    from adloc.jobspec import JobSpecError, parse_job
-    from adloc.pipelines.job import expand
+    from adloc.jobspec import JobSpecError
 
     try:
-        job = parse_job(spec, source)
-        expand(job, source, db_url, date.today().isoformat())
+        return jobs_service.validate(spec, source, db_url), []
     except JobSpecError as exc:
         return None, exc.errors
-    return job, []
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 
-CHANNELS = ("social", "display", "print", "ooh")
+from adloc.records import Channel
+
+CHANNELS = tuple(Channel)
 _ROW = re.compile(r"^creatives\[(\d+)\]\.")
 MAX_CREATIVES = 50
 

@@ -16,16 +16,19 @@ import hmac
 import secrets
 from dataclasses import dataclass, field
 
+from adloc.errors import AdlocError
+
 CSRF_COOKIE = "adloc_csrf"
 CSRF_FIELD = "csrf"
 
 
-class Refused(Exception):
-    """A request the app will not serve: `status` and a message for the person."""
+class Refused(AdlocError):
+    """A request the app will not serve at the HTTP level (sign-in, CSRF, limits): its `status`,
+    a message for the person, and the headers the answer needs (e.g. WWW-Authenticate)."""
 
     def __init__(self, status: int, message: str, headers: dict | None = None):
         super().__init__(message)
-        self.status, self.message, self.headers = status, message, headers or {}
+        self.status, self.headers = status, headers or {}
 
 
 @dataclass(frozen=True)

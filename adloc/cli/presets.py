@@ -4,11 +4,9 @@ local folder)."""
 
 from __future__ import annotations
 
+from adloc.errors import AdlocError
+
 LOCAL_RUNNERS = ("DirectRunner", "FnApiRunner", "PrismRunner", None)
-
-
-class RunnerError(ValueError):
-    """Options that cannot work on the chosen runner; the message says what to change."""
 
 
 def dataflow_options(project: str, region: str, temp_location: str, worker_image: str | None = None,
@@ -17,9 +15,9 @@ def dataflow_options(project: str, region: str, temp_location: str, worker_image
     """Beam options for DataflowRunner. `gpu` is `TYPE:COUNT` (e.g. `nvidia-l4:1`): the workers get
     the accelerator and its driver through `--dataflow_service_options`."""
     if not temp_location.startswith("gs://"):
-        raise RunnerError(f"--temp-location: {temp_location!r} must be a gs:// bucket path Dataflow can write")
+        raise AdlocError(f"--temp-location: {temp_location!r} must be a gs:// bucket path Dataflow can write")
     if worker_image and setup_file:
-        raise RunnerError("--worker-image and --setup-file: give one (a prebuilt image, or a setup.py to install)")
+        raise AdlocError("--worker-image and --setup-file: give one (a prebuilt image, or a setup.py to install)")
     args = ["--runner=DataflowRunner", f"--project={project}", f"--region={region}",
             f"--temp_location={temp_location}"]
     if worker_image:
@@ -29,7 +27,7 @@ def dataflow_options(project: str, region: str, temp_location: str, worker_image
     if gpu:
         kind, _, count = gpu.partition(":")
         if not kind or not (count or "1").isdigit():
-            raise RunnerError(f"--gpu: {gpu!r} is not TYPE:COUNT such as nvidia-l4:1")
+            raise AdlocError(f"--gpu: {gpu!r} is not TYPE:COUNT such as nvidia-l4:1")
         args.append(f"--dataflow_service_options=worker_accelerator=type:{kind};count:{count or 1};install-nvidia-driver")
         args.append("--experiments=use_runner_v2")
     if machine_type:
@@ -54,9 +52,9 @@ def check_remote(beam_args: list[str], db_url: str, out: str) -> None:
     if runner in LOCAL_RUNNERS:
         return
     if db_url.startswith("sqlite"):
-        raise RunnerError(f"--db: {runner} workers cannot reach the SQLite file {db_url!r}; use a network "
+        raise AdlocError(f"--db: {runner} workers cannot reach the SQLite file {db_url!r}; use a network "
                           "database they can reach, e.g. postgresql+psycopg2://user@10.0.0.5/assets")
     if runner == "DataflowRunner" and not out.startswith("gs://"):
-        raise RunnerError(f"--out: Dataflow workers write to a bucket, not {out!r}; use gs://bucket/path")
+        raise AdlocError(f"--out: Dataflow workers write to a bucket, not {out!r}; use gs://bucket/path")
     if "://" not in out:
-        raise RunnerError(f"--out: {runner} workers cannot write to the local folder {out!r}; use a bucket URI")
+        raise AdlocError(f"--out: {runner} workers cannot write to the local folder {out!r}; use a bucket URI")

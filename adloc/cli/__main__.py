@@ -1,0 +1,5 @@
+import sys
+
+from adloc.cli import main
+
+sys.exit(main())

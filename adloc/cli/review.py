@@ -1,0 +1,114 @@
+"""`adloc review list | approve | reject | change | history`: decisions on items sent to review."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from adloc.cli.options import add_db, engine
+from adloc.errors import AdlocError
+
+
+def register(sub) -> None:
+    review = sub.add_parser("review", help="decide on items sent to review").add_subparsers(
+        dest="review_command", required=True)
+    rlist = review.add_parser("list", help="items waiting for a decision")
+    rlist.add_argument("--job", type=int, help="only this job run's items")
+    rlist.add_argument("--json", action="store_true")
+    add_db(rlist)
+    rlist.set_defaults(func=list_command)
+    for command, decision, help_text in (
+        ("approve", "approved", "approve an item; its lines enter the translation memory"),
+        ("reject", "rejected", "reject an item; it becomes a labelled negative for the eval"),
+    ):
+        decide = review.add_parser(command, help=help_text + " (one decision per item)")
+        decide.add_argument("item", type=int)
+        if command == "approve":
+            _edit_option(decide)
+        else:
+            decide.add_argument("--reason", required=True)
+        _reviewer_option(decide)
+        decide.set_defaults(func=decide_command, decision=decision)
+    change = review.add_parser("change", help="change an item's decision deliberately; the earlier one is kept "
+                                              "in its history")
+    change.add_argument("item", type=int)
+    change.add_argument("decision", choices=("approve", "reject"))
+    _edit_option(change)
+    change.add_argument("--reason", required=True, help="why the decision changes (and, to reject, what is wrong)")
+    _reviewer_option(change)
+    change.set_defaults(func=change_command)
+    hist = review.add_parser("history", help="every decision taken on an item, oldest first")
+    hist.add_argument("item", type=int)
+    hist.add_argument("--json", action="store_true")
+    add_db(hist)
+    hist.set_defaults(func=history_command)
+
+
+def _edit_option(parser) -> None:
+    parser.add_argument("--edit", action="append", default=[], metavar="SLOT=TEXT", help="the line as it should read")
+
+
+def _reviewer_option(parser) -> None:
+    parser.add_argument("--reviewer", default=os.environ.get("USER"), help="who decided (default $USER)")
+    add_db(parser)
+
+
+def list_command(args, _beam_args) -> int:
+    from adloc.services import review
+
+    items = review.pending(engine(args), args.job)
+    if args.json:
+        print(json.dumps(items, indent=2, ensure_ascii=False))
+        return 0
+    for r in items:
+        print(f"{r['item']:>6}  {r['job']}  {r['creative']}  {r['template']}  {r['locale']}  {r['record']}")
+    print(f"{len(items)} item{'s' if len(items) != 1 else ''} waiting for review")
+    return 0
+
+
+def _edits(pairs: list[str]) -> dict[str, str]:
+    edits = {}
+    for pair in pairs:
+        slot, sep, text = pair.partition("=")
+        if not sep or not slot.strip() or not text.strip():
+            raise AdlocError(f"edit: {pair!r} is not SLOT=TEXT")
+        edits[slot.strip()] = text.strip()
+    return edits
+
+
+def _said(result: dict) -> None:
+    print(f"item {result['item']}: {result['decision']}"
+          + (f" (revision {result['revision']}, replacing: {result['supersedes']})" if result["supersedes"] else ""))
+    for line in result["memory"]:
+        print(f"  translation memory: {line['source']!r} -> {line['target']!r}")
+
+
+def decide_command(args, _beam_args) -> int:
+    from adloc.services import review
+
+    _said(review.decide(engine(args), args.item, args.decision, args.reviewer or "",
+                        getattr(args, "reason", "") or "", _edits(getattr(args, "edit", []))))
+    return 0
+
+
+def change_command(args, _beam_args) -> int:
+    from adloc.services import review
+
+    decision = {"approve": "approved", "reject": "rejected"}[args.decision]
+    _said(review.change(engine(args), args.item, decision, args.reviewer or "", args.reason, _edits(args.edit)))
+    return 0
+
+
+def history_command(args, _beam_args) -> int:
+    from adloc.services import review
+
+    decisions = review.history(engine(args), args.item)
+    if args.json:
+        print(json.dumps([{"revision": d.revision, "decision": d.decision.value, "reviewer": d.reviewer,
+                           "reason": d.notes, "decided_at": d.decided_at.isoformat(),
+                           "supersedes": d.supersedes} for d in decisions], indent=2, ensure_ascii=False))
+        return 0
+    for d in decisions:
+        print(f"{d.revision:>3}  {d.said()}" + (f": {d.notes}" if d.notes else ""))
+    print(f"{len(decisions)} decision{'s' if len(decisions) != 1 else ''} on item {args.item}")
+    return 0

@@ -1,0 +1,119 @@
+"""Review decisions: the one place an item is approved or rejected, for the CLI and the web app.
+
+An approval puts every localized line into the translation memory of the item's locale (the next
+run takes them without the model); a rejection is kept as a labelled negative for the eval. One
+decision per item: a second one raises `Conflict` naming who decided and when. A deliberate change
+of mind is `change`, which keeps the earlier decision and links the new one to it.
+"""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from adloc.assets_db import review as store
+from adloc.assets_db.review import Decision
+from adloc.assets_db.schema import JobItemRow
+from adloc.errors import AdlocError, Conflict, NotFound
+from adloc.fields import has_control
+from adloc.files import read_bytes
+from adloc.records import CopyPath, ItemStatus, ReviewDecision
+
+pending = store.pending
+history = store.history
+
+
+def decide(engine: Engine, item_id: int, decision: ReviewDecision | str, reviewer: str, notes: str = "",
+           edits: dict[str, str] | None = None) -> dict:
+    """Record the item's decision: `approved` (with optional per-slot `edits`) or `rejected` (with
+    `notes`, the reason). Returns {item, decision, revision, memory: [{slot, source, target}]}.
+
+    Raises AdlocError for a decision that cannot be taken as given (the message names the field),
+    NotFound for an item that is not reviewable, Conflict when the item was already decided."""
+    return _take(engine, item_id, decision, reviewer, notes, edits, change_of_mind=False)
+
+
+def change(engine: Engine, item_id: int, decision: ReviewDecision | str, reviewer: str, reason: str,
+           edits: dict[str, str] | None = None) -> dict:
+    """Replace the item's decision in force with a new one, deliberately: the earlier decision is
+    kept and the new one links to it. `reason` says why (for a rejection it is also its reason).
+    Lines an earlier approval put into the memory are taken out again, unless re-approved.
+
+    Raises Conflict when there is no decision to change, or someone changed it at the same time."""
+    return _take(engine, item_id, decision, reviewer, reason, edits, change_of_mind=True)
+
+
+def _take(engine: Engine, item_id: int, decision, reviewer: str, notes: str, edits: dict[str, str] | None,
+          change_of_mind: bool) -> dict:
+    edits = {slot: text.strip() for slot, text in (edits or {}).items()}
+    # 1. Check the request itself.
+    try:
+        decision = ReviewDecision(decision)
+    except ValueError:
+        raise AdlocError(f"decision: {decision!r} is not approved or rejected") from None
+    if decision is ReviewDecision.EDITED:
+        raise AdlocError("decision: say approved; an approval with edited lines is recorded as edited")
+    reviewer, notes = reviewer.strip(), notes.strip()
+    if not reviewer or has_control(reviewer):
+        raise AdlocError(f"reviewer: {reviewer!r} does not name who decided (plain text)")
+    if has_control(notes + "".join(edits.values())):
+        raise AdlocError("reason and lines: plain text only (no control characters)")
+    if (decision is ReviewDecision.REJECTED or change_of_mind) and not notes:
+        raise AdlocError("reason: say what is wrong; a rejection becomes a labelled negative for the eval"
+                         if not change_of_mind else "reason: say why the decision changes (kept in the audit trail)")
+    emptied = sorted(slot for slot, text in edits.items() if not text)
+    if decision is ReviewDecision.APPROVED and emptied:
+        raise AdlocError(f"copy.{emptied[0]}: an approved line cannot be empty")
+
+    # 2. The item, its record and its decision in force.
+    with Session(engine) as session:
+        item = session.get(JobItemRow, item_id)
+        if item is None or item.status not in (ItemStatus.REVIEW, ItemStatus.APPROVED):
+            raise NotFound(f"item {item_id}: no item waiting for review has this number")
+        locale, record_uri = item.locale, item.record_uri
+        in_force = store.current(session, item_id)
+    if in_force is not None and not change_of_mind:
+        raise Conflict(f"item {item_id} was already {in_force.said()}; to change it, give the reason "
+                       f"for the change (review change)")
+    if in_force is None and change_of_mind:
+        raise Conflict(f"item {item_id} has no decision to change yet")
+    copy = _record(item_id, record_uri).get("copy", {})
+
+    # 3. The lines as decided.
+    unknown = sorted(set(edits) - set(copy))
+    if unknown:
+        raise AdlocError(f"copy.{unknown[0]}: item {item_id} has no slot {unknown[0]!r} (slots: {', '.join(sorted(copy))})")
+    lines = {slot: edits.get(slot) or line["text"] for slot, line in copy.items()}
+    memory: dict[str, str] = {}
+    if decision is ReviewDecision.APPROVED:
+        untouched = sorted(slot for slot, text in lines.items() if text == copy[slot]["source"]
+                           and locale.split("-")[0] != "en")
+        if untouched:
+            raise AdlocError(f"copy.{untouched[0]}: item {item_id}'s line still holds the English source; "
+                             "approve it with the line as it should read")
+        memory = {copy[slot]["source"]: text for slot, text in lines.items()}
+    kind = ReviewDecision.EDITED if decision is ReviewDecision.APPROVED and edits else decision
+
+    # 4. Record it: the database refuses a second decision of the same revision.
+    taken: Decision = store.record(engine, item_id, kind, reviewer, notes, lines,
+                                   {slot: _made(copy[slot]) for slot in lines}, memory, locale, in_force)
+    return {"item": item_id, "decision": kind.value, "revision": taken.revision,
+            "supersedes": in_force.said() if in_force else None,
+            "memory": [{"slot": slot, "source": copy[slot]["source"], "target": text}
+                       for slot, text in sorted(lines.items()) if copy[slot]["source"] in memory]}
+
+
+def _record(item_id: int, uri: str) -> dict:
+    try:
+        return json.loads(read_bytes(uri))
+    except (OSError, ValueError) as exc:
+        raise NotFound(f"item {item_id}: cannot read its record {uri}: {exc}") from None
+
+
+def _made(copy: dict) -> dict:
+    """What a decision keeps of a slot: its source, how its line was made, and the model's line
+    (shipped, or the candidate the gate turned down) if the model made one."""
+    model = copy["text"] if copy.get("path") == CopyPath.MODEL else copy.get("candidate")
+    return {"source": copy["source"], "path": copy.get("path", ""), "model": model}
