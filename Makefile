@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export ADLOC_HOME ?= $(HOME)/.cache/adloc
 
-.PHONY: demo test lint bench models browser clean
+.PHONY: demo test test-fast lint bench models browser clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ demo: models
 
 test: models browser
 	$(BIN)/python -m pytest -q
+
+# Every test that loads no model (no LLM, no diffusers pipeline): the stages with a fake copy model,
+# the checks, the asset DB on both engines, the CLI and the web app. For the edit-test loop.
+test-fast: $(VENV)/.installed
+	$(BIN)/python -m pytest -q -m "not slow"
 
 # The browser tests drive Debian's Chromium (Playwright's own browser download is not used):
 # installed from Debian's packages when missing, as root or through sudo.

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
+
+from adloc.errors import AdlocError
 
 Box = tuple[int, int, int, int]  # x, y, width, height in template pixels
 
@@ -48,10 +51,55 @@ class ImagePath(StrEnum):
     BLEND_FALLBACK = "blend_fallback"  # the inpainter's output failed its checks: blend, for review
 
 
+class JobStatus(StrEnum):
+    """A queued job's way through the worker: queued -> running -> done | failed."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class MemoryOrigin(StrEnum):
+    """Where a translation-memory line came from."""
+
+    IMPORT = "import"  # a catalog's memory file
+    REVIEW = "review"  # a reviewer's approval
+
+
 class ReviewDecision(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     EDITED = "edited"  # approved with lines a reviewer changed
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"  # the output is wrong: a changed price, a dropped placeholder
+    FUNCTIONAL = "functional"  # the output does not do its job: wrong language, over budget
+    COSMETIC = "cosmetic"  # worth a look, never blocks: stray whitespace, punctuation
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What a check says of one output: its `name`, whether it `passed`, a `score` in [0, 1], a
+    `detail` for people, and how much a failure matters (`severity`)."""
+
+    name: str
+    passed: bool
+    score: float
+    detail: str
+    severity: Severity = Severity.FUNCTIONAL
+
+    def to_json(self) -> dict:
+        out = asdict(self)
+        out["severity"] = self.severity.value
+        out["score"] = round(self.score, 4)
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict) -> CheckResult:
+        return cls(str(data["name"]), bool(data["passed"]), float(data["score"]), str(data["detail"]),
+                   Severity(data["severity"]))
 
 
 @dataclass(frozen=True)
@@ -190,7 +238,7 @@ class SlotCopy:
     slot: str
     source: str
     text: str
-    path: str  # tm | model | tm_fuzzy | source
+    path: CopyPath
     approved: bool
     confidence: float | None = None
     checks: list = field(default_factory=list)
@@ -201,7 +249,140 @@ class SlotCopy:
 @dataclass
 class ImageOutcome:
     backend: str  # blend | diffusers
-    path: str  # inpainted | blend | blend_fallback
+    path: ImagePath
     approved: bool
     checks: list = field(default_factory=list)
     reason: str = ""
+
+
+@dataclass(frozen=True)
+class LineRecord:
+    """One slot's line as an item record keeps it: the source, the line and how it was made."""
+
+    source: str
+    text: str  # the line, placeholders as in the source
+    rendered: str  # with the placeholder values filled in, as drawn
+    path: CopyPath
+    approved: bool
+    confidence: float | None
+    reason: str
+    candidate: str | None  # the model's line when it was not used
+    checks: tuple[CheckResult, ...]
+
+    def to_json(self) -> dict:
+        return {"source": self.source, "text": self.text, "rendered": self.rendered, "path": self.path.value,
+                "approved": self.approved, "confidence": self.confidence, "reason": self.reason,
+                "candidate": self.candidate, "checks": [c.to_json() for c in self.checks]}
+
+    @classmethod
+    def from_json(cls, data: dict) -> LineRecord:
+        confidence = data.get("confidence")
+        return cls(str(data["source"]), str(data["text"]), str(data.get("rendered", data["text"])),
+                   CopyPath(data["path"]), bool(data["approved"]),
+                   None if confidence is None else float(confidence), str(data.get("reason") or ""),
+                   data.get("candidate"), tuple(CheckResult.from_json(c) for c in data.get("checks", [])))
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    """How an item's image was made (`backend`: blend | diffusers) and what its checks said."""
+
+    backend: str
+    path: ImagePath
+    approved: bool
+    reason: str
+    checks: tuple[CheckResult, ...]
+
+    def to_json(self) -> dict:
+        return {"backend": self.backend, "path": self.path.value, "approved": self.approved,
+                "reason": self.reason, "checks": [c.to_json() for c in self.checks]}
+
+    @classmethod
+    def from_json(cls, data: dict) -> ImageRecord:
+        return cls(str(data["backend"]), ImagePath(data["path"]), bool(data["approved"]),
+                   str(data.get("reason") or ""), tuple(CheckResult.from_json(c) for c in data.get("checks", [])))
+
+
+@dataclass(frozen=True)
+class ItemRecord:
+    """What a run says of one item: the JSON written beside its image (or in `dead_letter/`), the
+    manifest's line, the report's row and the lineage all come from it. `to_json` is the one writer
+    and `from_json` the one reader of the file.
+
+    `sha256` is the image's (a dead letter's: its record's, which is not written in it); `thumbnail`
+    (JPEG bytes) travels to the report only."""
+
+    job: str
+    creative: str
+    template: str
+    locale: str
+    status: ItemStatus
+    uri: str  # the image, or a dead letter's record
+    seed: int
+    run_date: str
+    talent: str | None
+    talent_image: str | None
+    inputs: str
+    sha256: str = ""
+    models: dict[str, str] = field(default_factory=dict)  # copy, inpainter -> the version that ran
+    copy: dict[str, LineRecord] = field(default_factory=dict)
+    image: ImageRecord | None = None
+    layout: tuple[CheckResult, ...] = ()
+    reason: str | None = None  # why a dead letter is one
+    thumbnail: bytes | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.creative}/{self.template}/{self.locale}"
+
+    @property
+    def record_uri(self) -> str:
+        """Where this record is written: beside the image, as .json."""
+        return self.uri.removesuffix(".png").removesuffix(".json") + ".json"
+
+    def checks(self) -> list[CheckResult]:
+        """Every check: each slot's copy checks, the image's, the layout's."""
+        image = list(self.image.checks) if self.image else []
+        return [c for line in self.copy.values() for c in line.checks] + image + list(self.layout)
+
+    def fallbacks(self) -> int:
+        """Lines that took the old path (the closest memory line, or the source for a translator)."""
+        return sum(line.path in (CopyPath.TM_FUZZY, CopyPath.SOURCE) for line in self.copy.values())
+
+    def to_json(self) -> bytes:
+        """The record file's bytes (UTF-8 JSON, two-space indent, keys in a fixed order)."""
+        out: dict = {"job": self.job, "creative": self.creative, "template": self.template, "locale": self.locale,
+                     "status": self.status.value, "uri": self.uri, "seed": self.seed, "run_date": self.run_date,
+                     "talent": self.talent, "talent_image": self.talent_image, "inputs": self.inputs}
+        if self.status is ItemStatus.DEAD_LETTER:
+            out["reason"] = self.reason
+        else:
+            out.update({"sha256": self.sha256, "models": dict(self.models),
+                        "copy": {slot: line.to_json() for slot, line in self.copy.items()},
+                        "image": self.image.to_json() if self.image else None,
+                        "layout": [c.to_json() for c in self.layout]})
+        return json.dumps(out, indent=2, ensure_ascii=False).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes | str, where: str = "record") -> ItemRecord:
+        """The record a file holds. Raises AdlocError naming `where` and the field that is wrong."""
+        try:
+            raw = json.loads(data)
+            if not isinstance(raw, dict):
+                raise TypeError("not a JSON object")
+            status = ItemStatus(raw["status"])
+            image = raw.get("image")
+            return cls(
+                job=str(raw["job"]), creative=str(raw["creative"]), template=str(raw["template"]),
+                locale=str(raw["locale"]), status=status, uri=str(raw["uri"]), seed=int(raw["seed"]),
+                run_date=str(raw["run_date"]), talent=raw.get("talent"), talent_image=raw.get("talent_image"),
+                inputs=str(raw.get("inputs", "")), sha256=str(raw.get("sha256", "")),
+                models={str(k): str(v) for k, v in (raw.get("models") or {}).items()},
+                copy={str(slot): LineRecord.from_json(line) for slot, line in (raw.get("copy") or {}).items()},
+                image=ImageRecord.from_json(image) if image else None,
+                layout=tuple(CheckResult.from_json(c) for c in raw.get("layout") or []),
+                reason=raw.get("reason"),
+            )
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:  # what a hand-edited file may hold
+            what = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+            raise AdlocError(f"{where}: not an item record: {what}") from None

@@ -9,12 +9,18 @@ is built: the pipeline, the eval and tuning all send the model the same prompt f
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping
 
-from adloc.checks.copy import normalize_line as tm_key  # exact hits are keyed on the folded line
 from adloc.records import CopyRequest, GlossaryTerm, TMEntry
 
 __all__ = ["EXAMPLE_SIMILARITY", "FUZZY_FALLBACK", "copy_request", "fuzzy_matches", "memory_examples", "tm_key"]
+
+def tm_key(text: str) -> str:
+    """A line with case and whitespace folded: the memory's key (exact hits match on it), and how
+    the checks compare lines."""
+    return re.sub(r"\s+", " ", text).strip().lower()
+
 
 EXAMPLE_SIMILARITY = 0.5  # memory lines at least this close are shown to the copy model as examples
 FUZZY_FALLBACK = 0.75  # memory lines at least this close are the fallback candidate

@@ -40,8 +40,8 @@ def lookup_ms(url: str, spec: Path) -> float:
     import time
 
     from adloc.jobspec import load_job
-    from adloc.pipelines.job import expand
-    from adloc.pipelines.talent import LoadLookup, query_for
+    from adloc.pipelines.expand import expand
+    from adloc.pipelines.lookup import LoadLookup, query_for
 
     query = query_for(expand(load_job(spec), str(spec), url, "2026-11-27"))
     lookup = LoadLookup(url)

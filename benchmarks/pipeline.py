@@ -160,7 +160,7 @@ def spooled_batches(path: str):
 def replay(path: str, settings) -> dict:
     """The spooled batches through freshly loaded handlers, outside Beam: the pure model time."""
     from adloc.models.inpaint import InpaintModelHandler
-    from adloc.pipelines.job import copy_models
+    from adloc.pipelines.copy import copy_models
 
     handlers = {"copy": copy_models(settings, LOCALES).handler,
                 "inpaint": InpaintModelHandler(settings.inpainter, batch_size=settings.inpaint_batch_size)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import uuid
 from pathlib import Path
 
@@ -81,19 +82,33 @@ def db(request, tmp_path) -> str:
     drop()
 
 
+@pytest.fixture(scope="session")
+def sample_catalog_file(tmp_path_factory) -> Path:
+    """A SQLite file with the sample catalog imported once per session, for tests to copy (the
+    import normalizes every image; copying the file is 50 times faster). Never used directly."""
+    path = tmp_path_factory.mktemp("sample-catalog") / "assets.db"
+    url = f"sqlite:///{path}"
+    import_catalog(engine_for(url), EXAMPLES)
+    engine_for(url).dispose()
+    return path
+
+
 @pytest.fixture
-def catalog(db) -> str:
-    """`db` with the sample catalog imported."""
-    import_catalog(engine_for(db), EXAMPLES)
+def catalog(db, sample_catalog_file) -> str:
+    """`db` with the sample catalog imported (SQLite: a copy of the session's import)."""
+    if db.startswith("sqlite:///"):
+        shutil.copyfile(sample_catalog_file, db.removeprefix("sqlite:///"))
+    else:
+        import_catalog(engine_for(db), EXAMPLES)
     return db
 
 
 @pytest.fixture
-def catalog_db(tmp_path) -> str:
-    """A SQLite asset database with the sample catalog (pipeline tests)."""
-    url = f"sqlite:///{tmp_path / 'assets.db'}"
-    import_catalog(engine_for(url), EXAMPLES)
-    return url
+def catalog_db(tmp_path, sample_catalog_file) -> str:
+    """A SQLite asset database of its own with the sample catalog (pipeline tests)."""
+    path = tmp_path / "assets.db"
+    shutil.copyfile(sample_catalog_file, path)
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture
@@ -110,6 +125,26 @@ def model_calls(monkeypatch) -> list[str]:
 
     monkeypatch.setattr(CopyModelHandler, "run_inference", counting)
     return calls
+
+
+@pytest.fixture
+def fake_copy_model(monkeypatch):
+    """The pipeline's copy model replaced by `fakes.FakeCopyModel`: canned lines by (locale,
+    source), no weights, so a run needs no fetched model (fast tests). Fill `.lines` before the run;
+    `.asked` lists the lines the model was asked for, as "locale:source" (`.requests`: the
+    CopyRequests themselves); outputs record `.model_id`. The seam is `adloc.pipelines.copy` (its handler and its `resolve`) plus
+    `copy_llm.resolve` for "embedded" (what `adloc submit` checks); everything else is real."""
+    from fakes import FakeCopyModel
+
+    import adloc.pipelines.copy as copy_stage
+    from adloc.models import copy_llm
+
+    fake = FakeCopyModel()
+    monkeypatch.setattr(copy_stage, "CopyModelHandler", fake.handler)
+    monkeypatch.setattr(copy_stage, "resolve", fake.resolve)
+    monkeypatch.setattr(copy_llm, "resolve", fake.resolve)
+    yield fake
+    fake.forget()
 
 
 def write_job(path: Path, spec: dict) -> Path:

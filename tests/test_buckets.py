@@ -39,7 +39,7 @@ def s3_endpoint():
     server.wait(timeout=10)
 
 
-def test_a_job_writes_its_outputs_to_an_s3_bucket(s3_endpoint, catalog_db, tmp_path, capsys):
+def test_a_job_writes_its_outputs_to_an_s3_bucket(s3_endpoint, catalog_db, tmp_path, capsys, fake_copy_model):
     s3 = boto3.client("s3", endpoint_url=s3_endpoint, aws_access_key_id="test", aws_secret_access_key="test",
                       region_name="us-east-1")
     s3.create_bucket(Bucket="ads")
@@ -54,6 +54,7 @@ def test_a_job_writes_its_outputs_to_an_s3_bucket(s3_endpoint, catalog_db, tmp_p
     assert main(["run", str(job), "--out", "s3://ads/jobs/to-s3", "--db", catalog_db, "--run-date", RUN_DATE,
                  *s3_options]) == 0
     assert "report: s3://ads/jobs/to-s3/report.html" in capsys.readouterr().out
+    assert fake_copy_model.asked == []  # memory lines only: the fake stands in for a model load
 
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket="ads", Prefix="jobs/to-s3/")["Contents"]}
     assert {"jobs/to-s3/manifest.jsonl", "jobs/to-s3/report.html"} <= keys

@@ -40,9 +40,11 @@ def test_check_copy_reads_a_glossary_file(tmp_path, capsys):
     assert main([*args, "--target", f"Der {banned} Kaffee"]) == 1
     failed = {c["name"]: c["detail"] for c in json.loads(capsys.readouterr().out)["checks"] if not c["passed"]}
     assert "glossary_banned" in failed and banned in failed["glossary_banned"]
-    assert main([*args, "--target", "Der beste Kaffee"]) in (0, 1)
-    assert "glossary_banned" not in {c["name"] for c in json.loads(capsys.readouterr().out)["checks"]
-                                     if not c["passed"]}
+    # The glossary's required rendering (coffee: Kaffee) and no banned word: every check passes.
+    assert main([*args, "--target", "Der beste Kaffee"]) == 0
+    clean = json.loads(capsys.readouterr().out)
+    assert clean["passed"] is True and [c["name"] for c in clean["checks"] if not c["passed"]] == []
+    assert {"glossary_banned", "glossary_required"} <= {c["name"] for c in clean["checks"]}
     bad = tmp_path / "glossary.yaml"
     bad.write_text("de-DE: {keep: Acme}\n")
     assert main([*args[:-3], "--glossary", str(bad), "--target", "x", "--json"]) == 2

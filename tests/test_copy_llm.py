@@ -32,6 +32,7 @@ def test_prompt_quotes_the_source_as_data_and_states_the_rules():
     assert "'coffee' as 'Kaffee'" in with_term and "Keep these words unchanged: Acme." in with_term
 
 
+@pytest.mark.slow
 def test_an_output_does_not_depend_on_its_batch(handler_and_model):
     handler, model = handler_and_model
     target = request("Fresh coffee every morning")
@@ -50,6 +51,7 @@ def test_unknown_model_path_is_a_clear_error(tmp_path):
         resolve(str(tmp_path / "missing.gguf"))
 
 
+@pytest.mark.slow
 def test_a_line_over_its_character_budget_ends_there_and_leaves_its_batch_alone(handler_and_model):
     from dataclasses import replace
 

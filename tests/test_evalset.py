@@ -8,7 +8,8 @@ from collections import Counter
 import pytest
 from conftest import EXAMPLES
 
-from adloc.evals.evalset import LABELS, EvalSetError, load
+from adloc.errors import AdlocError
+from adloc.evals.evalset import LABELS, load
 
 LOCALES = ["de-DE", "es-MX", "fr-FR", "pt-PT"]
 
@@ -57,7 +58,7 @@ def _edit(path, old: str, new: str) -> None:
 ])
 def test_a_broken_row_is_named_by_file_line_and_field(broken, file, old, new, message):
     _edit(broken / file, old, new)
-    with pytest.raises(EvalSetError) as error:
+    with pytest.raises(AdlocError) as error:
         load(broken)
     assert message in str(error.value)
     assert str(broken) in str(error.value)
@@ -66,7 +67,7 @@ def test_a_broken_row_is_named_by_file_line_and_field(broken, file, old, new, me
 def test_a_locale_without_a_reference_for_every_line_is_refused(broken):
     path = broken / "es-MX.tsv"
     path.write_text("\n".join(path.read_text(encoding="utf-8").splitlines()[:-3]) + "\n", encoding="utf-8")
-    with pytest.raises(EvalSetError, match=r"es-MX.tsv: no reference for e179, e180, e181"):
+    with pytest.raises(AdlocError, match=r"es-MX.tsv: no reference for e179, e180, e181"):
         load(broken)
 
 

@@ -61,6 +61,7 @@ def tuned(tmp_path_factory, tiny_lm, small_set):
     return {"db": db, "root": root, "adapters": adapters, "model": tiny_lm, "set": str(small_set)}
 
 
+@pytest.mark.slow  # tunes and evaluates a tiny LM (with the embedded model's tokenizer)
 def test_tune_saves_an_adapter_with_its_metadata_and_never_learns_held_out_lines(tuned):
     folder = tuned["adapters"] / "pt-PT"
     assert set(find_adapters(str(tuned["adapters"]))) == {"pt-PT"}
@@ -83,6 +84,7 @@ def test_tune_saves_an_adapter_with_its_metadata_and_never_learns_held_out_lines
     assert metadata["training"]["examples_seen"] == 4 * len(pairs)
 
 
+@pytest.mark.slow  # tunes and evaluates a tiny LM (with the embedded model's tokenizer)
 def test_tune_refuses_a_locale_the_eval_set_lacks(tuned, capsys):
     assert main(["tune", "--locale", "ja-JP", "--model", tuned["model"], "--db", tuned["db"],
                  "--out", str(tuned["root"] / "x"), "--no-eval"]) == 2
@@ -90,6 +92,7 @@ def test_tune_refuses_a_locale_the_eval_set_lacks(tuned, capsys):
     assert not (tuned["root"] / "x").exists()
 
 
+@pytest.mark.slow  # tunes and evaluates a tiny LM (with the embedded model's tokenizer)
 def test_eval_writes_the_report_and_the_threshold_into_the_registry(tuned, capsys):
     quick = tuned["root"] / "quick"
     assert main(["eval", "--locale", "de-DE", "--model", tuned["model"], "--db", tuned["db"], "--limit", "4",
@@ -135,6 +138,7 @@ def forced(monkeypatch):
     return made_up
 
 
+@pytest.mark.slow  # tunes and evaluates a tiny LM (with the embedded model's tokenizer)
 def test_compare_promotes_only_a_challenger_that_wins(tuned, forced, capsys):
     engine = engine_for(tuned["db"])
     base = Path(tuned["model"]).name
@@ -171,9 +175,11 @@ def test_compare_promotes_only_a_challenger_that_wins(tuned, forced, capsys):
     assert "holds the pt-PT champion" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # tunes and evaluates a tiny LM (with the embedded model's tokenizer)
 def test_a_run_takes_the_champions_adapter_and_calibrated_threshold(tuned, tmp_path):
     from adloc.models.copy_llm import AdapterError
-    from adloc.pipelines.job import RunSettings, copy_models
+    from adloc.pipelines.copy import copy_models
+    from adloc.pipelines.runner import RunSettings
 
     engine = engine_for(tuned["db"])
     folder = tuned["adapters"] / "pt-PT"
@@ -206,26 +212,35 @@ def test_a_run_takes_the_champions_adapter_and_calibrated_threshold(tuned, tmp_p
         weights.write_bytes(original)
 
 
-def test_a_run_gates_on_the_calibrated_threshold_and_its_report_links_the_eval(catalog_db, tmp_path):
+def test_a_run_gates_on_the_calibrated_threshold_and_its_report_links_the_eval(catalog_db, tmp_path,
+                                                                              fake_copy_model):
     from conftest import RUN_DATE, write_job
 
-    from adloc.models import embedded
+    from adloc.records import Generation
 
+    version = fake_copy_model.model_id  # the version that runs: the registry's entry for it applies
+    fake_copy_model.lines.update({(locale, "Two for {price}"): Generation(line, 0.99, 3)
+                                  for locale, line in (("pt-PT", "Dois por {price}"), ("de-DE", "Zwei für {price}"))})
     eval_html = tmp_path / "eval" / "eval.html"
     eval_html.parent.mkdir()
     eval_html.write_text("<html>eval</html>")
-    record_eval(engine_for(catalog_db), "pt-PT", embedded.MODEL_ID, "embedded", "", None, 0.95,
-                         {"chrf": 12.0, "coverage": 0.0, "target_precision": 0.95, "report": str(eval_html)})
+    record_eval(engine_for(catalog_db), "pt-PT", version, "embedded", "", None, 0.95,
+                {"chrf": 12.0, "coverage": 0.0, "target_precision": 0.95, "report": str(eval_html)})
     job = write_job(tmp_path / "job.yaml", {
         "job": "gated", "brand": "Acme Coffee", "channel": "social", "locales": ["pt-PT", "de-DE"],
         "creatives": [{"id": "c", "template": "summer-banner", "copy": {"cta": "Two for {price}"},
                        "values": {"price": 3}}]})
     out = tmp_path / "out"
     assert main(["run", str(job), "--db", catalog_db, "--out", str(out), "--run-date", RUN_DATE]) == 0
-    record = json.loads(next(out.glob("*/c/summer-banner/pt-PT.json")).read_text())
-    assert record["copy"]["cta"]["path"] != "model"
-    assert "no pt-PT threshold reaches the target precision" in record["copy"]["cta"]["reason"]
-    assert record["models"]["copy"] == embedded.MODEL_ID
+    # pt-PT's eval found no threshold: even a 0.99 line waits for review. de-DE was never
+    # evaluated: the default threshold, and the same line ships.
+    pt = json.loads((out / "review" / "c" / "summer-banner" / "pt-PT.json").read_text())
+    assert (pt["copy"]["cta"]["path"], pt["copy"]["cta"]["candidate"]) == ("source", "Dois por {price}")
+    assert pt["copy"]["cta"]["reason"].startswith(
+        "model output confidence 0.99, but no pt-PT threshold reaches the target precision on the eval")
+    assert pt["models"]["copy"] == version
+    de = json.loads((out / "approved" / "c" / "summer-banner" / "de-DE.json").read_text())
+    assert (de["copy"]["cta"]["path"], de["copy"]["cta"]["text"]) == ("model", "Zwei für {price}")
     report = (out / "report.html").read_text()
     assert "<h2>Copy models</h2>" in report
     assert "none reaches the target precision: all to review" in report

@@ -10,26 +10,35 @@ from markupsafe import escape
 
 from adloc import pages
 from adloc.pipelines.report import render_report
+from adloc.records import (
+    CheckResult,
+    CopyPath,
+    ImagePath,
+    ImageRecord,
+    ItemRecord,
+    ItemStatus,
+    LineRecord,
+    Severity,
+)
 
 SCRIPT = "<script>alert(1)</script>"
 
 
-def check(name: str, passed: bool, detail: str = "ok") -> dict:
-    return {"name": name, "passed": passed, "severity": "functional", "detail": detail}
+def check(name: str, passed: bool, detail: str = "ok") -> CheckResult:
+    return CheckResult(name, passed, 1.0 if passed else 0.0, detail, Severity.FUNCTIONAL)
 
 
-def record(creative: str, locale: str, status: str, rendered: str = "Bom dia") -> dict:
+def record(creative: str, locale: str, status: str, rendered: str = "Bom dia") -> ItemRecord:
     approved = status == "approved"
-    return {
-        "creative": creative, "template": "morning-square", "locale": locale, "talent": "pt-ana",
-        "uri": f"/out/{status}/{creative}/{locale}.png", "thumbnail": b"\xff\xd8\xff\xe0", "status": status,
-        "reason": None,
-        "copy": {"headline": {"approved": approved, "confidence": 0.873, "path": "model" if approved else "tm_fuzzy",
-                              "source": "Good morning", "rendered": rendered, "candidate": "Bom <b>dia</b>",
-                              "reason": "confidence 0.87 below the threshold 0.90",
-                              "checks": [check("length", True), check("untranslated", approved, "same as the source")]}},
-        "image": {"path": "blend", "checks": [check("outside_unchanged", True)]}, "layout": [],
-    }
+    line = LineRecord("Good morning", rendered, rendered, CopyPath.MODEL if approved else CopyPath.TM_FUZZY,
+                      approved, 0.873, "confidence 0.87 below the threshold 0.90", "Bom <b>dia</b>",
+                      (check("length", True), check("untranslated", approved, "same as the source")))
+    return ItemRecord(
+        job="spring", creative=creative, template="morning-square", locale=locale, status=ItemStatus(status),
+        uri=f"/out/{status}/{creative}/{locale}.png", seed=1, run_date="2026-11-27", talent="pt-ana",
+        talent_image=None, inputs="", copy={"headline": line},
+        image=ImageRecord("blend", ImagePath.BLEND, True, "", (check("outside_unchanged", True),)),
+        thumbnail=b"\xff\xd8\xff\xe0")
 
 
 INFO = {
@@ -73,8 +82,9 @@ def test_percent():
 
 def test_report_shows_the_items_models_and_talent_and_escapes_copy():
     records = [record("a", "pt-PT", "approved", SCRIPT), record("b", "ar-AE", "review"),
-               {"creative": "c", "template": "t", "locale": "de-DE", "status": "dead_letter", "talent": None,
-                "reason": "no licensed talent tagged <smiling>"}]
+               ItemRecord(job="spring", creative="c", template="t", locale="de-DE", status=ItemStatus.DEAD_LETTER,
+                          uri="/out/dead_letter/c/t/de-DE.json", seed=1, run_date="2026-11-27", talent=None,
+                          talent_image=None, inputs="", reason="no licensed talent tagged <smiling>")]
     html = render_report(records, INFO, "/runs/job")
     assert "<script" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "model said: Bom &lt;b&gt;dia&lt;/b&gt;" in html  # the rejected candidate, for the review item only
@@ -112,7 +122,7 @@ def test_eval_report_escapes_the_model_output(tmp_path):
     for name, header, rows in eval_report.tables([result]):
         assert f"<h2>{escape(name)}</h2>" in html
         assert "<tr>" + "".join(f"<th>{escape(h)}</th>" for h in header) + "</tr>" in html
-        assert len(rows) == 0 or f"<td>{escape(rows[0][0])}</td>" in html
+        assert rows and f"<td>{escape(rows[0][0])}</td>" in html, name  # every table has rows here
     assert (tmp_path / "eval.md").read_text().startswith("# Eval: pt-PT <v1>")  # Markdown stays as it was
 
 

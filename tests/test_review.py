@@ -11,13 +11,16 @@ from conftest import RUN_DATE, write_job
 from adloc.assets_db.engine import engine_for
 from adloc.assets_db.review import negatives, rejected_model_lines
 from adloc.cli import main
+from adloc.records import Generation
 
 JOB = {"job": "reviewed", "brand": "Acme Coffee", "channel": "social", "locales": ["pt-PT", "de-DE"],
        "creatives": [{"id": "c", "template": "summer-banner", "copy": {"cta": "Two for {price}"},
                       "values": {"price": 3}}]}
 
 
-def test_approved_lines_feed_the_memory_and_rejections_are_kept(catalog, tmp_path, capsys, model_calls):
+def test_approved_lines_feed_the_memory_and_rejections_are_kept(catalog, tmp_path, capsys, fake_copy_model):
+    fake_copy_model.lines.update({("pt-PT", "Two for {price}"): Generation("Duas por {price}", 0.9, 3),
+                                  ("de-DE", "Two for {price}"): Generation("Zwei zum {price}", 0.9, 3)})
     job = write_job(tmp_path / "job.yaml", JOB)
     run = ["run", str(job), "--db", catalog, "--run-date", RUN_DATE, "--threshold", "1"]  # nothing ships unseen
     assert main([*run, "--out", str(tmp_path / "first")]) == 0
@@ -25,6 +28,7 @@ def test_approved_lines_feed_the_memory_and_rejections_are_kept(catalog, tmp_pat
     assert main(["review", "list", "--db", catalog, "--json"]) == 0
     waiting = {r["locale"]: r for r in json.loads(capsys.readouterr().out)}
     assert set(waiting) == {"pt-PT", "de-DE"}
+    assert sorted(fake_copy_model.asked) == ["de-DE:Two for {price}", "pt-PT:Two for {price}"]
 
     pt = waiting["pt-PT"]["item"]
     assert main(["review", "approve", str(pt), "--reviewer", "ana", "--db", catalog]) == 2
@@ -41,16 +45,17 @@ def test_approved_lines_feed_the_memory_and_rejections_are_kept(catalog, tmp_pat
     assert [(n["locale"], n["reason"]) for n in negatives(engine_for(catalog))] == [("de-DE", "meaning lost")]
     # The negative is the model's line the gate turned down (not the English kept for a translator).
     made = negatives(engine_for(catalog), "de-DE")[0]["made"]["cta"]
-    de_record = json.loads(next((tmp_path / "first").glob("*/c/summer-banner/de-DE.json")).read_text())
-    assert made == {"source": "Two for {price}", "path": de_record["copy"]["cta"]["path"],
-                    "model": de_record["copy"]["cta"]["candidate"]}
-    assert made["model"] and rejected_model_lines(engine_for(catalog), "de-DE") == (("Two for {price}", made["model"]),)
+    de_record = json.loads((tmp_path / "first" / "review" / "c" / "summer-banner" / "de-DE.json").read_text())
+    assert de_record["copy"]["cta"]["reason"].startswith("model output confidence 0.90 below the de-DE threshold 1.00")
+    assert made == {"source": "Two for {price}", "path": "source", "model": "Zwei zum {price}"}
+    assert rejected_model_lines(engine_for(catalog), "de-DE") == (("Two for {price}", "Zwei zum {price}"),)
     assert negatives(engine_for(catalog), "pt-PT") == []
     assert main(["review", "list", "--db", catalog, "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
 
-    first_calls = list(model_calls)
+    first_calls = list(fake_copy_model.asked)
     assert main([*run, "--out", str(tmp_path / "second")]) == 0
     record = json.loads(next((tmp_path / "second").glob("*/c/summer-banner/pt-PT.json")).read_text())
     assert record["copy"]["cta"]["path"] == "tm" and record["copy"]["cta"]["text"] == "Dois por {price}"
-    assert model_calls[len(first_calls):] == ["de-DE:Two for {price}"]  # pt-PT came from the memory; de-DE still needs the model
+    # pt-PT came from the memory; de-DE still needs the model
+    assert fake_copy_model.asked[len(first_calls):] == ["de-DE:Two for {price}"]

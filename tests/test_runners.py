@@ -7,8 +7,9 @@ import pytest
 from conftest import write_job
 
 from adloc.cli import main
-from adloc.cli.presets import check_remote, dataflow_options
+from adloc.cli.presets import dataflow_options
 from adloc.errors import AdlocError
+from adloc.pipelines.runner import check_remote
 
 
 def test_dataflow_options_with_an_image_and_a_gpu():

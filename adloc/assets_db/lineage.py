@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from adloc.assets_db.queries import ineligibility
 from adloc.assets_db.schema import JobItemRow, JobRow, OutputRow, RightRow, TalentRow
-from adloc.errors import NotFound
+from adloc.errors import AdlocError, NotFound
 from adloc.fields import has_control
+from adloc.records import ItemRecord, ItemStatus, JobStatus
 
 
 def _now() -> datetime:
@@ -30,8 +31,8 @@ def item_key(creative: str, template: str, locale: str) -> str:
     return f"{creative}/{template}/{locale}"
 
 
-def _key(record: dict) -> str:
-    return item_key(record["creative"], record["template"], record["locale"])
+def _key(record: ItemRecord) -> str:
+    return record.key
 
 
 def plan_run(engine: Engine, job: dict, out: str, items: list[dict]) -> int:
@@ -44,33 +45,34 @@ def plan_run(engine: Engine, job: dict, out: str, items: list[dict]) -> int:
         if run is not None:  # a retry, or a submitted job that a worker now runs
             if session.scalar(select(JobItemRow.id).where(JobItemRow.job_id == run.id).limit(1)) is not None:
                 return run.id
-            run.status, run.started_at = "running", run.started_at or _now()
+            run.status, run.started_at = JobStatus.RUNNING.value, run.started_at or _now()
         else:
             run = JobRow(run_token=job["run_token"], name=job["job"], brand=job["brand"], channel=job["channel"],
                          run_date=date.fromisoformat(job["run_date"]), out_uri=out,
-                         spec=json.dumps(job["spec"], sort_keys=True, ensure_ascii=False), status="running",
+                         spec=json.dumps(job["spec"], sort_keys=True, ensure_ascii=False), status=JobStatus.RUNNING.value,
                          started_at=_now())
             session.add(run)
         session.flush()
         if items:  # one executemany, not an ORM insert per row: the statement count stays fixed
             session.execute(insert(JobItemRow), [
                 {"job_id": run.id, "creative": i["creative"], "template": i["template"], "locale": i["locale"],
-                 "status": "pending", "reason": "", "talent_id": i.get("talent"), "seed": i["seed"],
+                 "status": ItemStatus.PENDING.value, "reason": "", "talent_id": i.get("talent"), "seed": i["seed"],
                  "record_uri": ""}
                 for i in items])
         return run.id
 
 
-def finish_run(engine: Engine, run_id: int, out: str, records: list[dict], replaced: dict[str, list[str]]) -> None:
+def finish_run(engine: Engine, run_id: int, out: str, records: list[ItemRecord], replaced: dict[str, list[str]]) -> None:
     """Record how each item of run `run_id` ended, and the lineage of every image it wrote.
     `replaced` maps an item's key to the output URIs an earlier run may have left for it (the other
     status folders): their lineage rows go, since the files did."""
     now = _now()
-    counts = {status: sum(r["status"] == status for r in records) for status in ("approved", "review", "dead_letter")}
+    counts = {status: sum(r.status is status for r in records) for status in ItemStatus}
     with Session(engine) as session, session.begin():
         run = session.get(JobRow, run_id)
-        run.status, run.finished_at = "done", now
-        run.approved, run.review, run.dead_letter = counts["approved"], counts["review"], counts["dead_letter"]
+        run.status, run.finished_at = JobStatus.DONE.value, now
+        run.approved, run.review = counts[ItemStatus.APPROVED], counts[ItemStatus.REVIEW]
+        run.dead_letter = counts[ItemStatus.DEAD_LETTER]
         ids = {item_key(c, t, loc): i for i, c, t, loc in session.execute(
             select(JobItemRow.id, JobItemRow.creative, JobItemRow.template, JobItemRow.locale)
             .where(JobItemRow.job_id == run_id))}
@@ -83,21 +85,19 @@ def finish_run(engine: Engine, run_id: int, out: str, records: list[dict], repla
                 update(JobItemRow.__table__).where(JobItemRow.__table__.c.id == bindparam("item_id"))
                 .values(status=bindparam("new_status"), reason=bindparam("new_reason"),
                         talent_id=bindparam("new_talent"), record_uri=bindparam("new_record")),
-                [{"item_id": ids[_key(r)], "new_status": r["status"], "new_reason": r.get("reason") or "",
-                  "new_talent": r.get("talent"),
-                  "new_record": r["uri"].removesuffix(".png").removesuffix(".json") + ".json"} for r in records])
+                [{"item_id": ids[_key(r)], "new_status": r.status.value, "new_reason": r.reason or "",
+                  "new_talent": r.talent, "new_record": r.record_uri} for r in records])
         stale = sorted({uri for r in records for uri in replaced.get(_key(r), [])})
         if stale:
             session.execute(delete(OutputRow.__table__).where(OutputRow.__table__.c.uri == bindparam("stale_uri")),
                             [{"stale_uri": uri} for uri in stale])
-        published = [r for r in records if r["status"] != "dead_letter"]
+        published = [r for r in records if r.status is not ItemStatus.DEAD_LETTER]
         if published:
             session.execute(insert(OutputRow), [
-                {"job_item_id": ids[_key(r)], "out_uri": out, "job": run.name, "creative": r["creative"],
-                 "template": r["template"], "locale": r["locale"], "uri": r["uri"], "sha256": r["sha256"],
-                 "status": r["status"], "talent_id": r.get("talent"),
-                 "talent_image_sha256": r.get("talent_image") or "",
-                 "copy_model": r["models"]["copy"], "inpainter": r["models"]["inpainter"],
+                {"job_item_id": ids[_key(r)], "out_uri": out, "job": run.name, "creative": r.creative,
+                 "template": r.template, "locale": r.locale, "uri": r.uri, "sha256": r.sha256,
+                 "status": r.status.value, "talent_id": r.talent, "talent_image_sha256": r.talent_image or "",
+                 "copy_model": r.models["copy"], "inpainter": r.models["inpainter"],
                  "run_date": run.run_date, "written_at": now}
                 for r in published])
 
@@ -117,7 +117,7 @@ def usage(engine: Engine, talent_id: str) -> list[dict]:
             select(JobRow.id, JobRow.name, JobRow.out_uri, JobRow.run_date, JobRow.started_at,
                    JobItemRow.creative, JobItemRow.template, JobItemRow.locale)
             .join(JobItemRow, JobItemRow.job_id == JobRow.id)
-            .where(JobItemRow.talent_id == talent_id, JobRow.status == "running")).all()
+            .where(JobItemRow.talent_id == talent_id, JobRow.status == JobStatus.RUNNING)).all()
         if pending:
             # An item a later finished run of the same job and output redid is settled by that run.
             last_done: dict[tuple, int] = {}
@@ -125,7 +125,7 @@ def usage(engine: Engine, talent_id: str) -> list[dict]:
                 select(JobRow.id, JobRow.name, JobRow.out_uri, JobItemRow.creative, JobItemRow.template,
                        JobItemRow.locale)
                 .join(JobItemRow, JobItemRow.job_id == JobRow.id)
-                .where(JobRow.status == "done", JobRow.name.in_(sorted({p.name for p in pending})))):
+                .where(JobRow.status == JobStatus.DONE, JobRow.name.in_(sorted({p.name for p in pending})))):
                 where = (name, out, item_key(c, t, loc))
                 last_done[where] = max(job_id, last_done.get(where, 0))
             for p in pending:
@@ -143,7 +143,7 @@ def revoke(engine: Engine, talent_id: str, reason: str) -> dict:
     """Take a talent out of every future lookup. Their outputs are listed, not deleted: what to do
     with published assets is a person's decision."""
     if not reason.strip() or has_control(reason):
-        raise ValueError("--reason: say why the talent is revoked, in plain text (it is kept with the record)")
+        raise AdlocError("reason: say why the talent is revoked, in plain text (it is kept with the record)")
     with Session(engine) as session, session.begin():
         talent = session.get(TalentRow, talent_id, with_for_update=True)  # two revokes: the first reason stays
         if talent is None:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from adloc.assets_db.lineage import _now
 from adloc.assets_db.schema import JobItemRow, JobRow
 from adloc.errors import NotFound
+from adloc.records import JobStatus
 
 
 def submit(engine: Engine, spec: dict, run_date: str, out: str, options: dict) -> int:
@@ -20,7 +21,7 @@ def submit(engine: Engine, spec: dict, run_date: str, out: str, options: dict) -
     with Session(engine) as session, session.begin():
         row = JobRow(run_token=uuid.uuid4().hex, name=spec["job"], brand=spec["brand"], channel=spec["channel"],
                      run_date=date.fromisoformat(run_date), out_uri=out,
-                     spec=json.dumps(spec, sort_keys=True, ensure_ascii=False), status="queued",
+                     spec=json.dumps(spec, sort_keys=True, ensure_ascii=False), status=JobStatus.QUEUED.value,
                      options=json.dumps(options, sort_keys=True), submitted_at=_now())
         session.add(row)
         session.flush()
@@ -33,13 +34,13 @@ def claim(engine: Engine) -> dict | None:
     with Session(engine) as session, session.begin():
         while True:
             candidate = session.scalar(
-                select(JobRow).where(JobRow.status == "queued").order_by(JobRow.id).limit(1)
+                select(JobRow).where(JobRow.status == JobStatus.QUEUED).order_by(JobRow.id).limit(1)
                 .with_for_update(skip_locked=True))
             if candidate is None:
                 return None
             taken = session.execute(
-                update(JobRow).where(JobRow.id == candidate.id, JobRow.status == "queued")
-                .values(status="running", started_at=_now()))
+                update(JobRow).where(JobRow.id == candidate.id, JobRow.status == JobStatus.QUEUED)
+                .values(status=JobStatus.RUNNING.value, started_at=_now()))
             if taken.rowcount == 1:
                 return {"id": candidate.id, "run_token": candidate.run_token, "spec": json.loads(candidate.spec),
                         "options": json.loads(candidate.options), "out": candidate.out_uri,
@@ -49,7 +50,7 @@ def claim(engine: Engine) -> dict | None:
 def fail(engine: Engine, job_id: int, error: str) -> None:
     with Session(engine) as session, session.begin():
         session.execute(update(JobRow).where(JobRow.id == job_id)
-                        .values(status="failed", error=error[:4000], finished_at=_now()))
+                        .values(status=JobStatus.FAILED.value, error=error[:4000], finished_at=_now()))
 
 
 def status(engine: Engine, job_id: str | int) -> dict:

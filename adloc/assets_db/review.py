@@ -11,14 +11,14 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, and_, delete, select
+from sqlalchemy import Engine, and_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from adloc.assets_db.lineage import _now
 from adloc.assets_db.schema import JobItemRow, JobRow, ReviewRow, TMRow
 from adloc.errors import Conflict
-from adloc.records import ItemStatus, ReviewDecision
+from adloc.records import ItemStatus, JobStatus, MemoryOrigin, ReviewDecision
 from adloc.translation_memory import tm_key
 
 
@@ -63,25 +63,24 @@ def history(engine: Engine, item_id: int) -> list[Decision]:
 def record(engine: Engine, item_id: int, decision: ReviewDecision, reviewer: str, notes: str,
            lines: dict[str, str], made: dict[str, dict], memory: dict[str, str], locale: str,
            supersedes: Decision | None) -> Decision:
-    """Record a decision and its translation-memory effect in one transaction. `memory` maps source
-    lines to the approved target (written, replacing the locale's entry for that source); when the
-    decision replaces an approval, the lines that approval wrote are taken out of the memory first.
+    """Record a decision and its translation-memory effect in one transaction.
 
-    Raises Conflict when another decision took this revision first (nothing is written then)."""
+    `memory` maps source lines to the approved target: each is written to the locale's memory
+    (replacing its entry for that source, which the decision keeps so a change of mind can put it
+    back; a line the memory already holds is left as it is). When the decision replaces an
+    approval, what that approval wrote is undone first, unless another item's approval in force
+    wrote the same line. Raises Conflict when another decision took this revision first (nothing
+    is written then)."""
     revision = supersedes.revision + 1 if supersedes else 1
     try:
         with Session(engine) as session, session.begin():
             if supersedes is not None and supersedes.decision is not ReviewDecision.REJECTED:
-                earlier = session.get(ReviewRow, supersedes.id)
-                approved = json.loads(earlier.copy_json)  # slot -> the approved line
-                for slot, line in json.loads(earlier.lines_json).items():  # slot -> its source, ...
-                    session.execute(delete(TMRow).where(
-                        TMRow.locale == locale, TMRow.source_key == tm_key(line["source"]),
-                        TMRow.target == approved.get(slot), TMRow.origin == "review"))
-            for source, target in sorted(memory.items()):
-                key = tm_key(source)
-                session.execute(delete(TMRow).where(TMRow.locale == locale, TMRow.source_key == key))
-                session.add(TMRow(locale=locale, source=source, source_key=key, target=target, origin="review"))
+                _undo_memory(session, supersedes.id, item_id, locale)
+            made = {slot: dict(line) for slot, line in made.items()}
+            for slot, line in sorted(made.items()):
+                source = line["source"]
+                if source in memory:
+                    line["replaced"] = _put_memory(session, locale, source, memory[source])
             row = ReviewRow(job_item_id=item_id, decision=decision.value, reviewer=reviewer, notes=notes,
                             copy_json=json.dumps(lines, ensure_ascii=False, sort_keys=True),
                             lines_json=json.dumps(made, ensure_ascii=False, sort_keys=True),
@@ -91,11 +90,75 @@ def record(engine: Engine, item_id: int, decision: ReviewDecision, reviewer: str
             session.flush()
             return _decision(row)
     except IntegrityError:
+        # The only unique rule a decision can break is (item, revision): someone decided first.
         with Session(engine) as session:
             winner = current(session, item_id)
-        if winner is None:
+        if winner is None or (supersedes is not None and winner.id == supersedes.id):
             raise
         raise Conflict(f"item {item_id} was already {winner.said()}") from None
+
+
+def _insert(session: Session):
+    """The database's own INSERT, for its ON CONFLICT clause (SQLite and PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
+def _put_memory(session: Session, locale: str, source: str, target: str) -> dict | None:
+    """Make `target` the locale's memory line for `source`; returns what it replaced ({target,
+    origin}: "keep" when the memory already held this line and nothing was written, None when
+    there was no entry). An upsert: two approvals of one line at once cannot collide."""
+    key = tm_key(source)
+    found = session.execute(select(TMRow.target, TMRow.origin).where(
+        TMRow.locale == locale, TMRow.source_key == key)).first()
+    if found is not None and found.target == target:
+        return {"target": found.target, "origin": found.origin, "keep": True}
+    stmt = _insert(session)(TMRow.__table__).values(locale=locale, source=source, source_key=key, target=target,
+                                                     origin=MemoryOrigin.REVIEW.value)
+    session.execute(stmt.on_conflict_do_update(
+        index_elements=["locale", "source_key"],
+        set_={"source": stmt.excluded.source, "target": stmt.excluded.target, "origin": stmt.excluded.origin}))
+    return {"target": found.target, "origin": found.origin} if found is not None else None
+
+
+def _undo_memory(session: Session, review_id: int, item_id: int, locale: str) -> None:
+    """Take back the memory lines an approval wrote: each goes back to the entry it replaced (or
+    away), unless the memory changed since or another item's approval in force holds that line."""
+    earlier = session.get(ReviewRow, review_id)
+    approved = json.loads(earlier.copy_json)  # slot -> the approved line
+    for slot, line in sorted(json.loads(earlier.lines_json).items()):
+        replaced, target = line.get("replaced"), approved.get(slot)
+        if target is None or (replaced or {}).get("keep") or "replaced" not in line:
+            continue  # nothing was written for this line (or an older adloc wrote it without a note)
+        key = tm_key(line["source"])
+        if _held_elsewhere(session, item_id, locale, line["source"], target):
+            continue
+        entry = session.scalar(select(TMRow).where(TMRow.locale == locale, TMRow.source_key == key))
+        if entry is None or entry.target != target or entry.origin != MemoryOrigin.REVIEW:
+            continue  # changed since: a later import or review owns it now
+        if replaced:
+            entry.target, entry.origin = replaced["target"], replaced["origin"]
+        else:
+            session.delete(entry)
+
+
+def _held_elsewhere(session: Session, item_id: int, locale: str, source: str, target: str) -> bool:
+    """Another item of the locale has an approval in force with this line."""
+    later = aliased(ReviewRow)
+    superseded = select(later.id).where(and_(later.job_item_id == ReviewRow.job_item_id,
+                                             later.revision > ReviewRow.revision)).exists()
+    rows = session.execute(
+        select(ReviewRow.copy_json, ReviewRow.lines_json).join(JobItemRow, JobItemRow.id == ReviewRow.job_item_id)
+        .where(JobItemRow.locale == locale, ReviewRow.job_item_id != item_id, ~superseded,
+               ReviewRow.decision != ReviewDecision.REJECTED.value))
+    for copy_json, lines_json in rows:
+        approved, lines = json.loads(copy_json), json.loads(lines_json)
+        if any(line.get("source") == source and approved.get(slot) == target for slot, line in lines.items()):
+            return True
+    return False
 
 
 def pending(engine: Engine, job_id: int | None = None) -> list[dict]:
@@ -103,7 +166,7 @@ def pending(engine: Engine, job_id: int | None = None) -> list[dict]:
     decided = select(ReviewRow.job_item_id)
     stmt = (select(JobItemRow, JobRow.name).join(JobRow, JobRow.id == JobItemRow.job_id)
             .where(JobItemRow.status == ItemStatus.REVIEW.value, JobItemRow.id.not_in(decided),
-                   JobRow.status == "done"))
+                   JobRow.status == JobStatus.DONE))
     if job_id is not None:
         stmt = stmt.where(JobRow.id == job_id)
     with Session(engine) as session:

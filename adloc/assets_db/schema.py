@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from adloc.records import Channel, ItemStatus, ReviewDecision
+from adloc.records import Channel, ItemStatus, JobStatus, MemoryOrigin, ReviewDecision
 
 # Named constraints, so migrations can refer to them on every engine.
 NAMING = {
@@ -39,7 +39,7 @@ RIGHT_STATUSES = ("active", "revoked")
 CHANNELS = tuple(Channel)
 GLOSSARY_KINDS = ("keep", "required", "banned")
 ITEM_STATUSES = tuple(ItemStatus)
-JOB_STATUSES = ("queued", "running", "done", "failed")
+JOB_STATUSES = tuple(JobStatus)
 REVIEW_DECISIONS = tuple(ReviewDecision)
 MODEL_STATUSES = ("candidate", "champion", "retired")
 
@@ -156,7 +156,7 @@ class TMRow(Base):
     source: Mapped[str] = mapped_column(Text)
     source_key: Mapped[str] = mapped_column(String(512))  # normalized source, the exact-hit key
     target: Mapped[str] = mapped_column(Text)
-    origin: Mapped[str] = mapped_column(String(32), default="import")
+    origin: Mapped[str] = mapped_column(String(32), default=MemoryOrigin.IMPORT.value)
 
 
 class GlossaryRow(Base):
@@ -256,7 +256,7 @@ class ReviewRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     job_item_id: Mapped[int] = mapped_column(ForeignKey("job_item.id", ondelete="CASCADE"), index=True)
-    revision: Mapped[int] = mapped_column(Integer, default=1)  # 1: the decision; 2, 3, ...: changes of mind
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # 1: the decision; 2, ...: changes of mind
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("review.id"), nullable=True)
     decision: Mapped[str] = mapped_column(String(16))
     reviewer: Mapped[str] = mapped_column(String(200))

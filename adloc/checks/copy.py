@@ -15,6 +15,7 @@ from functools import lru_cache
 from adloc import locale as loc
 from adloc.checks.base import CheckResult, Severity
 from adloc.records import GlossaryTerm, TMEntry
+from adloc.translation_memory import tm_key as normalize_line
 
 C, F, K = Severity.CRITICAL, Severity.FUNCTIONAL, Severity.COSMETIC
 
@@ -294,11 +295,6 @@ def check_punctuation(source: str, target: str) -> CheckResult:
     if end and t[-1:] not in _END[end]:
         return CheckResult("punctuation", False, 0.0, f"source ends with {end!r}, target with {t[-1:]!r}", K)
     return CheckResult("punctuation", True, 1.0, "ending punctuation kept", K)
-
-
-def normalize_line(text: str) -> str:
-    """A line with case and whitespace folded: how lines compare, and the translation-memory key."""
-    return re.sub(r"\s+", " ", text).strip().lower()
 
 
 def check_not_copied(source: str, target: str, examples: tuple[TMEntry, ...]) -> CheckResult:

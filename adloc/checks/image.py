@@ -8,6 +8,7 @@ import numpy as np
 from adloc.checks.base import CheckResult, Severity
 from adloc.mask import box as bounding_box
 from adloc.mask import dilate
+from adloc.records import Channel
 
 C, F = Severity.CRITICAL, Severity.FUNCTIONAL
 
@@ -119,7 +120,7 @@ DISPLAY_SIZES = {(300, 250), (336, 280), (728, 90), (970, 250), (970, 90), (160,
 def check_channel_size(size: tuple[int, int], channel: str) -> CheckResult:
     """The output's size is one the channel takes."""
     width, height = size
-    if channel == "social":
+    if channel == Channel.SOCIAL:
         ratio = width / height
         fits = [name for name, r in SOCIAL_RATIOS.items() if abs(ratio - r) / r <= 0.01]
         if fits and width >= 600:

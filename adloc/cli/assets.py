@@ -7,7 +7,6 @@ import sys
 from datetime import date
 
 from adloc.cli.options import add_db, add_store, days, db_url, engine, iso_date
-from adloc.errors import AdlocError
 
 
 def register(sub) -> None:
@@ -119,10 +118,7 @@ def usage_command(args, _beam_args) -> int:
 
 def revoke_command(args, _beam_args) -> int:
     from adloc.assets_db.lineage import revoke
-    from adloc.fields import has_control
 
-    if not args.reason.strip() or has_control(args.reason):
-        raise AdlocError("reason: say why the talent is revoked, in plain text (it is kept with the record)")
     result = revoke(engine(args), args.talent_id, args.reason)
     outputs = result["outputs"]
     if result["already_revoked"]:

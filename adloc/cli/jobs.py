@@ -14,6 +14,7 @@ from adloc.cli.options import (
     model_options,
     out_uri,
 )
+from adloc.records import JobStatus
 
 
 def register(sub) -> None:
@@ -54,7 +55,7 @@ def status_command(args, _beam_args) -> int:
         print(json.dumps(state, indent=2))
         return 0
     print(f"job {state['id']} {state['job']}: {state['status']}")
-    if state["status"] == "done":
+    if state["status"] == JobStatus.DONE:
         print(f"  {state['items']} items: {state['approved']} approved, {state['review']} review, "
               f"{state['dead_letter']} dead letter")
     if state["error"]:

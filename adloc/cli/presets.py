@@ -1,12 +1,9 @@
-"""Runner presets: the Beam options for Dataflow assembled from a few flags, and the checks that
-must hold before a job leaves this machine (workers elsewhere cannot read a SQLite file or a
-local folder)."""
+"""Runner presets: the Beam options for Dataflow assembled from a few flags. What must hold before
+a job leaves this machine is `adloc.pipelines.runner.check_remote`."""
 
 from __future__ import annotations
 
 from adloc.errors import AdlocError
-
-LOCAL_RUNNERS = ("DirectRunner", "FnApiRunner", "PrismRunner", None)
 
 
 def dataflow_options(project: str, region: str, temp_location: str, worker_image: str | None = None,
@@ -37,24 +34,3 @@ def dataflow_options(project: str, region: str, temp_location: str, worker_image
     if job_name:
         args.append(f"--job_name={job_name}")
     return args
-
-
-def runner_of(beam_args: list[str]) -> str | None:
-    from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
-
-    return PipelineOptions(list(beam_args)).view_as(StandardOptions).runner
-
-
-def check_remote(beam_args: list[str], db_url: str, out: str) -> None:
-    """On a runner whose workers are other machines: the asset DB must be a network database and
-    the output a bucket. Local runners take anything."""
-    runner = runner_of(beam_args)
-    if runner in LOCAL_RUNNERS:
-        return
-    if db_url.startswith("sqlite"):
-        raise AdlocError(f"--db: {runner} workers cannot reach the SQLite file {db_url!r}; use a network "
-                          "database they can reach, e.g. postgresql+psycopg2://user@10.0.0.5/assets")
-    if runner == "DataflowRunner" and not out.startswith("gs://"):
-        raise AdlocError(f"--out: Dataflow workers write to a bucket, not {out!r}; use gs://bucket/path")
-    if "://" not in out:
-        raise AdlocError(f"--out: {runner} workers cannot write to the local folder {out!r}; use a bucket URI")

@@ -34,7 +34,8 @@ def register(sub) -> None:
 
 
 def run_command(args, beam_args: list[str]) -> int:
-    from adloc.cli.presets import check_remote, dataflow_options
+    from adloc.cli.presets import dataflow_options
+    from adloc.pipelines.runner import check_remote
 
     url = db_url(args)
     if args.dataflow:
@@ -65,12 +66,14 @@ def run_job(job_path: Path, args, url: str, beam_args: list[str]) -> int:
 
     from adloc.cli.options import model_options
     from adloc.jobspec import load_job
-    from adloc.pipelines.job import RunSettings
+    from adloc.pipelines.runner import RunSettings
     from adloc.services import jobs
 
     job = load_job(job_path)
+    options = model_options(args)
+    jobs.check_models(options)  # what the run will load is there, before anything starts
     settings = RunSettings(
-        db_url=url, out=out_uri(args.out), run_date=args.run_date, **asdict(model_options(args)),
+        db_url=url, out=out_uri(args.out), run_date=args.run_date, **asdict(options),
         progress=sys.stderr.isatty() and not any("multi_processing" in a for a in beam_args),
     )
     if settings.run_date < date.today().isoformat():

@@ -24,10 +24,6 @@ LABELS = ("good", "placeholders", "markup", "urls", "numbers", "keep_terms", "gl
           "glossary_banned", "length", "language", "untranslated", "repetition", "added_content")
 
 
-class EvalSetError(AdlocError):
-    """An eval set that cannot be used; the message names the file, row and field."""
-
-
 class _SetFile(Strict):
     brand: text(1, 200, strip=True)
     keep_terms: tuple[text(1, 200, strip=True), ...] = ()
@@ -94,7 +90,7 @@ class EvalSet:
 
     def split(self, locale: str, split: str) -> tuple[EvalLine, ...]:
         if locale not in self.lines:
-            raise EvalSetError(f"{self.root}: no references for {locale} (the set has {', '.join(self.locales)})")
+            raise AdlocError(f"{self.root}: no references for {locale} (the set has {', '.join(self.locales)})")
         return tuple(line for line in self.lines[locale] if line.split == split)
 
 
@@ -106,21 +102,21 @@ def _rows(path: Path, model) -> list:
             raw = [(reader.line_num, row) for row in reader]  # line numbers as an editor shows them
             header = reader.fieldnames or []
     except (OSError, UnicodeDecodeError) as exc:
-        raise EvalSetError(f"{path}: cannot read it: {exc}") from None
+        raise AdlocError(f"{path}: cannot read it: {exc}") from None
     wanted = list(model.model_fields)
     missing = [name for name in wanted if name not in header and model.model_fields[name].is_required()]
     if missing:
-        raise EvalSetError(f"{path}: the header lacks {', '.join(missing)} (expected: {' '.join(wanted)})")
+        raise AdlocError(f"{path}: the header lacks {', '.join(missing)} (expected: {' '.join(wanted)})")
     out = []
     for number, row in raw:
         if None in row:
-            raise EvalSetError(f"{path}, line {number}: more fields than the header names (a tab inside a field?)")
+            raise AdlocError(f"{path}, line {number}: more fields than the header names (a tab inside a field?)")
         try:
             out.append((number, model.model_validate({k: v for k, v in row.items() if v is not None})))
         except ValidationError as exc:
             error = exc.errors()[0]
             where = ".".join(str(p) for p in error["loc"])
-            raise EvalSetError(f"{path}, line {number}, field {where}: {error['msg']} "
+            raise AdlocError(f"{path}, line {number}, field {where}: {error['msg']} "
                                f"(value {error.get('input')!r})") from None
     return out
 
@@ -129,7 +125,7 @@ def _unique(path: Path, ids: list[str]) -> None:
     seen: set[str] = set()
     for i in ids:
         if i in seen:
-            raise EvalSetError(f"{path}: id {i!r} appears twice")
+            raise AdlocError(f"{path}: id {i!r} appears twice")
         seen.add(i)
 
 
@@ -140,14 +136,14 @@ def load(root: str | Path) -> EvalSet:
     root = Path(root)
     spec_path = root / "set.yaml"
     if not spec_path.is_file():
-        raise EvalSetError(f"{root}: no set.yaml (is this an eval set folder, such as examples/eval?)")
+        raise AdlocError(f"{root}: no set.yaml (is this an eval set folder, such as examples/eval?)")
     try:
         spec = TypeAdapter(_SetFile).validate_python(yaml.safe_load(spec_path.read_text(encoding="utf-8")))
     except ValidationError as exc:
         error = exc.errors()[0]
-        raise EvalSetError(f"{spec_path}, field {'.'.join(str(p) for p in error['loc'])}: {error['msg']}") from None
+        raise AdlocError(f"{spec_path}, field {'.'.join(str(p) for p in error['loc'])}: {error['msg']}") from None
     except yaml.YAMLError as exc:
-        raise EvalSetError(f"{spec_path}: not valid YAML: {exc}") from None
+        raise AdlocError(f"{spec_path}: not valid YAML: {exc}") from None
     glossary_path = (root / spec.glossary).resolve() if spec.glossary else None
     digest = hashlib.sha256()  # the glossary too: it changes the prompts and the checks
     for path in [*sorted(root.glob("*.tsv")), spec_path, *([glossary_path] if glossary_path else [])]:
@@ -163,16 +159,16 @@ def load(root: str | Path) -> EvalSet:
             locale = loc.canonical(path.stem)
             loc.territory(locale)
         except ValueError as exc:
-            raise EvalSetError(f"{path}: a reference file is named by its locale, such as pt-PT.tsv: {exc}") from None
+            raise AdlocError(f"{path}: a reference file is named by its locale, such as pt-PT.tsv: {exc}") from None
         refs = [row for _, row in _rows(path, _Reference)]
         _unique(path, [r.id for r in refs])
         known = {r.id: r.reference for r in refs}
         unknown = sorted(set(known) - {s.id for s in sources})
         if unknown:
-            raise EvalSetError(f"{path}: ids {', '.join(unknown[:5])} are not in {lines_path.name}")
+            raise AdlocError(f"{path}: ids {', '.join(unknown[:5])} are not in {lines_path.name}")
         lacking = [s.id for s in sources if s.id not in known]
         if lacking:
-            raise EvalSetError(f"{path}: no reference for {', '.join(lacking[:5])}"
+            raise AdlocError(f"{path}: no reference for {', '.join(lacking[:5])}"
                                + (f" and {len(lacking) - 5} more" if len(lacking) > 5 else ""))
         by_locale[locale] = tuple(EvalLine(s.id, s.split, s.slot, s.max_chars, s.source, known[s.id]) for s in sources)
 
@@ -185,7 +181,7 @@ def load(root: str | Path) -> EvalSet:
             try:
                 locale = loc.canonical(row.locale)
             except ValueError as exc:
-                raise EvalSetError(f"{labelled_path}, line {number}, field locale: {exc}") from None
+                raise AdlocError(f"{labelled_path}, line {number}, field locale: {exc}") from None
             labelled.append(LabelledLine(row.id, locale, row.expect, row.max_chars, row.source, row.target, row.note))
 
     glossary: dict[str, tuple[GlossaryTerm, ...]] = {}
@@ -194,6 +190,6 @@ def load(root: str | Path) -> EvalSet:
             for locale in sorted(set(by_locale) | {x.locale for x in labelled}):
                 glossary[locale] = load_glossary(glossary_path, locale)
         except CatalogError as exc:
-            raise EvalSetError(f"{spec_path}, field glossary: {exc}") from None
+            raise AdlocError(f"{spec_path}, field glossary: {exc}") from None
     return EvalSet(str(root), spec.brand, tuple(spec.keep_terms), glossary, by_locale, tuple(labelled),
                    digest.hexdigest())

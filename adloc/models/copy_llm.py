@@ -90,9 +90,9 @@ def find_adapters(adapters: str | dict[str, str] | None) -> dict[str, tuple[str,
     folder = adapters
     root = Path(folder).resolve()
     if not root.is_dir():
-        raise AdapterError(f"--adapters: folder {folder!r} does not exist")
+        raise AdapterError(f"adapters: folder {folder!r} does not exist")
     if (root / "adapter_config.json").is_file():
-        raise AdapterError(f"--adapters: {folder!r} is one adapter; give the folder that holds one folder per "
+        raise AdapterError(f"adapters: {folder!r} is one adapter; give the folder that holds one folder per "
                            f"locale (e.g. {root.parent}/ with {root.name}/ in it)")
     out: dict[str, tuple[str, str]] = {}
     for path in sorted(p for p in root.iterdir() if (p / "adapter_config.json").is_file()):
@@ -105,7 +105,7 @@ def find_adapters(adapters: str | dict[str, str] | None) -> dict[str, tuple[str,
             raise AdapterError(f"{path}: a second adapter for {locale} (the first is {out[locale][0]})")
         out[locale] = (str(path), _adapter(path, locale))
     if not out:
-        raise AdapterError(f"--adapters: no <locale>/adapter_config.json in {folder!r}")
+        raise AdapterError(f"adapters: no <locale>/adapter_config.json in {folder!r}")
     return out
 
 

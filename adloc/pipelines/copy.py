@@ -4,13 +4,19 @@ line for a translator) and the item goes to review."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import apache_beam as beam
 from apache_beam.metrics import Metrics
+from apache_beam.ml.inference.base import RunInference
 
+from adloc.assets_db.engine import engine_for
 from adloc.checks import blocking_failures
 from adloc.checks.copy import check_copy
+from adloc.models.copy_llm import AdapterError, CopyModelHandler, resolve
 from adloc.pipelines.gate import Gate
-from adloc.records import CopyRequest, Generation, SlotCopy, WorkItem
+from adloc.pipelines.runner import RunSettings
+from adloc.records import CopyPath, CopyRequest, Generation, SlotCopy, WorkItem
 from adloc.translation_memory import copy_request
 
 
@@ -37,7 +43,7 @@ def from_memory(request: CopyRequest) -> SlotCopy:
     reason = "translation memory exact hit" + (
         "; fails " + ", ".join(c.name for c in failed) if failed else ""
     )
-    return SlotCopy(request.slot, request.source, request.exact, "tm", not failed, None, checks, reason)
+    return SlotCopy(request.slot, request.source, request.exact, CopyPath.TM, not failed, None, checks, reason)
 
 
 def fallback(request: CopyRequest, why: str, candidate: Generation | None = None,
@@ -54,13 +60,13 @@ def fallback(request: CopyRequest, why: str, candidate: Generation | None = None
         failed = blocking_failures(checks)
         if not failed:
             return SlotCopy(
-                request.slot, request.source, request.fuzzy.target, "tm_fuzzy", False, confidence, checks,
+                request.slot, request.source, request.fuzzy.target, CopyPath.TM_FUZZY, False, confidence, checks,
                 f"{why}; used a {request.fuzzy_score:.0%} translation-memory match, needs review", text,
             )
         why += (f"; the {request.fuzzy_score:.0%} translation-memory match fails "
                 + ", ".join(c.name for c in failed))
     checks = candidate_checks if candidate_checks is not None else _checks(request, request.source)
-    return SlotCopy(request.slot, request.source, request.source, "source", False, confidence, checks,
+    return SlotCopy(request.slot, request.source, request.source, CopyPath.SOURCE, False, confidence, checks,
                     f"{why}; no usable translation-memory match, needs a translator", text)
 
 
@@ -83,7 +89,7 @@ class GateCopy(beam.DoFn):
         passed, reason = self._gate.decide(checks, generation.confidence, request.locale)
         if passed:
             self._passed.inc()
-            yield request.key, SlotCopy(request.slot, request.source, generation.text, "model", True,
+            yield request.key, SlotCopy(request.slot, request.source, generation.text, CopyPath.MODEL, True,
                                         generation.confidence, checks, reason)
             return
         self._fallbacks.inc()
@@ -95,3 +101,76 @@ def merge_copy(element) -> tuple[str, tuple[WorkItem, dict[str, SlotCopy]]]:
     key, grouped = element
     copies = {slot.slot: slot for slot in sorted(grouped["copy"], key=lambda s: s.slot)}
     return key, (grouped["item"][0], copies)
+
+
+@dataclass(frozen=True)
+class CopyModels:
+    """What runs the copy for each locale, resolved from the settings and the model registry."""
+
+    handler: CopyModelHandler
+    base_id: str
+    versions: dict[str, str]  # locale -> the version id its outputs record
+    gate: Gate
+    fixed_threshold: bool = False  # --threshold for every locale, not the registry's
+    known: tuple = ()  # the registry's versions of the job's locales (for the report)
+
+
+def copy_models(settings: RunSettings, locales: list[str], threads: int | None = None) -> CopyModels:
+    """The copy handler, each locale's version and the gate: explicit settings first, else the
+    registry's champions and calibrated thresholds (one query). A champion whose adapter folder
+    changed since it was promoted is refused: a run never uses weights nobody evaluated."""
+    from adloc.assets_db import registry
+
+    known = registry.versions(engine_for(settings.db_url), locales)
+    base_id = resolve(settings.copy_model)[2]
+    champion_adapters = registry.champion_adapters(known, base_id) if settings.adapters is None else {}
+    try:
+        handler = CopyModelHandler(settings.copy_model, batch_size=settings.batch_size,
+                                   adapters=settings.adapters or champion_adapters or None, threads=threads)
+    except AdapterError as exc:
+        if not champion_adapters:
+            raise
+        raise AdapterError(f"a champion adapter in the model registry cannot be loaded: {exc}") from None
+    champions = {v.locale: v.version for v in known if v.status == "champion"}
+    for locale, folder in sorted(champion_adapters.items()):
+        found = handler.model_id_for(locale, base_id)
+        if found != champions[locale]:
+            raise AdapterError(
+                f"the {locale} champion is {champions[locale]}, but {folder} now holds "
+                f"{found}: restore the folder, or evaluate and promote the new adapter (`adloc compare`)")
+    versions = {locale: handler.model_id_for(locale, base_id) for locale in locales}
+    if settings.threshold is not None:
+        return CopyModels(handler, base_id, versions, Gate(default_threshold=settings.threshold), True, tuple(known))
+    return CopyModels(handler, base_id, versions, Gate(thresholds=registry.thresholds(known, versions)),
+                      False, tuple(known))
+
+
+class LocalizeCopy(beam.PTransform):
+    """Live WorkItems -> (key, (item, {slot: SlotCopy})): the memory's exact hits first, the copy
+    model (batched, `RunInference`) for the lines it lacks, every model line through the checks and
+    the gate, the old path for what does not pass."""
+
+    def __init__(self, models: CopyModels, lookup):
+        super().__init__()
+        self._models, self._lookup = models, lookup
+
+    def expand(self, items):
+        requests = items | "PrepareCopy" >> beam.FlatMap(prepare_copy, beam.pvalue.AsSingleton(self._lookup))
+        memory_lines = (
+            requests
+            | "ExactHits" >> beam.Filter(lambda r: r.exact is not None)
+            | "FromMemory" >> beam.Map(lambda r: (r.key, from_memory(r)))
+        )
+        model_lines = (
+            requests
+            | "Misses" >> beam.Filter(lambda r: r.exact is None)
+            | "RewriteCopy" >> RunInference(self._models.handler)
+            | "GateCopy" >> beam.ParDo(GateCopy(self._models.gate))
+        )
+        copies = (memory_lines, model_lines) | "AllCopy" >> beam.Flatten()
+        return (
+            {"item": items | "KeyItems" >> beam.Map(lambda item: (item.key, item)), "copy": copies}
+            | "JoinCopy" >> beam.CoGroupByKey()
+            | "MergeCopy" >> beam.Map(merge_copy)
+        )
+

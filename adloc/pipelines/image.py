@@ -7,14 +7,16 @@ import io
 from dataclasses import replace
 from functools import lru_cache
 
+import apache_beam as beam
 import numpy as np
 from apache_beam.io.filesystems import FileSystems
+from apache_beam.ml.inference.base import KeyedModelHandler, RunInference
 from PIL import Image
 
 from adloc.checks import CheckResult, Severity, blocking_failures
 from adloc.checks.image import check_inpainted
 from adloc.models.blend import InpaintRequest, blend, make_request, restore
-from adloc.records import ImageOutcome, Template, WorkItem
+from adloc.records import ImageOutcome, ImagePath, Template, WorkItem
 
 
 @lru_cache(maxsize=64)
@@ -79,14 +81,45 @@ def judge(request: InpaintRequest, image: np.ndarray, backend: str) -> tuple[np.
     checks = image_checks(image, request, inpainted=backend != "blend", composite=composite)
     failed = blocking_failures(checks)
     if not failed:
-        path = "inpainted" if backend != "blend" else "blend"
+        path = ImagePath.INPAINTED if backend != "blend" else ImagePath.BLEND
         return image, ImageOutcome(backend, path, True, checks, "all image checks passed")
     reason = "failed " + ", ".join(f"{c.name} ({c.detail})" for c in failed)
     if backend == "blend":
-        return image, ImageOutcome(backend, "blend", False, checks, reason)
+        return image, ImageOutcome(backend, ImagePath.BLEND, False, checks, reason)
     fallback = restore(blend(request), request)
     fallback_checks = image_checks(fallback, request, inpainted=False, composite=composite)
     return fallback, ImageOutcome(
-        backend, "blend_fallback", False, fallback_checks + [replace(c, name=f"diffusion.{c.name}") for c in failed],
+        backend, ImagePath.BLEND_FALLBACK, False, fallback_checks + [replace(c, name=f"diffusion.{c.name}") for c in failed],
         f"diffusion output {reason}; used the deterministic blend, sent to review",
     )
+
+
+class Compose(beam.DoFn):
+    """Key the inpainting request by (item, copies); an item whose images cannot be read goes to
+    the `FAILED` output with the reason."""
+
+    FAILED = "failed"
+
+    def process(self, element):
+        _, (item, copies) = element
+        try:
+            request = compose(item)
+        except (ValueError, OSError) as exc:
+            yield beam.pvalue.TaggedOutput(self.FAILED, replace(item, dead_letter=str(exc)))
+            return
+        yield (item, copies), request
+
+
+class Inpaint(beam.PTransform):
+    """(key, (item, copies)) -> {"ok": ((item, copies), PredictionResult(request, image, inpainter
+    id)), "failed": items whose template or talent image cannot be read, with the reason}."""
+
+    def __init__(self, handler):
+        super().__init__()
+        self._handler = handler
+
+    def expand(self, localized):
+        composed = localized | "Compose" >> beam.ParDo(Compose()).with_outputs(Compose.FAILED, main="ok")
+        inpainted = composed.ok | "RunInpainter" >> RunInference(KeyedModelHandler(self._handler))
+        return {"ok": inpainted, "failed": composed[Compose.FAILED]}
+

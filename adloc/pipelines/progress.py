@@ -8,6 +8,8 @@ import sys
 import threading
 from collections import Counter
 
+from adloc.records import ItemStatus
+
 _counts: dict[str, Counter] = {}
 _lock = threading.Lock()
 
@@ -17,9 +19,11 @@ def tick(run: str, total: int, status: str, fallbacks: int) -> None:
         counts = _counts.setdefault(run, Counter())
         counts[status] += 1
         counts["fallbacks"] += fallbacks
-        done = counts["approved"] + counts["review"] + counts["dead_letter"]
+        approved, review, dead = (counts[ItemStatus.APPROVED], counts[ItemStatus.REVIEW],
+                                  counts[ItemStatus.DEAD_LETTER])
+        done = approved + review + dead
         sys.stderr.write(
-            f"\r{done}/{total} items · {counts['approved']} approved · {counts['review']} review · "
-            f"{counts['dead_letter']} dead letter · {counts['fallbacks']} copy fallbacks"
+            f"\r{done}/{total} items · {approved} approved · {review} review · "
+            f"{dead} dead letter · {counts['fallbacks']} copy fallbacks"
             + ("\n" if done >= total else ""))
         sys.stderr.flush()

@@ -7,33 +7,40 @@ from __future__ import annotations
 import base64
 import json
 import os
+import uuid
 from collections import Counter
+from datetime import date
 
+import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
 from adloc import locale as loc
 from adloc import pages
 from adloc.assets_db.engine import engine_for
 from adloc.assets_db.lineage import finish_run, item_key
+from adloc.assets_db.queries import talent_rights_overview
 from adloc.files import write_bytes
+from adloc.jobspec import Job
 from adloc.models.blend import BLEND_ID
-from adloc.pipelines.write import all_checks, output_uri
+from adloc.pipelines.copy import CopyModels
+from adloc.pipelines.runner import RunSettings
+from adloc.pipelines.write import output_uri
+from adloc.records import CopyPath, ItemRecord, ItemStatus
 
 
-def _item(record: dict) -> dict:
+def _item(record: ItemRecord) -> dict:
     """What the report shows of an approved or review item: thumbnail, copy per slot, checks."""
-    checks = all_checks(record)
-    lines = [{"slot": slot, "approved": line["approved"], "path": line["path"],
-             "confidence": line.get("confidence"), "source": line["source"], "rendered": line["rendered"],
-             "candidate": line.get("candidate"), "reason": line.get("reason")}
-            for slot, line in record.get("copy", {}).items()]
+    checks = record.checks()
+    lines = [{"slot": slot, "approved": line.approved, "path": line.path.value, "confidence": line.confidence,
+              "source": line.source, "rendered": line.rendered, "candidate": line.candidate, "reason": line.reason}
+             for slot, line in record.copy.items()]
     return {
-        "creative": record["creative"], "template": record["template"], "locale": record["locale"],
-        "talent": record["talent"], "uri": record["uri"], "rtl": loc.is_rtl(record["locale"]),
-        "thumbnail": base64.b64encode(record["thumbnail"]).decode(), "lines": lines,
-        "passed": sum(bool(c["passed"]) for c in checks), "total": len(checks),
-        "image_path": record.get("image", {}).get("path"),
-        "failed": [c for c in checks if not c["passed"]],
+        "creative": record.creative, "template": record.template, "locale": record.locale,
+        "talent": record.talent, "uri": record.uri, "rtl": loc.is_rtl(record.locale),
+        "thumbnail": base64.b64encode(record.thumbnail or b"").decode(), "lines": lines,
+        "passed": sum(c.passed for c in checks), "total": len(checks),
+        "image_path": record.image.path.value if record.image else None,
+        "failed": [c.to_json() for c in checks if not c.passed],
     }
 
 
@@ -47,22 +54,23 @@ def _eval_link(target: str | None, out: str) -> dict | None:
     return {"href": href, "name": os.path.basename(target)}
 
 
-def render_report(records: list[dict], info: dict, out: str = "") -> str:
+def render_report(records: list[ItemRecord], info: dict, out: str = "") -> str:
     """`report.html` for `records` (sorted as they should appear); `out` is the folder it goes in,
     for relative links to the eval reports."""
-    paths = Counter(c["path"] for r in records for c in r.get("copy", {}).values())
-    used = Counter(r.get("talent") for r in records if r["status"] != "dead_letter")
-    approved = [r for r in records if r["status"] == "approved"]
-    review = [r for r in records if r["status"] == "review"]
-    dead = [r for r in records if r["status"] == "dead_letter"]
+    paths = Counter(line.path for r in records for line in r.copy.values())
+    used = Counter(r.talent for r in records if r.status is not ItemStatus.DEAD_LETTER)
+    approved = [r for r in records if r.status is ItemStatus.APPROVED]
+    review = [r for r in records if r.status is ItemStatus.REVIEW]
+    dead = [r for r in records if r.status is ItemStatus.DEAD_LETTER]
     return pages.render(
         "report.html",
         job=info["job"], brand=info["brand"], channel=info["channel"], locales=info["locales"],
         run_date=info["run_date"], copy_model=info["copy_model"], inpainter=info["inpainter"],
         blended=info["inpainter"] == BLEND_ID,
         cards=[("items", len(records)), ("approved", len(approved)), ("need review", len(review)),
-               ("dead letter", len(dead)), ("copy from TM", paths["tm"]), ("copy from model", paths["model"]),
-               ("copy fallbacks", paths["tm_fuzzy"] + paths["source"])],
+               ("dead letter", len(dead)), ("copy from TM", paths[CopyPath.TM]),
+               ("copy from model", paths[CopyPath.MODEL]),
+               ("copy fallbacks", paths[CopyPath.TM_FUZZY] + paths[CopyPath.SOURCE])],
         review=[_item(r) for r in review],
         approved=[_item(r) for r in approved],
         dead=dead,
@@ -73,27 +81,73 @@ def render_report(records: list[dict], info: dict, out: str = "") -> str:
     )
 
 
-def manifest_line(record: dict) -> dict:
-    checks = all_checks(record)
+def manifest_line(record: ItemRecord) -> dict:
+    checks = record.checks()
     return {
-        "uri": record["uri"], "sha256": record["sha256"], "creative": record["creative"],
-        "template": record["template"], "locale": record["locale"], "status": record["status"],
-        "checks": {"passed": sum(c["passed"] for c in checks), "failed": sorted(c["name"] for c in checks if not c["passed"])},
-        "talent": record.get("talent"), "models": record.get("models", {}), "seed": record["seed"],
-        "reason": record.get("reason"),
+        "uri": record.uri, "sha256": record.sha256, "creative": record.creative,
+        "template": record.template, "locale": record.locale, "status": record.status.value,
+        "checks": {"passed": sum(c.passed for c in checks), "failed": sorted(c.name for c in checks if not c.passed)},
+        "talent": record.talent, "models": dict(record.models), "seed": record.seed, "reason": record.reason,
     }
 
 
-def write_summary(records: list[dict], out: str, info: dict, db_url: str | None = None,
+def write_summary(records: list[ItemRecord], out: str, info: dict, db_url: str | None = None,
                   run_id: int | None = None) -> None:
     """The report, how the run ended in the asset database (its start was recorded before any file
     was written), then the manifest: a manifest present means the job finished."""
-    records = sorted(records, key=lambda r: (r["creative"], r["template"], r["locale"]))
+    records = sorted(records, key=lambda r: (r.creative, r.template, r.locale))
     write_bytes(FileSystems.join(out, "report.html"), render_report(records, info, out).encode())
     if db_url and run_id is not None:
-        replaced = {item_key(r["creative"], r["template"], r["locale"]): [
-            output_uri(out, folder, r["creative"], r["template"], r["locale"], ".png")
-            for folder in ("approved", "review")] for r in records}
+        replaced = {item_key(r.creative, r.template, r.locale): [
+            output_uri(out, folder, r.creative, r.template, r.locale, ".png")
+            for folder in (ItemStatus.APPROVED, ItemStatus.REVIEW)] for r in records}
         finish_run(engine_for(db_url), run_id, out, records, replaced)
     lines = "".join(json.dumps(manifest_line(r), ensure_ascii=False, sort_keys=True) + "\n" for r in records)
     write_bytes(FileSystems.join(out, "manifest.jsonl"), lines.encode())
+
+
+def report_info(job: Job, settings: RunSettings, inpainter_id: str, models: CopyModels) -> dict:
+    regions = {loc.territory(tag) for tag in job.locales}
+    overview = talent_rights_overview(engine_for(settings.db_url), regions, job.channel,
+                                      date.fromisoformat(settings.run_date))
+    return {"job": job.job, "brand": job.brand, "channel": job.channel, "locales": job.locales,
+            "run_date": settings.run_date, "copy_model": models.base_id, "inpainter": inpainter_id,
+            "copy_models": model_cards(models),
+            "talent": overview, "spec": job.model_dump(mode="json", by_alias=True),
+            "run_token": settings.run_token or uuid.uuid4().hex}
+
+
+def model_cards(models: CopyModels) -> dict[str, dict]:
+    """locale -> the copy version it runs, its gate threshold and its latest eval (for the report)."""
+    known = {(v.locale, v.version): v for v in models.known}
+    cards = {}
+    for locale, version in sorted(models.versions.items()):
+        found = known.get((locale, version))
+        evaluated = found.eval if found else {}
+        cards[locale] = {
+            "version": version, "status": found.status if found else "not evaluated",
+            "threshold": models.gate.threshold(locale),
+            "set_by": "--threshold" if models.fixed_threshold else
+                      "calibrated" if locale in models.gate.thresholds else "default",
+            "chrf": evaluated.get("chrf"), "coverage": evaluated.get("coverage"),
+            "target_precision": evaluated.get("target_precision"), "eval_report": evaluated.get("report"),
+        }
+    return cards
+
+
+class Report(beam.PTransform):
+    """(written records, reused records) -> report.html, the run's end in the asset DB, then
+    manifest.jsonl (last: a manifest present means the job finished)."""
+
+    def __init__(self, out: str, info: dict, db_url: str, planned):
+        super().__init__()
+        self._out, self._info, self._db_url, self._planned = out, info, db_url, planned
+
+    def expand(self, records):
+        return (
+            records
+            | "AllRecords" >> beam.Flatten()
+            | "Collect" >> beam.combiners.ToList()
+            | "WriteManifest" >> beam.Map(write_summary, self._out, self._info, self._db_url, self._planned)
+        )
+

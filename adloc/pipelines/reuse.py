@@ -16,10 +16,11 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
+from adloc.errors import AdlocError
 from adloc.files import read_bytes
 from adloc.pipelines.progress import tick
 from adloc.pipelines.write import item_path, thumbnail_of_png
-from adloc.records import WorkItem
+from adloc.records import ItemRecord, ItemStatus, WorkItem
 
 
 def inputs_digest(item: WorkItem, lookup, settings_key: str) -> str:
@@ -35,9 +36,11 @@ def inputs_digest(item: WorkItem, lookup, settings_key: str) -> str:
     return hashlib.sha256(json.dumps(facts, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
 
-class Reuse(beam.DoFn):
-    """Main output: items to make (with their digest). `REUSED`: records of items already made."""
+class FindFinished(beam.DoFn):
+    """Main output: items to make (with their digest). `DEAD`: items that are dead letters already.
+    `REUSED`: records of items already made."""
 
+    DEAD = "dead"
     REUSED = "reused"
 
     def __init__(self, out: str, settings_key: str, progress: tuple[str, int] | None = None):
@@ -48,7 +51,7 @@ class Reuse(beam.DoFn):
 
     def process(self, item: WorkItem, lookup):
         if item.dead_letter is not None:
-            yield item
+            yield beam.pvalue.TaggedOutput(self.DEAD, item)
             return
         item = replace(item, inputs=inputs_digest(item, lookup, self._settings_key))
         record = self._finished(item)
@@ -57,22 +60,38 @@ class Reuse(beam.DoFn):
         else:
             self._reused.inc()
             if self._progress:
-                tick(*self._progress, record["status"], 0)
+                tick(*self._progress, record.status, 0)
             yield beam.pvalue.TaggedOutput(self.REUSED, record)
 
-    def _finished(self, item: WorkItem) -> dict | None:
-        for folder in ("approved", "review"):
+    def _finished(self, item: WorkItem) -> ItemRecord | None:
+        for folder in (ItemStatus.APPROVED, ItemStatus.REVIEW):
             meta, png = item_path(self._out, folder, item, ".json"), item_path(self._out, folder, item, ".png")
             if not FileSystems.exists(meta):
                 continue
             try:
-                record = json.loads(read_bytes(meta))
-                if record.get("inputs") != item.inputs or not FileSystems.exists(png):
+                record = ItemRecord.from_json(read_bytes(meta), meta)
+                if record.inputs != item.inputs or not FileSystems.exists(png):
                     return None
                 data = read_bytes(png)
-            except (OSError, ValueError):
+            except (OSError, AdlocError):
                 return None  # unreadable: make it again
-            if hashlib.sha256(data).hexdigest() != record.get("sha256"):
+            if hashlib.sha256(data).hexdigest() != record.sha256:
                 return None
-            return {**record, "thumbnail": thumbnail_of_png(data)}
+            return replace(record, thumbnail=thumbnail_of_png(data))
         return None
+
+
+class Reuse(beam.PTransform):
+    """WorkItems (talent chosen) -> a tuple with `.todo` (items to make, with their inputs digest),
+    `.dead` (dead letters to write) and `.reused` (`ItemRecord`s of items a finished run already made
+    from the same inputs)."""
+
+    def __init__(self, out: str, settings_key: str, lookup, progress: tuple[str, int] | None = None):
+        super().__init__()
+        self._find = FindFinished(out, settings_key, progress)
+        self._lookup = lookup
+
+    def expand(self, items):
+        return items | "FindFinished" >> beam.ParDo(self._find, beam.pvalue.AsSingleton(self._lookup)).with_outputs(
+            FindFinished.DEAD, FindFinished.REUSED, main="todo")
+

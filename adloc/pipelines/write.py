@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
+from dataclasses import replace
 
 import apache_beam as beam
 import numpy as np
@@ -22,7 +22,15 @@ from adloc.models.blend import BLEND_ID
 from adloc.pipelines.image import judge
 from adloc.pipelines.progress import tick
 from adloc.pipelines.render import render
-from adloc.records import Channel, SlotCopy, WorkItem
+from adloc.records import (
+    Channel,
+    ImageRecord,
+    ItemRecord,
+    ItemStatus,
+    LineRecord,
+    SlotCopy,
+    WorkItem,
+)
 
 BYTE_BUDGETS = {Channel.SOCIAL: 8_000_000, Channel.DISPLAY: 2_000_000, Channel.PRINT: 50_000_000, Channel.OOH: 50_000_000}
 THUMBNAIL = 320
@@ -36,13 +44,6 @@ def output_uri(out: str, folder: str, creative: str, template: str, locale: str,
 
 def item_path(out: str, folder: str, item: WorkItem, suffix: str) -> str:
     return output_uri(out, folder, item.creative, item.template.id, item.locale, suffix)
-
-
-def all_checks(record: dict) -> list[dict]:
-    """Every check of an item record: each slot's copy checks, the image's, the layout's."""
-    checks = [c for s in record.get("copy", {}).values() for c in s["checks"]]
-    return checks + record.get("image", {}).get("checks", []) + record.get("layout", [])
-
 
 
 PNG_LEVELS = (6, 9)  # zlib levels tried in turn: the usual one, then the smallest
@@ -77,18 +78,15 @@ def thumbnail(image: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def _copy_json(slot: SlotCopy, rendered: str) -> dict:
-    return {
-        "source": slot.source, "text": slot.text, "rendered": rendered, "path": slot.path,
-        "approved": slot.approved, "confidence": slot.confidence, "reason": slot.reason,
-        "candidate": slot.candidate, "checks": [c.to_json() for c in slot.checks],
-    }
+def _line(slot: SlotCopy, rendered: str) -> LineRecord:
+    return LineRecord(slot.source, slot.text, rendered, slot.path, slot.approved, slot.confidence, slot.reason,
+                      slot.candidate, tuple(slot.checks))
 
 
-FOLDERS = ("approved", "review", "dead_letter")
+FOLDERS = (ItemStatus.APPROVED, ItemStatus.REVIEW, ItemStatus.DEAD_LETTER)  # a status is its folder's name
 
 
-def _clear_other_folders(out: str, item: WorkItem, keep: str) -> None:
+def _clear_other_folders(out: str, item: WorkItem, keep: ItemStatus) -> None:
     """A rerun that changes an item's status must not leave its old files in another folder."""
     stale = [item_path(out, folder, item, suffix) for folder in FOLDERS if folder != keep for suffix in (".png", ".json")]
     stale = [uri for uri in stale if FileSystems.exists(uri)]
@@ -96,23 +94,20 @@ def _clear_other_folders(out: str, item: WorkItem, keep: str) -> None:
         FileSystems.delete(stale)
 
 
-def _header(item: WorkItem, status: str, uri: str) -> dict:
-    return {
-        "job": item.job, "creative": item.creative, "template": item.template.id, "locale": item.locale,
-        "status": status, "uri": uri, "seed": item.seed, "run_date": item.run_date,
-        "talent": item.talent.id if item.talent else None,
-        "talent_image": item.talent.image_sha256 if item.talent else None,
-        "inputs": item.inputs,
-    }
+def _record(item: WorkItem, status: ItemStatus, uri: str, **fields) -> ItemRecord:
+    return ItemRecord(
+        job=item.job, creative=item.creative, template=item.template.id, locale=item.locale, status=status,
+        uri=uri, seed=item.seed, run_date=item.run_date, talent=item.talent.id if item.talent else None,
+        talent_image=item.talent.image_sha256 if item.talent else None, inputs=item.inputs, **fields)
 
 
-def write_dead_letter(out: str, item: WorkItem, reason: str) -> dict:
-    uri = item_path(out, "dead_letter", item, ".json")
-    record = {**_header(item, "dead_letter", uri), "reason": reason}
-    data = json.dumps(record, indent=2, ensure_ascii=False).encode()
-    _clear_other_folders(out, item, "dead_letter")
+def write_dead_letter(out: str, item: WorkItem, reason: str) -> ItemRecord:
+    uri = item_path(out, ItemStatus.DEAD_LETTER, item, ".json")
+    record = _record(item, ItemStatus.DEAD_LETTER, uri, reason=reason)
+    data = record.to_json()
+    _clear_other_folders(out, item, ItemStatus.DEAD_LETTER)
     write_bytes(uri, data)
-    return {**record, "sha256": hashlib.sha256(data).hexdigest()}
+    return replace(record, sha256=hashlib.sha256(data).hexdigest())
 
 
 class WriteItem(beam.DoFn):
@@ -137,16 +132,15 @@ class WriteItem(beam.DoFn):
         except (ValueError, OSError, KeyError) as exc:
             self._dead.inc()
             record = write_dead_letter(self._out, item, f"could not finish the item: {exc}")
-        checks = all_checks(record)
-        self._checks_passed.inc(sum(c["passed"] for c in checks))
-        self._checks_failed.inc(sum(not c["passed"] for c in checks))
-        fallbacks = sum(s["path"] in ("tm_fuzzy", "source") for s in record.get("copy", {}).values())
-        self._fallbacks.inc(fallbacks)
+        checks = record.checks()
+        self._checks_passed.inc(sum(c.passed for c in checks))
+        self._checks_failed.inc(sum(not c.passed for c in checks))
+        self._fallbacks.inc(record.fallbacks())
         if self._progress:
-            tick(*self._progress, record["status"], fallbacks)
+            tick(*self._progress, record.status, record.fallbacks())
         yield record
 
-    def _finish(self, item: WorkItem, copies: dict[str, SlotCopy], result) -> dict:
+    def _finish(self, item: WorkItem, copies: dict[str, SlotCopy], result) -> ItemRecord:
         backend = "blend" if result.model_id == BLEND_ID else "diffusers"
         image, outcome = judge(result.example, result.inference, backend)
         rendered = {name: loc.fill_placeholders(slot.text, item.values, item.locale) for name, slot in copies.items()}
@@ -155,21 +149,20 @@ class WriteItem(beam.DoFn):
         layout_checks.append(check_bytes(len(png), BYTE_BUDGETS[item.channel], item.channel, f"PNG level {level}"))
         layout_checks.append(check_channel_size((final.shape[1], final.shape[0]), item.channel))
         approved = outcome.approved and all(s.approved for s in copies.values()) and not blocking_failures(layout_checks)
-        status = "approved" if approved else "review"
+        status = ItemStatus.APPROVED if approved else ItemStatus.REVIEW
         (self._approved if approved else self._review).inc()
         uri = item_path(self._out, status, item, ".png")
-        record = {
-            **_header(item, status, uri), "sha256": hashlib.sha256(png).hexdigest(),
-            "models": {"copy": self._copy_models[item.locale], "inpainter": result.model_id},
-            "copy": {name: _copy_json(slot, rendered[name]) for name, slot in copies.items()},
-            "image": {"backend": outcome.backend, "path": outcome.path, "approved": outcome.approved,
-                      "reason": outcome.reason, "checks": [c.to_json() for c in outcome.checks]},
-            "layout": [c.to_json() for c in layout_checks],
-        }
+        record = _record(
+            item, status, uri, sha256=hashlib.sha256(png).hexdigest(),
+            models={"copy": self._copy_models[item.locale], "inpainter": result.model_id},
+            copy={name: _line(slot, rendered[name]) for name, slot in copies.items()},
+            image=ImageRecord(outcome.backend, outcome.path, outcome.approved, outcome.reason, tuple(outcome.checks)),
+            layout=tuple(layout_checks),
+        )
         _clear_other_folders(self._out, item, status)
         write_bytes(uri, png)
-        write_bytes(item_path(self._out, status, item, ".json"), json.dumps(record, indent=2, ensure_ascii=False).encode())
-        return {**record, "thumbnail": thumbnail(final)}
+        write_bytes(record.record_uri, record.to_json())
+        return replace(record, thumbnail=thumbnail(final))
 
 
 class WriteDeadLetter(beam.DoFn):
@@ -182,5 +175,27 @@ class WriteDeadLetter(beam.DoFn):
         self._count.inc()
         record = write_dead_letter(self._out, item, item.dead_letter or "unknown")
         if self._progress:
-            tick(*self._progress, "dead_letter", 0)
+            tick(*self._progress, ItemStatus.DEAD_LETTER, 0)
         yield record
+
+
+class Write(beam.PTransform):
+    """(inpainted, dead letters) -> every item's `ItemRecord`: the finished items' images and records
+    (image checks, the blend fallback, the text set into the slots, layout checks), and the dead
+    letters with their reason. `planned`: `PlanRun`'s run id, as a singleton side input."""
+
+    def __init__(self, out: str, copy_versions: dict[str, str], planned, progress: tuple[str, int] | None = None):
+        super().__init__()
+        self._out, self._versions, self._planned, self._progress = out, copy_versions, planned, progress
+
+    def expand(self, inputs):
+        inpainted, dead = inputs
+        written = inpainted | "WriteItem" >> beam.ParDo(WriteItem(self._out, self._versions, self._progress),
+                                                        self._planned)
+        dead_letters = (
+            dead
+            | "AllDeadLetters" >> beam.Flatten()
+            | "WriteDeadLetter" >> beam.ParDo(WriteDeadLetter(self._out, self._progress), self._planned)
+        )
+        return (written, dead_letters) | "AllWritten" >> beam.Flatten()
+

@@ -38,14 +38,17 @@ class ModelOptions:
         data = dict(data)
         if "inpaint_batch" in data:
             data["inpaint_batch_size"] = data.pop("inpaint_batch")
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        unknown = sorted(set(data) - {f.name for f in fields(cls)})
+        if unknown:
+            raise AdlocError(f"options.{unknown[0]}: not a model option (known: "
+                             f"{', '.join(f.name for f in fields(cls))})")
+        return cls(**data)
 
 
 def validate(spec: dict | Job, source: str, db_url: str, run_date: str | None = None) -> Job:
     """The job, checked as a whole and against the asset database (templates and their slots).
     Raises JobSpecError naming `source` and every field that is wrong."""
-    from adloc.pipelines.job import expand
+    from adloc.pipelines.expand import expand
 
     job = spec if isinstance(spec, Job) else parse_job(spec, source)
     expand(job, source, db_url, run_date or date.today().isoformat())
@@ -96,8 +99,7 @@ def run(job: Job, source: str, settings, beam_args: list[str] | None = None) -> 
 
 def run_claimed(claimed: dict, db_url: str, beam_args: list[str]) -> RunResult:
     """Run a job the worker claimed from the queue, with the options it was queued with."""
-    from adloc.cli.presets import check_remote
-    from adloc.pipelines.job import RunSettings
+    from adloc.pipelines.runner import RunSettings, check_remote
 
     check_remote(beam_args, db_url, claimed["out"])  # an AdlocError fails this job, not the worker
     job = parse_job(claimed["spec"], f"job {claimed['id']}")

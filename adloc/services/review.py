@@ -8,8 +8,6 @@ of mind is `change`, which keeps the earlier decision and links the new one to i
 
 from __future__ import annotations
 
-import json
-
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -19,10 +17,17 @@ from adloc.assets_db.schema import JobItemRow
 from adloc.errors import AdlocError, Conflict, NotFound
 from adloc.fields import has_control
 from adloc.files import read_bytes
-from adloc.records import CopyPath, ItemStatus, ReviewDecision
+from adloc.records import CopyPath, ItemRecord, ItemStatus, LineRecord, ReviewDecision
 
 pending = store.pending
-history = store.history
+
+
+def history(engine: Engine, item_id: int) -> list[Decision]:
+    """Every decision taken on the item, oldest first; NotFound for an item that is not there."""
+    with Session(engine) as session:
+        if session.get(JobItemRow, item_id) is None:
+            raise NotFound(f"item {item_id}: there is no item with this number")
+    return store.history(engine, item_id)
 
 
 def decide(engine: Engine, item_id: int, decision: ReviewDecision | str, reviewer: str, notes: str = "",
@@ -48,7 +53,19 @@ def change(engine: Engine, item_id: int, decision: ReviewDecision | str, reviewe
 def _take(engine: Engine, item_id: int, decision, reviewer: str, notes: str, edits: dict[str, str] | None,
           change_of_mind: bool) -> dict:
     edits = {slot: text.strip() for slot, text in (edits or {}).items()}
-    # 1. Check the request itself.
+    # 1. The item and its decision in force: a second decision is refused whatever it says.
+    with Session(engine) as session:
+        item = session.get(JobItemRow, item_id)
+        if item is None or item.status not in (ItemStatus.REVIEW, ItemStatus.APPROVED):
+            raise NotFound(f"item {item_id}: no item waiting for review has this number")
+        locale, record_uri = item.locale, item.record_uri
+        in_force = store.current(session, item_id)
+    if in_force is not None and not change_of_mind:
+        raise Conflict(f"item {item_id} was already {in_force.said()}; a change of mind is a separate, "
+                       "explicit change of its decision, with the reason")
+    if in_force is None and change_of_mind:
+        raise Conflict(f"item {item_id} has no decision to change yet")
+    # 2. The request itself.
     try:
         decision = ReviewDecision(decision)
     except ValueError:
@@ -67,33 +84,22 @@ def _take(engine: Engine, item_id: int, decision, reviewer: str, notes: str, edi
     if decision is ReviewDecision.APPROVED and emptied:
         raise AdlocError(f"copy.{emptied[0]}: an approved line cannot be empty")
 
-    # 2. The item, its record and its decision in force.
-    with Session(engine) as session:
-        item = session.get(JobItemRow, item_id)
-        if item is None or item.status not in (ItemStatus.REVIEW, ItemStatus.APPROVED):
-            raise NotFound(f"item {item_id}: no item waiting for review has this number")
-        locale, record_uri = item.locale, item.record_uri
-        in_force = store.current(session, item_id)
-    if in_force is not None and not change_of_mind:
-        raise Conflict(f"item {item_id} was already {in_force.said()}; to change it, give the reason "
-                       f"for the change (review change)")
-    if in_force is None and change_of_mind:
-        raise Conflict(f"item {item_id} has no decision to change yet")
-    copy = _record(item_id, record_uri).get("copy", {})
+    copy = _record(item_id, record_uri).copy
 
-    # 3. The lines as decided.
+    # 3. The lines as decided (a line sent as it already reads is no edit).
+    edits = {slot: text for slot, text in edits.items() if slot not in copy or text != copy[slot].text.strip()}
     unknown = sorted(set(edits) - set(copy))
     if unknown:
         raise AdlocError(f"copy.{unknown[0]}: item {item_id} has no slot {unknown[0]!r} (slots: {', '.join(sorted(copy))})")
-    lines = {slot: edits.get(slot) or line["text"] for slot, line in copy.items()}
+    lines = {slot: edits.get(slot) or line.text for slot, line in copy.items()}
     memory: dict[str, str] = {}
     if decision is ReviewDecision.APPROVED:
-        untouched = sorted(slot for slot, text in lines.items() if text == copy[slot]["source"]
+        untouched = sorted(slot for slot, text in lines.items() if text == copy[slot].source
                            and locale.split("-")[0] != "en")
         if untouched:
             raise AdlocError(f"copy.{untouched[0]}: item {item_id}'s line still holds the English source; "
                              "approve it with the line as it should read")
-        memory = {copy[slot]["source"]: text for slot, text in lines.items()}
+        memory = {copy[slot].source: text for slot, text in lines.items()}
     kind = ReviewDecision.EDITED if decision is ReviewDecision.APPROVED and edits else decision
 
     # 4. Record it: the database refuses a second decision of the same revision.
@@ -101,19 +107,19 @@ def _take(engine: Engine, item_id: int, decision, reviewer: str, notes: str, edi
                                    {slot: _made(copy[slot]) for slot in lines}, memory, locale, in_force)
     return {"item": item_id, "decision": kind.value, "revision": taken.revision,
             "supersedes": in_force.said() if in_force else None,
-            "memory": [{"slot": slot, "source": copy[slot]["source"], "target": text}
-                       for slot, text in sorted(lines.items()) if copy[slot]["source"] in memory]}
+            "memory": [{"slot": slot, "source": copy[slot].source, "target": text}
+                       for slot, text in sorted(lines.items()) if copy[slot].source in memory]}
 
 
-def _record(item_id: int, uri: str) -> dict:
+def _record(item_id: int, uri: str) -> ItemRecord:
     try:
-        return json.loads(read_bytes(uri))
-    except (OSError, ValueError) as exc:
+        return ItemRecord.from_json(read_bytes(uri), uri)
+    except OSError as exc:
         raise NotFound(f"item {item_id}: cannot read its record {uri}: {exc}") from None
 
 
-def _made(copy: dict) -> dict:
+def _made(line: LineRecord) -> dict:
     """What a decision keeps of a slot: its source, how its line was made, and the model's line
     (shipped, or the candidate the gate turned down) if the model made one."""
-    model = copy["text"] if copy.get("path") == CopyPath.MODEL else copy.get("candidate")
-    return {"source": copy["source"], "path": copy.get("path", ""), "model": model}
+    model = line.text if line.path is CopyPath.MODEL else line.candidate
+    return {"source": line.source, "path": line.path.value, "model": model}
