@@ -25,9 +25,10 @@ test: models browser
 	$(BIN)/python -m pytest -q
 
 # Every test that loads no model (no LLM, no diffusers pipeline): the stages with a fake copy model,
-# the checks, the asset DB on both engines, the CLI and the web app. For the edit-test loop.
+# the checks, the asset DB on both engines, the CLI and the web app; on the machine's cores (up to
+# 4 test processes). For the edit-test loop.
 test-fast: $(VENV)/.installed
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -m "not slow" -n auto --maxprocesses 4
 
 # The browser tests drive Debian's Chromium (Playwright's own browser download is not used):
 # installed from Debian's packages when missing, as root or through sudo.

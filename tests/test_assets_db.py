@@ -395,20 +395,20 @@ def test_statements_per_job_do_not_grow_with_items(catalog, tmp_path, fake_copy_
     event.listen(engine, "before_cursor_execute", count)
     try:
         runs = {}
-        for creatives in (1, 10):
+        for creatives in (1, 4):  # 4 and 16 items (the benchmark counts 4, 40 and 400)
             statements.clear()
             _, lines = _run(tmp_path, catalog, _job(creatives, ["pt-PT", "de-DE", "fr-FR", "es-MX"]), f"n{creatives}")
             runs[len(lines)] = (len(statements), [s.split()[0] for s in statements])
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert sum(lookups) == 2  # the eligibility query ran once per job, in this process, and was counted
-    assert set(runs) == {4, 40}
-    assert runs[4] == runs[40], "\n".join(statements)
+    assert set(runs) == {4, 16}
+    assert runs[4] == runs[16], "\n".join(statements)
     assert runs[4][0] <= 17
     kinds = runs[4][1]
     assert "SELECT" in kinds and "INSERT" in kinds  # the lookups and the lineage were both counted
     with Session(engine) as session:
-        assert session.scalar(select(func.count()).select_from(JobItemRow)) == 44
+        assert session.scalar(select(func.count()).select_from(JobItemRow)) == 20
         assert session.scalar(select(func.count()).select_from(JobRow)) == 2
 
 
