@@ -397,3 +397,131 @@ def test_items_keep_their_key_through_the_copy_join(catalog_db):
     assert key == "c/summer-banner/de-DE" and item is items[0]
     assert [(s.slot, s.text) for s in copies.values()] == [("cta", "Nur {price} diese Woche"),
                                                           ("headline", "Starte deinen Morgen mit Acme Kaffee")]
+
+
+# --- 6. inpaint, write, reuse and report, each as the job applies it -----------------------------
+
+MEMORY_ONLY = {"id": "hero", "template": "morning-square",
+               "copy": {"headline": "Start your morning with Acme coffee", "cta": "Order now for {price}"}}
+
+
+def localized(catalog_db, *creatives: dict) -> list:
+    """(key, (item, copies)) for each de-DE item of `creatives`, talent chosen and every line from
+    the memory (no model): what the `Inpaint` stage takes. A creative with `"broken": True` gets a
+    talent whose image is not there."""
+    from dataclasses import replace
+
+    from adloc.pipelines.talent import PickTalent
+
+    broken = {c["id"] for c in creatives if c.get("broken")}
+    items = items_for(job_spec(*({k: v for k, v in c.items() if k != "broken"} for c in creatives)), catalog_db)
+    lookup = lookup_for(catalog_db, items)
+    out = []
+    for item in items:
+        (item,) = PickTalent().process(item, lookup)
+        if item.creative in broken:
+            item = replace(item, talent=replace(item.talent, image_uri="/nowhere/talent.png"))
+        copies = {r.slot: copy_stage.from_memory(r) for r in copy_stage.prepare_copy(item, lookup)}
+        out.append((item.key, (item, copies)))
+    return out
+
+
+def test_inpaint_blends_each_item_and_sends_an_unreadable_talent_to_failed(catalog_db):
+    from adloc.models.blend import BLEND_ID
+    from adloc.models.inpaint import InpaintModelHandler
+    from adloc.pipelines.image import Inpaint
+
+    p = pipeline()
+    inpainted = (p | beam.Create(localized(catalog_db, MEMORY_ONLY, {**MEMORY_ONLY, "id": "gone", "broken": True}))
+                 | "Inpaint" >> Inpaint(InpaintModelHandler(None)))
+    assert_that(inpainted["ok"] | "Ok" >> beam.Map(
+        lambda kv: (kv[0][0].key, sorted(kv[0][1]), kv[1].model_id, kv[1].inference.dtype.name, kv[1].inference.ndim)),
+        equal_to([("hero/morning-square/de-DE", ["cta", "headline"], BLEND_ID, "uint8", 3)]), label="CheckOk")
+    assert_that(inpainted["failed"] | "Failed" >> beam.Map(
+        lambda item: (item.key, "/nowhere/talent.png" in item.dead_letter)),
+        equal_to([("gone/morning-square/de-DE", True)]), label="CheckFailed")
+    p.run()
+
+
+def run_write(catalog_db, out, creatives: list[dict]) -> None:
+    """Inpaint, then Write, over `creatives` into `out`; checks what Write emits."""
+    from adloc.models.inpaint import InpaintModelHandler
+    from adloc.pipelines.image import Inpaint
+    from adloc.pipelines.write import Write
+
+    p = pipeline()
+    inpainted = p | beam.Create(localized(catalog_db, *creatives)) | "Inpaint" >> Inpaint(InpaintModelHandler(None))
+    records = (inpainted["ok"], (inpainted["failed"],)) | "Write" >> Write(str(out), {"de-DE": "fake-copy-v1"}, None)
+    assert_that(records | "Keys" >> beam.Map(lambda r: (r.key, r.status.value, r.thumbnail is not None)), equal_to(
+        [(f"{c['id']}/morning-square/de-DE", "dead_letter" if c.get("broken") else "approved",
+          not c.get("broken")) for c in creatives]))
+    p.run()
+
+
+def test_write_writes_each_items_image_and_record_and_the_dead_letters(catalog_db, tmp_path):
+    from adloc.records import ItemRecord
+
+    out = tmp_path / "out"
+    run_write(catalog_db, out, [MEMORY_ONLY, {**MEMORY_ONLY, "id": "gone", "broken": True}])
+    written = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    assert written == ["approved/hero/morning-square/de-DE.json", "approved/hero/morning-square/de-DE.png",
+                       "dead_letter/gone/morning-square/de-DE.json"]
+    record = ItemRecord.from_json((out / "approved/hero/morning-square/de-DE.json").read_bytes())
+    png = (out / "approved/hero/morning-square/de-DE.png").read_bytes()
+    assert record.sha256 == hashlib.sha256(png).hexdigest() and record.models == {
+        "copy": "fake-copy-v1", "inpainter": "blend-v1"}
+    assert {slot: (line.path, line.rendered) for slot, line in record.copy.items()} == {
+        "headline": ("tm", "Starte deinen Morgen mit Acme Kaffee"), "cta": ("tm", "Jetzt bestellen für 2,50")}  # a plain number: the locale's decimal comma
+    assert record.image.path == "blend" and not [c.name for c in record.checks() if not c.passed]
+    dead = ItemRecord.from_json((out / "dead_letter/gone/morning-square/de-DE.json").read_bytes())
+    assert dead.status == "dead_letter" and "/nowhere/talent.png" in dead.reason
+
+
+@pytest.mark.parametrize("same_settings", [True, False])
+def test_reuse_passes_on_finished_items_and_makes_changed_ones_again(catalog_db, tmp_path, fake_copy_model,
+                                                                     same_settings):
+    from adloc.pipelines.lookup import LookUp
+    from adloc.pipelines.reuse import Reuse
+
+    out = tmp_path / "out"
+    spec = job_spec(MEMORY_ONLY, {"id": "none", "template": "morning-square", "talent": {"tags": ["smiling"]},
+                                  "copy": {"cta": "Order now for {price}"}})  # no smiling talent in DE
+    settings = job_pipeline.RunSettings(db_url=catalog_db, out=str(out), run_date=RUN_DATE)
+    job_pipeline.run(parse_job(spec), "job", settings, test_pipeline=pipeline())  # the first, finished run
+    key = job_pipeline.settings_key(copy_stage.copy_models(settings, ["de-DE"]),
+                                    "blend-v1" if same_settings else "another-inpainter", settings)
+    items = items_for(spec, catalog_db)
+    p = pipeline()
+    lookup = p | "Lookup" >> LookUp(items, catalog_db)
+    todo = p | "Items" >> beam.Create(items) | "ChooseTalent" >> ChooseTalent(lookup) | "Reuse" >> Reuse(
+        str(out), key, lookup)
+    hero, none = "hero/morning-square/de-DE", "none/morning-square/de-DE"
+    expected = {"todo": [] if same_settings else [hero], "dead": [none], "reused": [hero] if same_settings else []}
+    for name, keys in expected.items():
+        assert_that(getattr(todo, name) | f"Keys{name}" >> beam.Map(lambda x: x.key), equal_to(keys),
+                    label=f"Check{name}")
+    p.run()
+
+
+def test_report_writes_the_report_and_the_manifest_of_every_record(catalog_db, tmp_path):
+    from dataclasses import replace
+
+    from adloc.models.blend import BLEND_ID
+    from adloc.pipelines.report import Report
+    from adloc.records import ItemRecord
+
+    out = tmp_path / "out"
+    run_write(catalog_db, out, [MEMORY_ONLY, {**MEMORY_ONLY, "id": "gone", "broken": True}])
+    records = [ItemRecord.from_json(p.read_bytes()) for p in sorted(out.rglob("*.json"))]
+    records = [r if r.status == "dead_letter" else replace(r, thumbnail=b"\xff\xd8") for r in records]
+    info = {"job": "stages", "brand": "Acme Coffee", "channel": "social", "locales": ["de-DE"],
+            "run_date": RUN_DATE, "copy_model": "fake", "inpainter": BLEND_ID, "copy_models": {}, "talent": []}
+    p = pipeline()
+    _ = (p | "Written" >> beam.Create(records[:1]), p | "Reused" >> beam.Create(records[1:])) | "Report" >> Report(
+        str(out), info, None, None)
+    p.run()
+    manifest = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    assert [(m["creative"], m["status"]) for m in manifest] == [("gone", "dead_letter"), ("hero", "approved")]
+    html = (out / "report.html").read_text()
+    assert "<h2>Approved (1)</h2>" in html and "<h2>Dead letter (1)</h2>" in html and "/nowhere/talent.png" in html
+    assert "Images were composited with the deterministic blend" in html
