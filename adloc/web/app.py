@@ -16,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 
 from adloc.errors import AdlocError
 from adloc.pages import environment as page_environment
+from adloc.records import Channel
 from adloc.services import database, gallery
 from adloc.services import jobs as jobs_service
 from adloc.services import review as review_service
@@ -96,7 +97,7 @@ def create_app(db_url: str, out_root: str, token: str | None = None, secret: byt
 
     @app.get("/jobs/new", response_class=HTMLResponse)
     def new_job(request: Request):
-        return _submit_page(request, {"channel": "social", "locales": [], "rows": "1"}, {})
+        return _submit_page(request, {"channel": Channel.SOCIAL.value, "locales": [], "rows": "1"}, {})
 
     def _submit_page(request: Request, form: dict, errors: dict, status: int = 200, upload_errors=()):
         known = gallery.template_slots(engine)
