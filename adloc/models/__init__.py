@@ -1,4 +1,4 @@
-"""Model handlers (Beam ModelHandlers) for the copy LLM and the inpainter, loading, the gate."""
+"""Model handlers (Beam ModelHandlers) for the copy LLM and the inpainter, and model loading only."""
 
 
 def use_threads(threads: int | None) -> None:

@@ -1,1 +1,1 @@
-"""The Beam pipeline: job expansion, one module per stage, the writers. Nothing model-specific."""
+"""The Beam pipeline: one module per stage, each exporting one composite PTransform; `job` wires them."""
