@@ -5,6 +5,7 @@ calibrated threshold from the model registry."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -38,9 +39,9 @@ def small_set(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def tuned(tmp_path_factory, tiny_lm, small_set):
+def tuned_once(tmp_path_factory, tiny_lm, small_set):
     """A catalog DB whose pt-PT memory also holds a reviewer's line and a held-out line, and an
-    adapter tuned on it."""
+    adapter tuned on it (once per module: tests take a copy, `tuned`)."""
     from sqlalchemy.orm import Session
 
     from adloc.assets_db.catalog import import_catalog
@@ -58,7 +59,17 @@ def tuned(tmp_path_factory, tiny_lm, small_set):
     args = ["tune", "--locale", "pt-PT", "--model", tiny_lm, "--db", db, "--out", str(adapters), "--set", str(small_set),
             "--max-pairs", "24", "--epochs", "4", "--learning-rate", "0.01", "--batch-size", "4", "--no-eval"]
     assert main(args) == 0
+    engine_for(db).dispose()
     return {"db": db, "root": root, "adapters": adapters, "model": tiny_lm, "set": str(small_set)}
+
+
+@pytest.fixture
+def tuned(tuned_once, tmp_path):
+    """`tuned_once`'s database and adapters, copied for one test: what a test records in the model
+    registry or writes beside the adapter never reaches another test."""
+    root = tmp_path / "loop"
+    shutil.copytree(tuned_once["root"], root)
+    return {**tuned_once, "db": f"sqlite:///{root / 'assets.db'}", "root": root, "adapters": root / "adapters"}
 
 
 @pytest.mark.slow  # tunes and evaluates a tiny LM (with the embedded model's tokenizer)
