@@ -31,10 +31,6 @@ def item_key(creative: str, template: str, locale: str) -> str:
     return f"{creative}/{template}/{locale}"
 
 
-def _key(record: ItemRecord) -> str:
-    return record.key
-
-
 def plan_run(engine: Engine, job: dict, out: str, items: list[dict]) -> int:
     """Record a run before it writes anything: the job (status running) and one pending row per
     item with the talent chosen for it. `items`: creative, template, locale, talent, seed.
@@ -76,7 +72,7 @@ def finish_run(engine: Engine, run_id: int, out: str, records: list[ItemRecord],
         ids = {item_key(c, t, loc): i for i, c, t, loc in session.execute(
             select(JobItemRow.id, JobItemRow.creative, JobItemRow.template, JobItemRow.locale)
             .where(JobItemRow.job_id == run_id))}
-        keys = [_key(r) for r in records]
+        keys = [r.key for r in records]
         if sorted(keys) != sorted(ids) or len(set(keys)) != len(keys):
             raise ValueError(f"run {run_id}: the finished items {sorted(keys)[:5]}... do not match the planned "
                              f"ones {sorted(ids)[:5]}...; the run stays marked running")
@@ -85,16 +81,16 @@ def finish_run(engine: Engine, run_id: int, out: str, records: list[ItemRecord],
                 update(JobItemRow.__table__).where(JobItemRow.__table__.c.id == bindparam("item_id"))
                 .values(status=bindparam("new_status"), reason=bindparam("new_reason"),
                         talent_id=bindparam("new_talent"), record_uri=bindparam("new_record")),
-                [{"item_id": ids[_key(r)], "new_status": r.status.value, "new_reason": r.reason or "",
+                [{"item_id": ids[r.key], "new_status": r.status.value, "new_reason": r.reason or "",
                   "new_talent": r.talent, "new_record": r.record_uri} for r in records])
-        stale = sorted({uri for r in records for uri in replaced.get(_key(r), [])})
+        stale = sorted({uri for r in records for uri in replaced.get(r.key, [])})
         if stale:
             session.execute(delete(OutputRow.__table__).where(OutputRow.__table__.c.uri == bindparam("stale_uri")),
                             [{"stale_uri": uri} for uri in stale])
         published = [r for r in records if r.status is not ItemStatus.DEAD_LETTER]
         if published:
             session.execute(insert(OutputRow), [
-                {"job_item_id": ids[_key(r)], "out_uri": out, "job": run.name, "creative": r.creative,
+                {"job_item_id": ids[r.key], "out_uri": out, "job": run.name, "creative": r.creative,
                  "template": r.template, "locale": r.locale, "uri": r.uri, "sha256": r.sha256,
                  "status": r.status.value, "talent_id": r.talent, "talent_image_sha256": r.talent_image or "",
                  "copy_model": r.models["copy"], "inpainter": r.models["inpainter"],

@@ -17,7 +17,7 @@ from apache_beam.io.filesystems import FileSystems
 from adloc import locale as loc
 from adloc import pages
 from adloc.assets_db.engine import engine_for
-from adloc.assets_db.lineage import finish_run, item_key
+from adloc.assets_db.lineage import finish_run
 from adloc.assets_db.queries import talent_rights_overview
 from adloc.files import write_bytes
 from adloc.jobspec import Job
@@ -98,7 +98,7 @@ def write_summary(records: list[ItemRecord], out: str, info: dict, db_url: str |
     records = sorted(records, key=lambda r: (r.creative, r.template, r.locale))
     write_bytes(FileSystems.join(out, "report.html"), render_report(records, info, out).encode())
     if db_url and run_id is not None:
-        replaced = {item_key(r.creative, r.template, r.locale): [
+        replaced = {r.key: [
             output_uri(out, folder, r.creative, r.template, r.locale, ".png")
             for folder in (ItemStatus.APPROVED, ItemStatus.REVIEW)] for r in records}
         finish_run(engine_for(db_url), run_id, out, records, replaced)

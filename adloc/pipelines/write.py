@@ -135,9 +135,10 @@ class WriteItem(beam.DoFn):
         checks = record.checks()
         self._checks_passed.inc(sum(c.passed for c in checks))
         self._checks_failed.inc(sum(not c.passed for c in checks))
-        self._fallbacks.inc(record.fallbacks())
+        fallbacks = record.fallbacks()
+        self._fallbacks.inc(fallbacks)
         if self._progress:
-            tick(*self._progress, record.status, record.fallbacks())
+            tick(*self._progress, record.status, fallbacks)
         yield record
 
     def _finish(self, item: WorkItem, copies: dict[str, SlotCopy], result) -> ItemRecord:

@@ -86,8 +86,9 @@ def written_so_far(out: str) -> int:
     """Items a running job has written so far: their records in the output folder or bucket (one
     listing per status folder; a rerun's earlier files count until they are replaced). The database
     learns how items ended when the run finishes: a fixed number of statements per job."""
-    patterns = [f"{out.rstrip('/')}/{folder}/*/*/*.json"
-                for folder in (ItemStatus.APPROVED, ItemStatus.REVIEW, ItemStatus.DEAD_LETTER)]
+    from adloc.pipelines.write import FOLDERS
+
+    patterns = [f"{out.rstrip('/')}/{folder}/*/*/*.json" for folder in FOLDERS]
     try:
         return sum(len(found.metadata_list) for found in FileSystems.match(patterns))
     except Exception:  # noqa: BLE001 - a folder not made yet, a bucket that does not answer: nothing to count
