@@ -82,8 +82,9 @@ def run_job(job_path: Path, args, url: str, beam_args: list[str]) -> int:
     print(f"running {job.job}: {len(job.creatives)} creatives x {len(job.locales)} locales on Beam", flush=True)
     result = jobs.run(job, str(job_path), settings, beam_args)
     counts = result.counts
-    print(f"{len(result.items)} items: {jobs.summary(settings.out)}")
-    print(jobs.summary_table(settings.out))
+    lines = jobs.manifest(settings.out)
+    print(f"{len(result.items)} items: {jobs.summary(lines)}")
+    print(jobs.summary_table(lines))
     print(f"checks: {counts.get('checks_passed', 0)} passed, {counts.get('checks_failed', 0)} failed; "
           f"copy lines that took the fallback: {counts.get('copy_lines_fallback', 0)}")
     print(f"models: copy LLM loaded {counts.get('copy_model_loads', 0)}x, "

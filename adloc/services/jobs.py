@@ -8,7 +8,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields
 from datetime import date
 from pathlib import Path
 
@@ -104,8 +104,8 @@ def run_claimed(claimed: dict, db_url: str, beam_args: list[str]) -> RunResult:
     check_remote(beam_args, db_url, claimed["out"])  # an AdlocError fails this job, not the worker
     job = parse_job(claimed["spec"], f"job {claimed['id']}")
     options = ModelOptions.from_json(claimed["options"])
-    settings = replace(RunSettings(db_url=db_url, out=claimed["out"], run_date=claimed["run_date"],
-                                   run_token=claimed["run_token"]), **asdict(options))
+    settings = RunSettings(db_url=db_url, out=claimed["out"], run_date=claimed["run_date"],
+                           run_token=claimed["run_token"], **asdict(options))
     return run(job, f"job {claimed['id']}", settings, beam_args)
 
 
@@ -133,8 +133,9 @@ def work(engine: Engine, db_url: str, beam_args: list[str], once: bool = False, 
             warn(f"job {claimed['id']}: failed: {exc}")
             log.debug("job %s failed", claimed["id"], exc_info=True)
             continue
-        say(f"job {claimed['id']}: done, {summary(result.out)}")
-        say(summary_table(result.out))
+        lines = manifest(result.out)
+        say(f"job {claimed['id']}: done, {summary(lines)}")
+        say(summary_table(lines))
 
 
 def status(engine: Engine, job_id: str | int) -> dict:
@@ -150,15 +151,14 @@ def manifest(out: str) -> list[dict]:
         return [json.loads(line) for line in handle.read().decode().splitlines()]
 
 
-def summary(out: str) -> str:
-    """'3 approved, 2 dead letter, 15 review' from the run's manifest."""
-    statuses = Counter(line["status"] for line in manifest(out))
+def summary(lines: list[dict]) -> str:
+    """'3 approved, 2 dead letter, 15 review' from a run's `manifest` lines."""
+    statuses = Counter(line["status"] for line in lines)
     return ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in sorted(statuses.items()))
 
 
-def summary_table(out: str) -> str:
-    """Items per locale and status, from the run's manifest."""
-    lines = manifest(out)
+def summary_table(lines: list[dict]) -> str:
+    """Items per locale and status, from a run's `manifest` lines."""
     counts = Counter((line["locale"], line["status"]) for line in lines)
     locales = sorted({line["locale"] for line in lines})
     rows = [f"{'locale':<8} {'items':>5} {'approved':>8} {'review':>6} {'dead letter':>11}"]
