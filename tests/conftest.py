@@ -174,7 +174,7 @@ def assert_same_tree(folder: Path, expected: dict[str, str]) -> None:
 
 @pytest.fixture(scope="session")
 def tiny_lm(tmp_path_factory) -> str:
-    """A tiny random-weight causal LM with the embedded model's tokenizer (and chat template),
+    """A tiny random-weight causal LM with the small embedded model's tokenizer (and chat template),
     saved like any checkpoint folder: tuning and eval tests run through the real loading code."""
     import torch
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
@@ -182,7 +182,7 @@ def tiny_lm(tmp_path_factory) -> str:
     from adloc.models import embedded
 
     torch.manual_seed(0)
-    tokenizer = AutoTokenizer.from_pretrained(embedded.model_dir())
+    tokenizer = AutoTokenizer.from_pretrained(embedded.get(embedded.SMALL).folder)
     config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32, num_hidden_layers=2,
                          num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=1024,
                          tie_word_embeddings=True, bos_token_id=tokenizer.bos_token_id,

@@ -74,6 +74,9 @@ class FakeCopyModelHandler(ModelHandler[CopyRequest, PredictionResult, CannedLin
     def adapter_folders(self) -> dict[str, str]:
         return {locale: path for locale, (path, _) in self._adapters.items()}
 
+    def base_id(self) -> str:
+        return self._model_id
+
     def model_id_for(self, locale: str, base_id: str | None = None) -> str:
         base_id = base_id or self._model_id
         return f"{base_id}+{self._adapters[locale][1]}" if locale in self._adapters else base_id
@@ -106,7 +109,8 @@ class FakeCopyModel:
         self.handlers: list[FakeCopyModelHandler] = []
 
     def handler(self, model: str = "embedded", batch_size: int = 8, max_new_tokens: int = 96,
-                adapters: str | dict[str, str] | None = None, threads: int | None = None) -> FakeCopyModelHandler:
+                adapters: str | dict[str, str] | None = None, threads: int | None = None,
+                dtype: str = "auto") -> FakeCopyModelHandler:
         made = FakeCopyModelHandler(self.lines, self.model_id, batch_size, adapters)
         self.handlers.append(made)
         return made

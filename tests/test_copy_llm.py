@@ -7,6 +7,7 @@ import pytest
 
 from adloc.errors import NotFound
 from adloc.models.copy_llm import CopyModelHandler, build_messages, resolve
+from adloc.models.embedded import SMALL
 from adloc.records import CopyRequest, GlossaryTerm
 
 
@@ -17,7 +18,7 @@ def request(source: str, locale: str = "de-DE", key: str = "k") -> CopyRequest:
 
 @pytest.fixture(scope="module")
 def handler_and_model():
-    handler = CopyModelHandler("embedded", batch_size=4, max_new_tokens=24)
+    handler = CopyModelHandler(SMALL, batch_size=4, max_new_tokens=24)
     return handler, handler.load_model()
 
 

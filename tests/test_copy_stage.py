@@ -11,6 +11,7 @@ from conftest import RUN_DATE, write_job
 
 from adloc.cli import main
 from adloc.models.copy_llm import AdapterError, CopyModelHandler, build_messages, find_adapters
+from adloc.models.embedded import SMALL
 from adloc.pipelines.copy import GateCopy, fallback
 from adloc.pipelines.gate import Gate
 from adloc.records import CopyRequest, Generation, GlossaryTerm, TMEntry
@@ -23,18 +24,36 @@ def request(source: str, locale: str = "de-DE", fuzzy: TMEntry | None = None, sc
                        fuzzy=fuzzy, fuzzy_score=score)
 
 
-def gate(req: CopyRequest, text: str, confidence: float, threshold: float = 0.5, **per_locale: float):
+def gate(req: CopyRequest, text: str, confidence: float, fixed: float | None = None, **per_locale: float | None):
+    """The slot GateCopy makes of this model line; thresholds per locale (de_DE=0.5), else `fixed`."""
     result = PredictionResult(req, Generation(text, confidence, 5), "model")
-    ((_, slot),) = list(GateCopy(Gate(threshold, {k.replace("_", "-"): v for k, v in per_locale.items()})).process(result))
+    thresholds = {k.replace("_", "-"): v for k, v in per_locale.items()}
+    ((_, slot),) = list(GateCopy(Gate(thresholds, fixed)).process(result))
     return slot
 
 
 # --- the gate --------------------------------------------------------------------------------
 
 def test_a_clean_confident_line_ships():
-    slot = gate(request("Order now for {price}"), "Jetzt bestellen für {price}", 0.8)
+    slot = gate(request("Order now for {price}"), "Jetzt bestellen für {price}", 0.8, de_DE=0.5)
     assert (slot.path, slot.approved, slot.text) == ("model", True, "Jetzt bestellen für {price}")
     assert slot.reason == "all checks passed, confidence 0.80"
+
+
+def test_a_locale_never_calibrated_sends_even_a_confident_line_to_review():
+    slot = gate(request("Order now for {price}", "fr-FR"), "Commandez maintenant pour {price}", 0.99, de_DE=0.5)
+    assert (slot.path, slot.approved) == ("source", False)
+    assert "no fr-FR threshold" in slot.reason and slot.candidate == "Commandez maintenant pour {price}"
+    # A calibration that found no threshold reaching the target precision: the same.
+    assert not gate(request("Order now for {price}"), "Jetzt bestellen für {price}", 0.99, de_DE=None).approved
+
+
+def test_an_explicit_threshold_applies_in_every_locale():
+    fr = request("Order now for {price}", "fr-FR")
+    assert gate(fr, "Commandez maintenant pour {price}", 0.7, fixed=0.6).approved
+    assert not gate(fr, "Commandez maintenant pour {price}", 0.5, fixed=0.6).approved
+    # It overrides the calibrated threshold too.
+    assert gate(request("Order now for {price}"), "Jetzt bestellen für {price}", 0.7, fixed=0.6, de_DE=0.9).approved
 
 
 def test_below_the_locales_threshold_goes_to_review_even_when_every_check_passes():
@@ -43,7 +62,7 @@ def test_below_the_locales_threshold_goes_to_review_even_when_every_check_passes
     assert "confidence 0.80 below the de-DE threshold 0.90" in slot.reason
     assert slot.candidate == "Jetzt bestellen für {price}"
     assert gate(request("Order now for {price}", "fr-FR"), "Commandez maintenant pour {price}", 0.8,
-                de_DE=0.9).approved  # the other locales keep the default
+                de_DE=0.9, fr_FR=0.5).approved  # each locale has its own
 
 
 def test_a_critical_failure_never_ships_however_confident():
@@ -142,7 +161,7 @@ def adapters(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("adapters")
     torch.manual_seed(0)
-    base = AutoModelForCausalLM.from_pretrained(embedded.model_dir())
+    base = AutoModelForCausalLM.from_pretrained(embedded.get(SMALL).folder)
     config = LoraConfig(r=4, lora_alpha=32, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
     get_peft_model(base, config).save_pretrained(folder / "de-DE")
     return folder
@@ -152,8 +171,8 @@ def adapters(tmp_path_factory):
 def test_a_locale_adapter_changes_that_locale_only(adapters):
     lines = [CopyRequest(key=f"k{i}", slot="headline", locale=locale, source="Fresh coffee every morning",
                          brand="Acme", max_chars=40, keep_terms=()) for i, locale in enumerate(["de-DE", "pt-PT"])]
-    plain = CopyModelHandler("embedded", batch_size=2, max_new_tokens=12)
-    tuned = CopyModelHandler("embedded", batch_size=2, max_new_tokens=12, adapters=str(adapters))
+    plain = CopyModelHandler(SMALL, batch_size=2, max_new_tokens=12)
+    tuned = CopyModelHandler(SMALL, batch_size=2, max_new_tokens=12, adapters=str(adapters))
     base_out = list(plain.run_inference(lines, plain.load_model()))
     tuned_out = list(tuned.run_inference(lines, tuned.load_model()))
     assert tuned_out[1].inference == base_out[1].inference  # pt-PT: no adapter, the base model's line
@@ -193,7 +212,7 @@ def test_threads_sharing_a_tuned_model_get_their_own_locales_line(adapters):
     """Beam shares one loaded model between a worker's threads: adapter switching must not leak."""
     import threading
 
-    handler = CopyModelHandler("embedded", batch_size=1, max_new_tokens=12, adapters=str(adapters))
+    handler = CopyModelHandler(SMALL, batch_size=1, max_new_tokens=12, adapters=str(adapters))
     model = handler.load_model()
     lines = {locale: CopyRequest(key=locale, slot="headline", locale=locale, source="Fresh coffee every morning",
                                  brand="Acme", max_chars=40, keep_terms=()) for locale in ("de-DE", "pt-PT")}
@@ -214,7 +233,7 @@ def test_threads_sharing_a_tuned_model_get_their_own_locales_line(adapters):
 
 @pytest.mark.slow
 def test_a_line_cut_at_the_token_budget_is_not_a_line():
-    handler = CopyModelHandler("embedded", batch_size=1, max_new_tokens=2)
+    handler = CopyModelHandler(SMALL, batch_size=1, max_new_tokens=2)
     request = CopyRequest(key="k", slot="headline", locale="de-DE", brand="Acme", max_chars=60, keep_terms=(),
                           source="Start your morning with a fresh cup of coffee and a warm croissant")
     (result,) = handler.run_inference([request], handler.load_model())

@@ -81,3 +81,27 @@ def test_placeholders_do_not_lift_chrf():
     assert english.lines[0].chrf < 20 and not english.lines[0].acceptable
     right = score(EVALSET, "pt-PT", "v", (line,), [Generation(line.reference, 0.9, 3)])
     assert right.lines[0].chrf == 100.0
+
+
+def test_a_line_in_the_other_register_scores_against_its_alternative_reference():
+    line = next(x for x in EVALSET.split("de-DE", "heldout") if x.alternative)
+    result = score(EVALSET, "de-DE", "v", (line,), [Generation(line.alternative, 0.9, 5)])
+    assert result.lines[0].chrf == 100.0 and result.lines[0].reference == line.alternative
+    assert result.lines[0].label == "chrf"  # nobody judged this output: the chrF bar decides
+
+
+def test_a_judged_output_takes_its_verdict_not_the_chrf_bar():
+    from dataclasses import replace
+
+    from adloc.evals.evalset import Judgement
+
+    line = next(x for x in EVALSET.split("fr-FR", "heldout") if x.source == "Find a store")
+    good, bad = "Cherchez un magasin", "Trouvez un magasin pas"
+    judged = {("fr-FR", line.id, good): Judgement(line.id, "fr-FR", "m", good, True, ""),
+              ("fr-FR", line.id, bad): Judgement(line.id, "fr-FR", "m", bad, False, "fluency")}
+    evalset = replace(EVALSET, judged=judged)
+    result = score(evalset, "fr-FR", "v", (line, line), [Generation(good, 0.9, 5), Generation(bad + " ", 0.9, 5)])
+    (a, b) = result.lines
+    assert a.chrf < 40 and a.acceptable and a.label == "judged"  # a correct line chrF would have failed
+    assert not b.acceptable and b.category == "fluency"  # judged by its text without the outer spaces
+    assert result.judged == 1.0

@@ -11,7 +11,7 @@ from conftest import EXAMPLES
 from adloc.errors import AdlocError
 from adloc.evals.evalset import LABELS, load
 
-LOCALES = ["de-DE", "es-MX", "fr-FR", "pt-PT"]
+LOCALES = ["ar-AE", "de-DE", "es-MX", "fr-FR", "pt-PT"]
 
 
 def test_the_shipped_set_has_150_lines_per_locale_split_and_a_labelled_set():
@@ -75,3 +75,36 @@ def test_the_digest_changes_with_any_reference(broken):
     before = load(broken).digest
     _edit(broken / "pt-PT.tsv", "Café", "Cafe")
     assert load(broken).digest != before
+
+
+JUDGED_HEADER = "id\tmodel\toutput\tverdict\tcategory\tnote\n"
+
+
+@pytest.mark.parametrize(("row", "message"), [
+    ("e999\tm\tZwei\tacceptable\t\t", "judged/de-DE.tsv, line 2, field id: 'e999' is not in lines.tsv"),
+    ("e001\tm\tZwei\tfine\t\t", "judged/de-DE.tsv, line 2, field verdict"),
+    ("e001\tm\tZwei\tunacceptable\t\t", "judged/de-DE.tsv, line 2, field category: an unacceptable output names"),
+    ("e001\tm\tZwei\tacceptable\tfluency\t", "field category: an unacceptable output names its category"),
+    ("e001\tm\tZwei\tunacceptable\tstyle\t", "judged/de-DE.tsv, line 2, field category"),
+    ("e001\tm\tZwei\tacceptable\t\t\ne001\tn\tZwei\tunacceptable\tfluency\t", "line 3: output 'Zwei' of e001 is judged both"),
+])
+def test_a_broken_judged_row_is_named_by_file_line_and_field(broken, row, message):
+    (broken / "judged").mkdir(exist_ok=True)
+    (broken / "judged" / "de-DE.tsv").write_text(JUDGED_HEADER + row + "\n", encoding="utf-8")
+    with pytest.raises(AdlocError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load(broken)
+
+
+def test_judged_outputs_are_found_by_locale_line_and_text(broken):
+    (broken / "judged").mkdir(exist_ok=True)
+    before = load(broken).digest
+    (broken / "judged" / "de-DE.tsv").write_text(
+        JUDGED_HEADER + "e001\tm1\tStarte den Tag mit Acme Kaffee\tacceptable\t\t\n"
+        "e003\tm1\tKaffee und Donut\tunacceptable\taccuracy\tthe weekend is gone\n", encoding="utf-8")
+    evalset = load(broken)
+    assert evalset.digest != before  # a verdict changes the results: the set's digest says so
+    assert evalset.judgement("de-DE", "e001", " Starte den Tag mit Acme Kaffee ").acceptable
+    wrong = evalset.judgement("de-DE", "e003", "Kaffee und Donut")
+    assert (wrong.acceptable, wrong.category, wrong.note) == (False, "accuracy", "the weekend is gone")
+    assert evalset.judgement("de-DE", "e003", "Kaffee und Donut am Wochenende") is None
+    assert evalset.judgement("fr-FR", "e001", "Starte den Tag mit Acme Kaffee") is None

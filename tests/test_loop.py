@@ -205,12 +205,12 @@ def test_a_run_takes_the_champions_adapter_and_calibrated_threshold(tuned, tmp_p
     assert models.versions["pt-PT"] == version
     assert models.gate.threshold("pt-PT") == 0.42
     assert models.gate.threshold("de-DE") is None  # evaluated: nothing reached the target precision
-    assert models.gate.threshold("fr-FR") == 0.5  # never evaluated: the default
+    assert models.gate.threshold("fr-FR") is None  # never evaluated: review, whatever the confidence
     passed, reason = models.gate.decide([], 0.99, "de-DE")
-    assert not passed and "no de-DE threshold reaches the target precision" in reason
+    assert not passed and "no de-DE threshold reaching the target precision" in reason
     fixed = copy_models(RunSettings(db_url=tuned["db"], out=str(tmp_path), copy_model=tuned["model"], threshold=0.3,
                                     adapters=str(tuned["adapters"])), ["de-DE"])
-    assert fixed.gate.threshold("de-DE") == 0.3 and fixed.gate.thresholds == {} and fixed.fixed_threshold
+    assert fixed.gate.threshold("de-DE") == 0.3 and fixed.gate.fixed == 0.3 and fixed.fixed_threshold
 
     # Weights changed under the champion's name: refused, not run.
     weights = folder / "adapter_model.safetensors"
@@ -231,29 +231,35 @@ def test_a_run_gates_on_the_calibrated_threshold_and_its_report_links_the_eval(c
 
     version = fake_copy_model.model_id  # the version that runs: the registry's entry for it applies
     fake_copy_model.lines.update({(locale, "Two for {price}"): Generation(line, 0.99, 3)
-                                  for locale, line in (("pt-PT", "Dois por {price}"), ("de-DE", "Zwei für {price}"))})
+                                  for locale, line in (("pt-PT", "Dois por {price}"), ("de-DE", "Zwei für {price}"),
+                                                       ("fr-FR", "Deux pour {price}"))})
     eval_html = tmp_path / "eval" / "eval.html"
     eval_html.parent.mkdir()
     eval_html.write_text("<html>eval</html>")
     record_eval(engine_for(catalog_db), "pt-PT", version, "embedded", "", None, 0.95,
                 {"chrf": 12.0, "coverage": 0.0, "target_precision": 0.95, "report": str(eval_html)})
+    record_eval(engine_for(catalog_db), "de-DE", version, "embedded", "", 0.9, 0.95, {"chrf": 50.0, "coverage": 0.4})
     job = write_job(tmp_path / "job.yaml", {
-        "job": "gated", "brand": "Acme Coffee", "channel": "social", "locales": ["pt-PT", "de-DE"],
+        "job": "gated", "brand": "Acme Coffee", "channel": "social", "locales": ["pt-PT", "de-DE", "fr-FR"],
         "creatives": [{"id": "c", "template": "summer-banner", "copy": {"cta": "Two for {price}"},
                        "values": {"price": 3}}]})
     out = tmp_path / "out"
     assert main(["run", str(job), "--db", catalog_db, "--out", str(out), "--run-date", RUN_DATE]) == 0
-    # pt-PT's eval found no threshold: even a 0.99 line waits for review. de-DE was never
-    # evaluated: the default threshold, and the same line ships.
+    # pt-PT's eval found no threshold: even a 0.99 line waits for review. de-DE's is 0.9: the line
+    # ships. fr-FR was never evaluated: nothing calibrated it, so its line waits too.
     pt = json.loads((out / "review" / "c" / "summer-banner" / "pt-PT.json").read_text())
     assert (pt["copy"]["cta"]["path"], pt["copy"]["cta"]["candidate"]) == ("source", "Dois por {price}")
     assert pt["copy"]["cta"]["reason"].startswith(
-        "model output confidence 0.99, but no pt-PT threshold reaches the target precision on the eval")
+        "model output confidence 0.99, but the gate has no pt-PT threshold reaching the target precision")
     assert pt["models"]["copy"] == version
     de = json.loads((out / "approved" / "c" / "summer-banner" / "de-DE.json").read_text())
     assert (de["copy"]["cta"]["path"], de["copy"]["cta"]["text"]) == ("model", "Zwei für {price}")
+    fr = json.loads((out / "review" / "c" / "summer-banner" / "fr-FR.json").read_text())
+    assert (fr["copy"]["cta"]["path"], fr["copy"]["cta"]["candidate"]) == ("source", "Deux pour {price}")
+    assert "no fr-FR threshold" in fr["copy"]["cta"]["reason"]
     report = (out / "report.html").read_text()
     assert "<h2>Copy models</h2>" in report
-    assert "none reaches the target precision: all to review" in report
+    assert "none reaches the target precision (adloc eval): all to review" in report  # pt-PT
     assert 'href="../eval/eval.html"' in report  # the latest eval, relative to the report
-    assert "0.500 (default)" in report and "not evaluated" in report  # de-DE was never evaluated
+    assert "confidence 0.900 (adloc eval)" in report  # de-DE
+    assert "not calibrated for this model: all to review" in report and "not evaluated" in report  # fr-FR

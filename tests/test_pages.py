@@ -45,9 +45,9 @@ INFO = {
     "job": "spring", "brand": "Acme Coffee", "channel": "social", "locales": ["pt-PT", "ar-AE"],
     "run_date": "2026-11-27", "copy_model": "embedded", "inpainter": "blend",
     "copy_models": {
-        "pt-PT": {"version": "v1", "status": "champion", "threshold": 0.8123, "set_by": "calibrated", "chrf": 55.55,
+        "pt-PT": {"version": "v1", "status": "champion", "threshold": 0.8123, "set_by": "adloc eval", "score": "confidence", "chrf": 55.55,
                   "coverage": 0.4567, "target_precision": 0.95, "eval_report": "/runs/eval/eval.html"},
-        "ar-AE": {"version": "v0", "status": "not evaluated", "threshold": None, "set_by": "default", "chrf": None,
+        "ar-AE": {"version": "v0", "status": "not evaluated", "threshold": None, "set_by": "not calibrated", "score": "confidence", "chrf": None,
                   "coverage": None, "target_precision": None, "eval_report": None}},
     "talent": [{"talent": "pt-ana", "name": "Ana", "region": "PT", "eligible": True, "reason": "eligible"},
                {"talent": "de-mia", "name": "Mia", "region": "DE", "eligible": False,
@@ -94,9 +94,9 @@ def test_report_shows_the_items_models_and_talent_and_escapes_copy():
     assert "data:image/jpeg;base64,/9j/4A==" in html and 'class="rtl"' in html  # ar-AE copy runs right to left
     assert "model conf 0.87" in html and "2/3 passed" in html and "untranslated (functional): same as the source" in html
     assert "no licensed talent tagged &lt;smiling&gt;" in html
-    assert "0.812 (calibrated)" in html and "55.5" in html and "45.7% at 0.95" in html
+    assert "0.812 (adloc eval)" in html and "not calibrated for this model: all to review" in html and "55.5" in html and "45.7% at 0.95" in html
     assert 'href="../eval/eval.html">eval.html</a>' in html
-    assert "none reaches the target precision: all to review" in html and "no eval yet: run <code>adloc eval</code>" in html
+    assert "no eval yet: run <code>adloc eval</code>" in html
     assert "Images were composited with the deterministic blend" not in html  # INFO's inpainter is not the blend id
     assert '<td class="bad">consent expired 2025-12-31</td><td>0</td>' in html
     assert '<td class="ok">eligible</td><td>2</td>' in html

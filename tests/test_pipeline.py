@@ -12,6 +12,7 @@ import pytest
 from conftest import RUN_DATE, assert_same_tree, tree_hashes, write_job
 
 from adloc.cli import main
+from adloc.models.embedded import SMALL
 
 SMALL_JOB = {
     "job": "e2e-small",
@@ -56,7 +57,7 @@ def small_run(tmp_path_factory):
     import_catalog(engine_for(db), EXAMPLES)
     job = write_job(base / "job.yaml", SMALL_JOB)
     out = base / "out"
-    assert run_cli(job, out, db) == 0
+    assert run_cli(job, out, db, "--copy-model", SMALL) == 0
     return base, job, db, out
 
 
@@ -171,7 +172,7 @@ def test_rerun_is_byte_identical(small_run):
     _, job, db, out = small_run
     first = tree_hashes(out)
     with rerun_in_place(out):
-        assert run_cli(job, out, db) == 0
+        assert run_cli(job, out, db, "--copy-model", SMALL) == 0
         assert_same_tree(out, first)
 
 
@@ -181,7 +182,7 @@ def test_multi_process_runner_pickles_every_stage_and_gives_the_same_bytes(small
     first = tree_hashes(out)
     with rerun_in_place(out):
         args = ("--direct_running_mode=multi_processing", "--direct_num_workers=2")
-        assert run_cli(job, out, db, *args) == 0
+        assert run_cli(job, out, db, "--copy-model", SMALL, *args) == 0
         assert_same_tree(out, first)
 
 
@@ -255,7 +256,7 @@ def test_a_killed_run_reruns_to_the_same_complete_files(tmp_path, catalog_db):
                            "copy": {"cta": "Order now for {price}"}, "values": {"price": 2.5}} for i in range(6)]}
     job = write_job(tmp_path / "job.yaml", spec)
     out = tmp_path / "out"
-    args = ["run", str(job), "--out", str(out), "--db", catalog_db, "--run-date", RUN_DATE]
+    args = ["run", str(job), "--out", str(out), "--db", catalog_db, "--run-date", RUN_DATE, "--copy-model", SMALL]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "adloc.cli", *args], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -271,7 +272,7 @@ def test_a_killed_run_reruns_to_the_same_complete_files(tmp_path, catalog_db):
 
     assert main(args) == 0
     clean = tmp_path / "clean"
-    assert run_cli(job, clean, catalog_db) == 0
+    assert run_cli(job, clean, catalog_db, "--copy-model", SMALL) == 0
     assert not list(out.rglob("*.tmp-*"))
     assert len(manifest(out)) == 36
     # Every file complete, none twice, the same bytes as a clean run (records name their own folder).
@@ -326,14 +327,14 @@ def test_a_rerun_of_a_finished_job_remakes_and_rewrites_nothing(tmp_path, catalo
     spec["locales"] = ["pt-PT"]
     job = write_job(tmp_path / "job.yaml", spec)
     out = tmp_path / "out"
-    assert run_cli(job, out, catalog_db) == 0
+    assert run_cli(job, out, catalog_db, "--threshold", "0.5") == 0
     assert fake_copy_model.asked == ["pt-PT:Two for {price}"]  # not in the memory: the model made it
     hero = out / "approved" / "morning-hero" / "morning-square" / "pt-PT.json"
-    assert json.loads(hero.read_text())["copy"]["cta"]["text"] == "Duas por {price}"  # 0.55: over the default 0.5
+    assert json.loads(hero.read_text())["copy"]["cta"]["text"] == "Duas por {price}"  # 0.55: over 0.5
     stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
     hashes = tree_hashes(out)
 
-    assert run_cli(job, out, catalog_db) == 0
+    assert run_cli(job, out, catalog_db, "--threshold", "0.5") == 0
     assert fake_copy_model.asked == ["pt-PT:Two for {price}"]  # nothing made again
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == stamps  # nothing rewritten
     assert tree_hashes(out) == hashes

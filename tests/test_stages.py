@@ -15,7 +15,7 @@ from apache_beam.ml.inference.base import RunInference
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to
-from conftest import EXAMPLES, RUN_DATE
+from conftest import EXAMPLES, RUN_DATE, record_eval
 from fakes import FAKE_MODEL_ID, FakeCopyModelHandler
 
 from adloc.jobspec import JobSpecError, load_job, parse_job
@@ -198,7 +198,7 @@ def test_gate_ships_a_passing_line_and_falls_back_for_the_rest(catalog_db):
     handler = FakeCopyModelHandler(GATE_LINES)
     p = pipeline()
     gated = (p | beam.Create(requests) | "RewriteCopy" >> RunInference(handler)
-             | "GateCopy" >> beam.ParDo(copy_stage.GateCopy(Gate())))
+             | "GateCopy" >> beam.ParDo(copy_stage.GateCopy(Gate({"de-DE": 0.5}))))
     fallback = "no usable translation-memory match, needs a translator"
     assert_that(gated | beam.Map(lambda kv: (kv[0], kv[1].path, kv[1].approved, kv[1].text, kv[1].confidence,
                                              kv[1].candidate, kv[1].reason)), equal_to([
@@ -229,7 +229,8 @@ def test_localize_copy_joins_memory_hits_and_gated_model_lines_per_item(catalog_
         {"id": "bad", "template": "summer-banner", "copy": {"cta": "Buy two for {price}"}},
     )
     items = items_for(spec, catalog_db)
-    models = copy_stage.CopyModels(FakeCopyModelHandler(GATE_LINES), "fake", {"de-DE": FAKE_MODEL_ID}, Gate())
+    models = copy_stage.CopyModels(FakeCopyModelHandler(GATE_LINES), "fake", {"de-DE": FAKE_MODEL_ID},
+                                   Gate({"de-DE": 0.5}))
     p = pipeline()
     lookup = p | "Lookup" >> LookUp(items, catalog_db)
     localized = p | "Items" >> beam.Create(items) | "LocalizeCopy" >> copy_stage.LocalizeCopy(models, lookup)
@@ -308,9 +309,18 @@ SAMPLE_OUTCOMES = {
 }
 
 
+def calibrate_fake(db_url: str, locales: list[str], threshold: float) -> None:
+    """The fake copy model's eval in the registry: its lines gated at `threshold` in these locales."""
+    from adloc.assets_db.engine import engine_for
+
+    for locale in locales:
+        record_eval(engine_for(db_url), locale, FAKE_MODEL_ID, "embedded", "", threshold, 0.95, {})
+
+
 def test_the_sample_job_with_canned_lines_routes_each_item_and_reruns_nothing(catalog_db, fake_copy_model,
                                                                                tmp_path):
     fake_copy_model.lines.update(SAMPLE_LINES)
+    calibrate_fake(catalog_db, ["pt-PT", "de-DE", "fr-FR", "es-MX"], 0.5)  # ar-AE never evaluated: all to review
     out = tmp_path / "out"
     settings = job_pipeline.RunSettings(db_url=catalog_db, out=str(out), run_date=RUN_DATE)
     items, counts = job_pipeline.run(load_job(SAMPLE_JOB), str(SAMPLE_JOB), settings, test_pipeline=pipeline())

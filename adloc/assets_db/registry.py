@@ -3,7 +3,11 @@ gate threshold, and which one is the locale's champion (the version runs use by 
 
 The first evaluated base model of a locale becomes its champion; a tuned adapter starts as a
 candidate and replaces the champion only through `promote`, which `adloc compare --promote` calls
-when the challenger wins."""
+when the challenger wins.
+
+Learned gates (`adloc gate train`) are versioned the same way, per base model: the first becomes the
+champion; a later one replaces it through `promote_gate` (`adloc gate promote`) when it wins on the
+same held-out eval."""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from adloc.assets_db.lineage import _now
-from adloc.assets_db.schema import ModelVersionRow
+from adloc.assets_db.schema import GateVersionRow, ModelVersionRow
 from adloc.errors import NotFound
 
 
@@ -130,3 +134,70 @@ def thresholds(known: list[ModelVersion], versions: dict[str, str]) -> dict[str,
     precision: nothing ships without review."""
     return {v.locale: v.threshold for v in known
             if versions.get(v.locale) == v.version and v.target_precision is not None}
+
+
+# --- learned gates ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GateVersion:
+    base_model: str  # the model id whose lines it gates
+    version: str  # gate@<hash>
+    path: str  # the gate file
+    status: str  # candidate | champion | retired
+    eval: dict = field(default_factory=dict)  # held-out coverage and precision per locale, the set digest
+    created_at: datetime | None = None
+    promoted_at: datetime | None = None
+
+
+def _gate(row: GateVersionRow) -> GateVersion:
+    return GateVersion(row.base_model, row.version, row.path, row.status, json.loads(row.eval_json),
+                       row.created_at, row.promoted_at)
+
+
+def record_gate(engine: Engine, base_model: str, version: str, path: str, evaluation: dict) -> GateVersion:
+    """Store a trained gate and its held-out eval. The first gate of a base model becomes its
+    champion; later ones start as candidates (`promote_gate`). Recording a version again updates
+    its file and eval and keeps its status."""
+    with Session(engine) as session, session.begin():
+        rows = list(session.scalars(select(GateVersionRow).where(GateVersionRow.base_model == base_model)))
+        row = next((r for r in rows if r.version == version), None)
+        if row is None:
+            first = not any(r.status == "champion" for r in rows)
+            row = GateVersionRow(base_model=base_model, version=version, status="champion" if first else "candidate",
+                                 created_at=_now(), promoted_at=_now() if first else None)
+            session.add(row)
+        row.path, row.eval_json = path, json.dumps(evaluation, sort_keys=True, ensure_ascii=False)
+        session.flush()
+        return _gate(row)
+
+
+def gate_versions(engine: Engine, base_model: str | None = None) -> list[GateVersion]:
+    """Every recorded gate (of one base model), champion first."""
+    stmt = select(GateVersionRow)
+    if base_model is not None:
+        stmt = stmt.where(GateVersionRow.base_model == base_model)
+    with Session(engine) as session:
+        rows = [_gate(r) for r in session.scalars(stmt)]
+    order = {"champion": 0, "candidate": 1, "retired": 2}
+    return sorted(rows, key=lambda g: (g.base_model, order[g.status], g.version))
+
+
+def champion_gate(engine: Engine, base_model: str) -> GateVersion | None:
+    return next((g for g in gate_versions(engine, base_model) if g.status == "champion"), None)
+
+
+def promote_gate(engine: Engine, base_model: str, version: str) -> str | None:
+    """Make `version` the base model's champion gate and retire the previous one (returned)."""
+    with Session(engine) as session, session.begin():
+        rows = {r.version: r for r in session.scalars(
+            select(GateVersionRow).where(GateVersionRow.base_model == base_model).with_for_update())}
+        if version not in rows:
+            raise NotFound(f"{base_model}: no recorded gate {version} (train one with `adloc gate train`)")
+        previous = next((v for v, r in rows.items() if r.status == "champion"), None)
+        if previous == version:
+            return None
+        if previous is not None:
+            rows[previous].status = "retired"
+            session.flush()
+        rows[version].status, rows[version].promoted_at = "champion", _now()
+        return previous

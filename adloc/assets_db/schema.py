@@ -295,3 +295,26 @@ class ModelVersionRow(Base):
     eval_json: Mapped[str] = mapped_column(Text, default="{}")  # the latest eval's summary, JSON
     created_at: Mapped[datetime] = mapped_column(DateTime)
     promoted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class GateVersionRow(Base):
+    """A learned gate (`adloc gate train`) for one base copy model: its file, its held-out eval, and
+    whether it is the champion that runs of that model use. At most one champion per base model; a
+    challenger replaces it only through `adloc gate promote`, when it wins on the same eval."""
+
+    __tablename__ = "gate_version"
+    __table_args__ = (
+        UniqueConstraint("base_model", "version"),
+        CheckConstraint(_one_of("status", MODEL_STATUSES), name="status"),
+        Index("uq_gate_version_champion", "base_model", unique=True,
+              sqlite_where=text("status = 'champion'"), postgresql_where=text("status = 'champion'")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    base_model: Mapped[str] = mapped_column(String(300), index=True)  # the model id whose lines it gates
+    version: Mapped[str] = mapped_column(String(64))  # gate@<hash of the gate file's contents>
+    path: Mapped[str] = mapped_column(Text)  # the gate file
+    status: Mapped[str] = mapped_column(String(16), default="candidate")
+    eval_json: Mapped[str] = mapped_column(Text, default="{}")  # held-out coverage and precision per locale
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    promoted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

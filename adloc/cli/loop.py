@@ -24,8 +24,9 @@ def _print_evals(evals) -> None:
 def _notes(args, evalset) -> list[str]:
     return [f"Eval set {evalset.root} (sha256 {evalset.digest[:12]}), split {args.split}"
             + (f", first {args.limit} lines" if args.limit else "") + ".",
-            (f"A line is acceptable when every critical and functional check passes and its chrF against the "
-             f"reference is at least {args.chrf_bar:g}. The threshold is the lowest confidence at which the lines "
+            (f"A line is acceptable when every critical and functional check passes and it was judged acceptable "
+             f"(examples/eval/judged/), or, for an output nobody judged, its chrF against the best reference is at "
+             f"least {args.chrf_bar:g}. The threshold is the lowest confidence at which the lines "
              f"the gate ships reach precision {args.target_precision:g}; coverage is the share of all lines it ships.")]
 
 

@@ -1,4 +1,4 @@
-"""`adloc models fetch` (the embedded copy model) and `adloc models list` (the model registry)."""
+"""`adloc models fetch` (the embedded copy models) and `adloc models list` (the model registry)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,13 @@ from adloc.cli.options import add_db, engine
 
 def register(sub) -> None:
     models = sub.add_parser("models", help="manage models").add_subparsers(dest="models_command", required=True)
-    fetch = models.add_parser("fetch", help="fetch the embedded copy model into $ADLOC_HOME")
-    fetch.add_argument("--force", action="store_true")
+    from adloc.models import embedded
+
+    fetch = models.add_parser("fetch", help="fetch an embedded copy model into $ADLOC_HOME (default: the embedded "
+                                            f"default, {embedded.DEFAULT})")
+    fetch.add_argument("name", nargs="*", default=["embedded"], metavar="NAME",
+                       help=f"embedded models to fetch: {', '.join(embedded.MODELS)} (default: embedded)")
+    fetch.add_argument("--force", action="store_true", help="fetch and convert again even if it is there")
     fetch.set_defaults(func=fetch_command)
     ls = models.add_parser("list", help="copy-model versions per locale: champion, candidates, thresholds")
     ls.add_argument("--locale")
@@ -22,7 +27,9 @@ def register(sub) -> None:
 def fetch_command(args, _beam_args) -> int:
     from adloc.models import embedded
 
-    print(f"embedded copy model ready: {embedded.fetch(force=args.force)}")
+    chosen = [embedded.get(name) for name in args.name]  # every name checked before a download starts
+    for model in chosen:
+        print(f"embedded copy model {model.name} ready: {embedded.fetch(model.name, force=args.force)}")
     return 0
 
 

@@ -82,8 +82,11 @@ def add_job_options(parser: argparse.ArgumentParser, out_required: bool) -> None
     parser.add_argument("--run-date", type=iso_date, default=date.today().isoformat(),
                         help="date the talent rights are checked against (YYYY-MM-DD; default today)")
     parser.add_argument("--threshold", type=probability, default=None,
-                        help="confidence a model line needs to ship without review, in every locale (default: "
-                             "each locale's threshold as `adloc eval` calibrated it, else 0.5)")
+                        help="gate score a model line needs to ship without review, in every locale (default: each "
+                             "locale's calibrated threshold; a locale never calibrated sends model lines to review)")
+    parser.add_argument("--gate", default="auto", metavar="auto|none|FILE",
+                        help="the learned gate: auto (the one shipped for the copy model, if any), none (token "
+                             "confidence), or a gate file of `adloc gate train`")
 
 
 def model_options(args):
@@ -91,4 +94,4 @@ def model_options(args):
     from adloc.services.jobs import ModelOptions
 
     return ModelOptions(copy_model=args.copy_model, adapters=args.adapters, inpainter=args.inpainter,
-                        inpaint_batch_size=args.inpaint_batch_size, threshold=args.threshold)
+                        inpaint_batch_size=args.inpaint_batch_size, threshold=args.threshold, gate=args.gate)

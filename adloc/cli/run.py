@@ -71,7 +71,7 @@ def run_job(job_path: Path, args, url: str, beam_args: list[str]) -> int:
 
     job = load_job(job_path)
     options = model_options(args)
-    jobs.check_models(options)  # what the run will load is there, before anything starts
+    jobs.check_models(options, url)  # what the run will load is there, before anything starts
     settings = RunSettings(
         db_url=url, out=out_uri(args.out), run_date=args.run_date, **asdict(options),
         progress=sys.stderr.isatty() and not any("multi_processing" in a for a in beam_args),

@@ -41,6 +41,7 @@ class _Line(Strict):
 class _Reference(Strict):
     id: str
     reference: text(1, 2000)
+    alternative: text(0, 2000) = ""  # the same line in the other register (du/Sie, tu/vous), if it differs
 
 
 class _Labelled(Strict):
@@ -53,6 +54,31 @@ class _Labelled(Strict):
     note: text(0, 500) = ""
 
 
+CATEGORIES = ("accuracy", "fluency", "terminology", "locale", "register")  # judged.md defines them
+
+
+class _Judged(Strict):
+    id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    model: text(1, 200, strip=True)
+    output: text(0, 2000)
+    verdict: Literal["acceptable", "unacceptable"]
+    category: Literal["", *CATEGORIES]  # type: ignore[valid-type]
+    note: text(0, 500) = ""
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """A person's verdict on one model output for one line (judged/<locale>.tsv)."""
+
+    id: str
+    locale: str
+    model: str
+    output: str
+    acceptable: bool
+    category: str  # why it is not acceptable ("" when it is)
+    note: str = ""
+
+
 @dataclass(frozen=True)
 class EvalLine:
     id: str
@@ -61,6 +87,11 @@ class EvalLine:
     max_chars: int
     source: str
     reference: str
+    alternative: str = ""  # a second reference in the other register, or ""
+
+    @property
+    def references(self) -> tuple[str, ...]:
+        return (self.reference, self.alternative) if self.alternative else (self.reference,)
 
 
 @dataclass(frozen=True)
@@ -82,7 +113,12 @@ class EvalSet:
     glossary: dict[str, tuple[GlossaryTerm, ...]]
     lines: dict[str, tuple[EvalLine, ...]]  # locale -> every line with its reference
     labelled: tuple[LabelledLine, ...]
-    digest: str = field(default="")  # sha256 of the files: results are comparable only on the same set
+    digest: str = field(default="")
+    judged: dict[tuple[str, str, str], Judgement] = field(default_factory=dict)  # (locale, id, output) ->
+
+    def judgement(self, locale: str, line_id: str, output: str) -> Judgement | None:
+        """The judged verdict on exactly this output of this line, if the judged set has it."""
+        return self.judged.get((locale, line_id, output.strip()))  # sha256 of the files: results are comparable only on the same set
 
     @property
     def locales(self) -> list[str]:
@@ -146,7 +182,7 @@ def load(root: str | Path) -> EvalSet:
         raise AdlocError(f"{spec_path}: not valid YAML: {exc}") from None
     glossary_path = (root / spec.glossary).resolve() if spec.glossary else None
     digest = hashlib.sha256()  # the glossary too: it changes the prompts and the checks
-    for path in [*sorted(root.glob("*.tsv")), spec_path, *([glossary_path] if glossary_path else [])]:
+    for path in [*sorted(root.glob("*.tsv")), *sorted(root.glob("judged/*.tsv")), spec_path, *([glossary_path] if glossary_path else [])]:
         if path.is_file():
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
 
@@ -162,7 +198,7 @@ def load(root: str | Path) -> EvalSet:
             raise AdlocError(f"{path}: a reference file is named by its locale, such as pt-PT.tsv: {exc}") from None
         refs = [row for _, row in _rows(path, _Reference)]
         _unique(path, [r.id for r in refs])
-        known = {r.id: r.reference for r in refs}
+        known = {r.id: r for r in refs}
         unknown = sorted(set(known) - {s.id for s in sources})
         if unknown:
             raise AdlocError(f"{path}: ids {', '.join(unknown[:5])} are not in {lines_path.name}")
@@ -170,7 +206,8 @@ def load(root: str | Path) -> EvalSet:
         if lacking:
             raise AdlocError(f"{path}: no reference for {', '.join(lacking[:5])}"
                                + (f" and {len(lacking) - 5} more" if len(lacking) > 5 else ""))
-        by_locale[locale] = tuple(EvalLine(s.id, s.split, s.slot, s.max_chars, s.source, known[s.id]) for s in sources)
+        by_locale[locale] = tuple(EvalLine(s.id, s.split, s.slot, s.max_chars, s.source, known[s.id].reference,
+                                           known[s.id].alternative) for s in sources)
 
     labelled: list[LabelledLine] = []
     labelled_path = root / "labelled.tsv"
@@ -184,6 +221,28 @@ def load(root: str | Path) -> EvalSet:
                 raise AdlocError(f"{labelled_path}, line {number}, field locale: {exc}") from None
             labelled.append(LabelledLine(row.id, locale, row.expect, row.max_chars, row.source, row.target, row.note))
 
+    judged: dict[tuple[str, str, str], Judgement] = {}
+    for path in sorted((root / "judged").glob("*.tsv")):
+        try:
+            locale = loc.canonical(path.stem)
+        except ValueError as exc:
+            raise AdlocError(f"{path}: a judged file is named by its locale, such as pt-PT.tsv: {exc}") from None
+        if locale not in by_locale:
+            raise AdlocError(f"{path}: no {locale}.tsv references beside it")
+        ids = {line.id for line in by_locale[locale]}
+        for number, row in _rows(path, _Judged):
+            if row.id not in ids:
+                raise AdlocError(f"{path}, line {number}, field id: {row.id!r} is not in {lines_path.name}")
+            if (row.verdict == "unacceptable") != bool(row.category):
+                raise AdlocError(f"{path}, line {number}, field category: an unacceptable output names its "
+                                 f"category ({', '.join(CATEGORIES)}), an acceptable one none (value {row.category!r})")
+            key = (locale, row.id, row.output.strip())
+            judgement = Judgement(row.id, locale, row.model, row.output.strip(), row.verdict == "acceptable",
+                                  row.category, row.note)
+            if key in judged and judged[key].acceptable != judgement.acceptable:
+                raise AdlocError(f"{path}, line {number}: output {row.output!r} of {row.id} is judged both ways")
+            judged.setdefault(key, judgement)
+
     glossary: dict[str, tuple[GlossaryTerm, ...]] = {}
     if glossary_path:
         try:
@@ -192,4 +251,4 @@ def load(root: str | Path) -> EvalSet:
         except CatalogError as exc:
             raise AdlocError(f"{spec_path}, field glossary: {exc}") from None
     return EvalSet(str(root), spec.brand, tuple(spec.keep_terms), glossary, by_locale, tuple(labelled),
-                   digest.hexdigest())
+                   digest.hexdigest(), judged)

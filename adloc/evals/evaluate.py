@@ -1,9 +1,10 @@
 """`adloc eval`: how often the copy model is right, measured on the held-out eval set.
 
-For one locale and one model version: each copy check's pass rate, chrF against the references,
-the checks' recall and false alarms on the labelled set, and the gate's precision-recall curve,
-where a line is acceptable when every critical and functional check passes and its chrF reaches
-the stated bar. The gate threshold is the lowest confidence at which the lines shipped reach the
+For one locale and one model version: each copy check's pass rate, chrF against the references
+(the best of the line's references: a line in the other register is as right), the checks' recall
+and false alarms on the labelled set, and the gate's precision-recall curve, where a line is
+acceptable when every critical and functional check passes and a person judged this very output
+acceptable (the judged set), or, for an output nobody judged, its chrF reaches the stated bar. The gate threshold is the lowest confidence at which the lines shipped reach the
 target precision; coverage is the share of lines that then ship without review."""
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ class LineResult:
     failed: tuple[str, ...]  # blocking checks the output fails
     acceptable: bool
     error: str = ""
+    label: str = "chrf"  # where `acceptable` comes from: "judged" (the judged set) or "chrf" (the bar)
+    category: str = ""  # the judged error category of an unacceptable line
 
 
 @dataclass
@@ -55,6 +58,7 @@ class LocaleEval:
     precision: float | None  # precision at the threshold
     acceptable: float  # share of acceptable lines (what a perfect gate would ship)
     cut_off: float  # share of lines that never ended within the token budget (they fail every check)
+    judged: float  # share of lines whose acceptability comes from the judged set (the rest: the chrF bar)
     references_pass: float  # share of human references passing every blocking check
     labelled: dict = field(default_factory=dict)  # see `labelled_metrics`
     seconds: float = 0.0
@@ -152,17 +156,24 @@ def score(evalset: EvalSet, locale: str, version: str, lines: tuple[EvalLine, ..
     names: list[str] = []
     critical: set[str] = set()
     examples = examples or [()] * len(lines)
+    best_refs: list[str] = []
     for line, generation, shown in zip(lines, generations, examples, strict=True):
         checks = _checks(evalset, locale, line.source, generation.text, line.max_chars, shown)
         names = names or [c.name for c in checks]
         critical |= {c.name for c in checks if c.severity is Severity.CRITICAL}
         passed.update(c.name for c in checks if c.passed and not generation.error)
         failed = tuple(c.name for c in blocking_failures(checks))
-        line_chrf = chrf.sentence_score(without_placeholders(generation.text),
-                                        [without_placeholders(line.reference)]).score
-        acceptable = not generation.error and not failed and line_chrf >= chrf_bar
-        results.append(LineResult(line.id, line.source, line.reference, generation.text, generation.confidence,
-                                  round(line_chrf, 2), failed, acceptable, generation.error))
+        # chrF against the best of the references (a line in the other register is as right).
+        best = max(line.references, key=lambda ref: chrf.sentence_score(without_placeholders(generation.text),
+                                                                         [without_placeholders(ref)]).score)
+        best_refs.append(best)
+        line_chrf = chrf.sentence_score(without_placeholders(generation.text), [without_placeholders(best)]).score
+        judged = evalset.judgement(locale, line.id, generation.text)
+        good = judged.acceptable if judged else line_chrf >= chrf_bar
+        acceptable = not generation.error and not failed and good
+        results.append(LineResult(line.id, line.source, best, generation.text, generation.confidence,
+                                  round(line_chrf, 2), failed, acceptable, generation.error,
+                                  "judged" if judged else "chrf", judged.category if judged else ""))
     # The gate ships a line only if it passes the checks and clears the threshold: the curve is
     # over those lines, with coverage counted against all lines.
     eligible = [r for r in results if not r.failed and not r.error]
@@ -177,13 +188,14 @@ def score(evalset: EvalSet, locale: str, version: str, lines: tuple[EvalLine, ..
         # Placeholders out: the placeholder check judges them, and on a short line `{store}` alone
         # would give an English "At {store}" a passing chrF against "Agora em {store}".
         chrf=round(chrf.corpus_score([without_placeholders(g.text) for g in generations],
-                                     [[without_placeholders(x.reference) for x in lines]]).score, 2),
+                                     [[without_placeholders(x) for x in best_refs]]).score, 2),
         pass_rates={name: round(passed[name] / n, 4) for name in names}, critical=sorted(critical),
         curve=curve, threshold=point.threshold if point else None,
         coverage=round(point.coverage, 4) if point else 0.0,
         precision=round(point.precision, 4) if point else None,
         acceptable=round(sum(r.acceptable for r in results) / n, 4),
         cut_off=round(sum(bool(r.error) for r in results) / n, 4),
+        judged=round(sum(r.label == "judged" for r in results) / n, 4),
         references_pass=round(references_ok / n, 4),
         labelled=labelled_metrics(evalset, locale, rejected), set_digest=evalset.digest,
     )

@@ -35,3 +35,27 @@ def judge(champion: dict, challenger: dict) -> Verdict:
     else:
         reasons.insert(0, f"coverage at {target} does not rise: {old:.1%} -> {new:.1%}")
     return Verdict(new > old and not regressions, reasons)
+
+
+# What must agree for two gate evals to be the same eval.
+SAME_GATE_EVAL = ("base_model", "set_digest", "target_precision")
+
+
+def judge_gates(champion: dict, challenger: dict) -> Verdict:
+    """Two learned gates' held-out evals (`adloc gate train`) for the same base model on the same
+    judged set: the challenger wins when it ships more held-out lines (mean coverage over the
+    locales) and what it ships, pooled over the locales, still reaches the target precision."""
+    differ = [k for k in SAME_GATE_EVAL if champion.get(k) != challenger.get(k)]
+    if differ:
+        raise ValueError("not the same eval, so not comparable: " + ", ".join(
+            f"{k} {champion.get(k)!r} vs {challenger.get(k)!r}" for k in differ))
+    target = challenger["target_precision"]
+    shipped = sum(r["shipped"] for r in challenger["per_locale"].values())
+    wrong = sum(r["wrong"] for r in challenger["per_locale"].values())
+    precision = (shipped - wrong) / shipped if shipped else 1.0
+    old, new = champion["mean_coverage"], challenger["mean_coverage"]
+    trend = "rises" if new > old else "does not rise"
+    reasons = [f"mean held-out coverage at precision {target:.2f} {trend}: {old:.1%} -> {new:.1%}"]
+    if precision < target:
+        reasons.append(f"what it ships is {precision:.1%} acceptable ({wrong} of {shipped} wrong), under {target:.0%}")
+    return Verdict(new > old and precision >= target, reasons)

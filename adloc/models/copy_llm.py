@@ -26,15 +26,19 @@ LENGTH_BUCKET = 32  # prompt lengths are padded to a multiple of this
 BATCHES_PER_CALL = 8
 
 
+DTYPES = ("auto", "float32", "bfloat16", "int8")  # how a model runs on a CPU (README, benchmark 8)
+
+
 def resolve(model: str) -> tuple[str, dict, str]:
-    """(path or hub id, from_pretrained kwargs, model id to record) for a model spec; NotFound
-    when a local model is not there."""
-    if model == "embedded":
-        if not embedded.is_fetched():
-            raise NotFound(
-                f"the embedded copy model is not in {embedded.model_dir()}; run `adloc models fetch` first"
-            )
-        return str(embedded.model_dir()), {}, embedded.MODEL_ID
+    """(path or hub id, from_pretrained kwargs, model id to record) for a model spec: "embedded" (the
+    default), an embedded model's name, a .gguf file, a folder or a hub id; NotFound when a local
+    model is not there."""
+    if embedded.is_embedded(model):
+        chosen = embedded.get(model)
+        if not chosen.is_fetched():
+            fetch = "adloc models fetch" + ("" if model == "embedded" else f" {chosen.name}")
+            raise NotFound(f"the embedded copy model {chosen.name} is not in {chosen.folder}; run `{fetch}` first")
+        return str(chosen.folder), {}, chosen.model_id
     path = Path(model)
     if path.suffix == ".gguf":
         if not path.is_file():
@@ -47,9 +51,20 @@ def resolve(model: str) -> tuple[str, dict, str]:
     return model, {}, model  # a hub id
 
 
-def load_causal_lm(model: str, training: bool = False):
-    """(tokenizer, model, model id, device) for a model spec, on CUDA when present: float16 there
-    for generation, float32 for training and on the CPU."""
+def cpu_dtype(model: str, dtype: str = "auto") -> str:
+    """The CPU runtime of `model`: `dtype` unless "auto", then the embedded model's measured choice,
+    else float32."""
+    if dtype not in DTYPES:
+        raise AdlocError(f"copy model dtype: {dtype!r} is not one of {', '.join(DTYPES)}")
+    if dtype != "auto":
+        return dtype
+    return embedded.get(model).dtype if embedded.is_embedded(model) else "float32"
+
+
+def load_causal_lm(model: str, training: bool = False, dtype: str = "auto"):
+    """(tokenizer, model, model id, device) for a model spec. On CUDA: float16 for generation. On
+    the CPU: `cpu_dtype` for generation (int8: dynamic quantization of the linear layers), float32
+    for training."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -58,8 +73,15 @@ def load_causal_lm(model: str, training: bool = False):
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    dtype = torch.float16 if device == "cuda" and not training else torch.float32
-    return tokenizer, AutoModelForCausalLM.from_pretrained(where, dtype=dtype, **kwargs).to(device), model_id, device
+    runtime = "float32" if training else cpu_dtype(model, dtype)
+    if device == "cuda":
+        torch_dtype = torch.float32 if training else torch.float16
+    else:
+        torch_dtype = torch.bfloat16 if runtime == "bfloat16" else torch.float32
+    lm = AutoModelForCausalLM.from_pretrained(where, dtype=torch_dtype, **kwargs).to(device)
+    if device == "cpu" and runtime == "int8":
+        lm = torch.ao.quantization.quantize_dynamic(lm, {torch.nn.Linear}, dtype=torch.qint8)
+    return tokenizer, lm, model_id, device
 
 
 class AdapterError(AdlocError):
@@ -172,9 +194,12 @@ class CopyModelHandler(ModelHandler[CopyRequest, PredictionResult, LoadedLM]):
     reruns are byte-identical however the runner groups elements."""
 
     def __init__(self, model: str = "embedded", batch_size: int = 8, max_new_tokens: int = 96,
-                 adapters: str | dict[str, str] | None = None, threads: int | None = None):
+                 adapters: str | dict[str, str] | None = None, threads: int | None = None,
+                 dtype: str = "auto"):
         super().__init__()
         self._model = model
+        self._dtype = dtype
+        self._runtime = cpu_dtype(model, dtype)  # checked here, so a bad name fails before the run
         self._threads = threads  # torch threads in each worker process (None: torch's default)
         self._batch_size = batch_size
         self._max_new_tokens = max_new_tokens
@@ -186,12 +211,19 @@ class CopyModelHandler(ModelHandler[CopyRequest, PredictionResult, LoadedLM]):
 
     def model_id_for(self, locale: str, base_id: str | None = None) -> str:
         """The id recorded for outputs of `locale`: the base model, plus its locale adapter if any."""
-        base_id = base_id or resolve(self._model)[2]
+        base_id = base_id or self.base_id()
         return f"{base_id}+{self._adapters[locale][1]}" if locale in self._adapters else base_id
+
+    def base_id(self) -> str:
+        """The base model's id: its name, with the CPU runtime when it is not the model's own choice
+        (the lines differ, so lineage and reuse tell them apart)."""
+        model_id = resolve(self._model)[2]
+        return model_id if self._runtime == cpu_dtype(self._model) else f"{model_id}[{self._runtime}]"
 
     def load_model(self) -> LoadedLM:
         use_threads(self._threads)
-        tokenizer, model, model_id, _ = load_causal_lm(self._model)
+        tokenizer, model, _, _ = load_causal_lm(self._model, dtype=self._runtime)
+        model_id = self.base_id()
         tokenizer.padding_side = "left"
         model = model.eval()
         if self._adapters:
@@ -266,21 +298,24 @@ class CopyModelHandler(ModelHandler[CopyRequest, PredictionResult, LoadedLM]):
             )
         new_tokens = out.sequences[:, enc["input_ids"].shape[1] :]
         logprobs = torch.stack(out.scores, dim=1).float().log_softmax(-1)
+        top2 = logprobs.topk(2, dim=-1).values
         generations = []
         for row in range(n):
-            tokens, total, stopped = [], 0.0, False
+            tokens, chosen, margins, stopped = [], [], [], False
             for step, token in enumerate(new_tokens[row].tolist()):
                 if token in lm.stop_ids:
                     stopped = True
                     break
                 tokens.append(token)
-                total += float(logprobs[row, step, token])
-            confidence = math.exp(total / len(tokens)) if tokens else 0.0
+                chosen.append(round(float(logprobs[row, step, token]), 4))
+                margins.append(round(float(top2[row, step, 0] - top2[row, step, 1]), 4))
+            confidence = math.exp(sum(chosen) / len(tokens)) if tokens else 0.0
             text = lm.tokenizer.decode(tokens, skip_special_tokens=True).strip()
             # A line that never ended was cut at the token budget: not a line to check, let alone ship.
             # One cut at its character budget is checked: the length check says why it cannot ship.
             error = "" if stopped or len(text) > budgets[row] else f"cut off after {len(tokens)} tokens without ending"
-            generations.append(Generation(text, round(confidence, 4), len(tokens), error))
+            generations.append(Generation(text, round(confidence, 4), len(tokens), error,
+                                          tuple(chosen), tuple(margins)))
         return generations
 
     @property

@@ -13,6 +13,8 @@ from apache_beam.ml.inference.base import RunInference
 from adloc.assets_db.engine import engine_for
 from adloc.checks import blocking_failures
 from adloc.checks.copy import check_copy
+from adloc.models import acceptability
+from adloc.models.acceptability import GATES, GateModel
 from adloc.models.copy_llm import AdapterError, CopyModelHandler, resolve
 from adloc.pipelines.gate import Gate
 from adloc.pipelines.runner import RunSettings
@@ -47,12 +49,12 @@ def from_memory(request: CopyRequest) -> SlotCopy:
 
 
 def fallback(request: CopyRequest, why: str, candidate: Generation | None = None,
-             candidate_checks: list | None = None) -> SlotCopy:
+             candidate_checks: list | None = None, score: float | None = None) -> SlotCopy:
     """The old path, always for review: the closest translation-memory line if it passes the checks
     against this source, else the source line for a translator. Without a memory line, the checks
-    shown are the rejected candidate's: they say why."""
+    shown are the rejected candidate's: they say why. `score` is the gate's score of the candidate."""
     text = candidate.text if candidate else None
-    confidence = candidate.confidence if candidate else None
+    confidence = score if score is not None else candidate.confidence if candidate else None
     if request.fuzzy is not None:
         # No `not_copied` here: a memory line is, by design, an example's target.
         checks = check_copy(request.source, request.fuzzy.target, request.locale, request.keep_terms,
@@ -86,14 +88,15 @@ class GateCopy(beam.DoFn):
             yield request.key, fallback(request, generation.error)
             return
         checks = _checks(request, generation.text)
-        passed, reason = self._gate.decide(checks, generation.confidence, request.locale)
+        score = self._gate.score(request.source, generation, checks, request.max_chars, request.locale)
+        passed, reason = self._gate.decide(checks, score, request.locale)
         if passed:
             self._passed.inc()
             yield request.key, SlotCopy(request.slot, request.source, generation.text, CopyPath.MODEL, True,
-                                        generation.confidence, checks, reason)
+                                        score, checks, reason)
             return
         self._fallbacks.inc()
-        yield request.key, fallback(request, f"model output {reason}", generation, checks)
+        yield request.key, fallback(request, f"model output {reason}", generation, checks, score)
 
 
 def merge_copy(element) -> tuple[str, tuple[WorkItem, dict[str, SlotCopy]]]:
@@ -122,7 +125,8 @@ def copy_models(settings: RunSettings, locales: list[str], threads: int | None =
     from adloc.assets_db import registry
 
     known = registry.versions(engine_for(settings.db_url), locales)
-    base_id = resolve(settings.copy_model)[2]
+    resolve(settings.copy_model)
+    base_id = CopyModelHandler(settings.copy_model).base_id()
     champion_adapters = registry.champion_adapters(known, base_id) if settings.adapters is None else {}
     try:
         handler = CopyModelHandler(settings.copy_model, batch_size=settings.batch_size,
@@ -139,10 +143,41 @@ def copy_models(settings: RunSettings, locales: list[str], threads: int | None =
                 f"the {locale} champion is {champions[locale]}, but {folder} now holds "
                 f"{found}: restore the folder, or evaluate and promote the new adapter (`adloc compare`)")
     versions = {locale: handler.model_id_for(locale, base_id) for locale in locales}
-    if settings.threshold is not None:
-        return CopyModels(handler, base_id, versions, Gate(default_threshold=settings.threshold), True, tuple(known))
-    return CopyModels(handler, base_id, versions, Gate(thresholds=registry.thresholds(known, versions)),
-                      False, tuple(known))
+    learned = learned_gate(settings.gate, base_id, settings.db_url)
+    if learned is not None:
+        # Calibrated on the base model's lines: a locale running an adapter is not calibrated.
+        thresholds = {locale: learned.threshold(locale) for locale in locales if versions[locale] == base_id}
+    else:
+        thresholds = registry.thresholds(known, versions)
+    gate = Gate(thresholds=thresholds, fixed=settings.threshold, model=learned)
+    return CopyModels(handler, base_id, versions, gate, settings.threshold is not None, tuple(known))
+
+
+def learned_gate(spec: str, base_id: str, db_url: str | None = None) -> GateModel | None:
+    """The learned gate a run uses: "none"; "auto": the base model's champion gate in the model
+    registry, else the gate shipped for it (`adloc/gates/<model id>.json`), else none; or a gate
+    file, which must have been trained for this base model. A registry champion whose file changed
+    since it was recorded is refused: a run never uses a gate nobody evaluated."""
+    from adloc.assets_db import registry
+
+    if spec == "none":
+        return None
+    if spec == "auto":
+        champion = registry.champion_gate(engine_for(db_url), base_id) if db_url else None
+        if champion is not None:
+            gate = acceptability.load(champion.path)
+            if gate.version != champion.version:
+                raise acceptability.GateFileError(
+                    f"the champion gate of {base_id} is {champion.version}, but {champion.path} now holds "
+                    f"{gate.version}: restore the file, or record the new one (`adloc gate train`)")
+            return gate
+        shipped = GATES / f"{base_id}.json"
+        return acceptability.load(shipped) if shipped.is_file() else None
+    gate = acceptability.load(spec)
+    if gate.base_model != base_id:
+        raise acceptability.GateFileError(f"gate file {spec} was trained on the lines of {gate.base_model}, "
+                                          f"but this run's copy model is {base_id}")
+    return gate
 
 
 class LocalizeCopy(beam.PTransform):

@@ -1,34 +1,60 @@
-"""The gate: a model output ships only if no blocking check failed and its confidence clears the
+"""The gate: a model output ships only if no blocking check failed and its score clears the
 locale's threshold. Below it, the pipeline says "not sure" and takes the old path.
 
-Thresholds come from `adloc eval` (the lowest confidence reaching the target precision on the
-held-out set); a locale whose eval found no such threshold has None: nothing of the model's ships
-without review there. Locales never evaluated use the default."""
+The score is the learned gate's probability that the line is acceptable (`models.acceptability`,
+trained by `adloc gate train` for one base model), or, without a learned gate, the line's token
+confidence. Thresholds are calibrated per locale at a target precision (the learned gate's own, or
+the registry's from `adloc eval`); a locale without a calibrated threshold sends every model line to
+review: nothing is trusted that was never measured. `--threshold` (`fixed`) is the explicit override
+for every locale."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from adloc.checks.base import CheckResult, blocking_failures
+from adloc.models import acceptability, similarity
+from adloc.records import Generation
 
 
 @dataclass(frozen=True)
 class Gate:
-    default_threshold: float = 0.5
-    thresholds: dict[str, float | None] = field(default_factory=dict)
+    thresholds: dict[str, float | None] = field(default_factory=dict)  # locale -> calibrated threshold
+    fixed: float | None = None  # --threshold: this threshold in every locale
+    model: acceptability.GateModel | None = None  # the learned gate; None: the score is token confidence
+
+    def key(self) -> dict:
+        """What decides a line's fate, for the inputs digest of `pipelines.reuse`."""
+        return {"thresholds": self.thresholds, "fixed": self.fixed, "model": self.model.version if self.model else None}
+
+    @property
+    def score_name(self) -> str:
+        return "acceptability" if self.model else "confidence"
 
     def threshold(self, locale: str) -> float | None:
-        return self.thresholds.get(locale, self.default_threshold)
+        """The locale's threshold; None: nothing of the model ships there without review."""
+        return self.fixed if self.fixed is not None else self.thresholds.get(locale)
 
-    def decide(self, checks: list[CheckResult], confidence: float, locale: str) -> tuple[bool, str]:
-        """(passed, reason); the reason names the failed checks or the confidence shortfall."""
+    def score(self, source: str, generation: Generation, checks: list[CheckResult], max_chars: int | None,
+              locale: str) -> float:
+        """What the threshold applies to: the learned gate's P(acceptable), else token confidence."""
+        if self.model is None:
+            return generation.confidence
+        encoder = None if self.model.encoder == "auto" else self.model.encoder
+        (sim,) = similarity.similarity([source], [generation.text or " "], locale, encoder)
+        return round(self.model.probability(
+            acceptability.features(source, generation.text, generation, checks, max_chars, sim)), 4)
+
+    def decide(self, checks: list[CheckResult], score: float, locale: str) -> tuple[bool, str]:
+        """(passed, reason); the reason names the failed checks or the score's shortfall."""
         failed = blocking_failures(checks)
         if failed:
             return False, "failed " + ", ".join(f"{c.name} ({c.detail})" for c in failed)
         threshold = self.threshold(locale)
+        name = self.score_name
         if threshold is None:
-            return False, (f"confidence {confidence:.2f}, but no {locale} threshold reaches the target precision "
-                           "on the eval: every line of this model goes to review")
-        if confidence < threshold:
-            return False, f"confidence {confidence:.2f} below the {locale} threshold {threshold:.2f}"
-        return True, f"all checks passed, confidence {confidence:.2f}"
+            return False, (f"{name} {score:.2f}, but the gate has no {locale} threshold reaching the target "
+                           "precision (not calibrated for this model there): every line of the model goes to review")
+        if score < threshold:
+            return False, f"{name} {score:.2f} below the {locale} threshold {threshold:.2f}"
+        return True, f"all checks passed, {name} {score:.2f}"

@@ -4,7 +4,6 @@ exporting one composite `PTransform`; this module only connects them and runs th
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 
 import apache_beam as beam
 
@@ -55,7 +54,7 @@ def build(p: beam.Pipeline, items: list[WorkItem], job: Job, settings: RunSettin
 
 def settings_key(models: CopyModels, inpainter_id: str, settings: RunSettings) -> str:
     """What the run's settings contribute to every item's inputs digest (`pipelines.reuse`)."""
-    return json.dumps({"copy": models.versions, "inpainter": inpainter_id, "gate": asdict(models.gate),
+    return json.dumps({"copy": models.versions, "inpainter": inpainter_id, "gate": models.gate.key(),
                        "inpaint_batch": settings.inpaint_batch_size, "adloc": _version()}, sort_keys=True)
 
 

@@ -26,9 +26,12 @@ class RunSettings:
     adapters: str | None = None
     inpainter: str | None = None  # None: the deterministic blend
     run_date: str = field(default_factory=lambda: date.today().isoformat())
-    # The confidence a model line needs, for every locale; None: each locale's threshold as its
-    # eval calibrated it for the version that runs (the model registry), else the Gate's default.
+    # The score a model line needs, for every locale; None: each locale's calibrated threshold
+    # (the learned gate's, else the model registry's for the version that runs), else review.
     threshold: float | None = None
+    # The learned gate: "auto" (the one that ships for the base model, if any), "none" (token
+    # confidence is the score), or a gate file of `adloc gate train`.
+    gate: str = "auto"
     batch_size: int = 8
     inpaint_batch_size: int = 1  # images per diffusion call (fixed; raise it on a GPU)
     run_token: str | None = None  # names the run in the asset DB; a submitted job's comes with it

@@ -31,6 +31,7 @@ class ModelOptions:
     inpainter: str | None = None
     inpaint_batch_size: int = 1
     threshold: float | None = None
+    gate: str = "auto"
 
     @classmethod
     def from_json(cls, data: dict) -> ModelOptions:
@@ -55,12 +56,14 @@ def validate(spec: dict | Job, source: str, db_url: str, run_date: str | None = 
     return job
 
 
-def check_models(options: ModelOptions) -> None:
+def check_models(options: ModelOptions, db_url: str | None = None) -> None:
     """What a worker will load is there: refused now rather than failed later."""
-    from adloc.models.copy_llm import find_adapters, resolve
+    from adloc.models.copy_llm import CopyModelHandler, find_adapters, resolve
+    from adloc.pipelines.copy import learned_gate
 
     resolve(options.copy_model)
     find_adapters(options.adapters)
+    learned_gate(options.gate, CopyModelHandler(options.copy_model).base_id(), db_url)
     inpainter = options.inpainter
     if inpainter and inpainter.startswith(("/", "./", "../", "~")) and not Path(inpainter).expanduser().exists():
         raise AdlocError(f"inpainter: checkpoint folder {inpainter!r} does not exist")
@@ -71,7 +74,7 @@ def submit(engine: Engine, db_url: str, job: Job | dict, source: str, out: str, 
     """Validate the job and its models, then queue it for `adloc worker`; returns the job id."""
     run_date = run_date or date.today().isoformat()
     job = validate(job, source, db_url, run_date)
-    check_models(options)
+    check_models(options, db_url)
     return enqueue(engine, job, out, run_date, options)
 
 
