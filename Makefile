@@ -51,6 +51,8 @@ bench: models
 	$(BIN)/python benchmarks/copy_batching.py
 	$(BIN)/python benchmarks/tm_effect.py
 	$(BIN)/python benchmarks/db_statements.py $(if $(BENCH_PG),--pg $(BENCH_PG))
+	$(BIN)/python benchmarks/copy_runtime.py
+	$(BIN)/python benchmarks/similarity.py
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check adloc tests benchmarks

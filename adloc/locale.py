@@ -69,6 +69,22 @@ def placeholders(text: str) -> list[str]:
     return _PLACEHOLDER.findall(text)
 
 
+def numbered_placeholders(text: str) -> tuple[str, dict[str, str]]:
+    """The line with its named placeholders numbered in order of first use ({price} -> {1}), and
+    the way back ({"{1}": "{price}"}). A model shown {1} has no word to translate (as CAT tools
+    protect inline codes): it cannot turn {price} into {precio}."""
+    numbers: dict[str, str] = {}
+    for name in _PLACEHOLDER.findall(text):
+        numbers.setdefault(name, "{" + str(len(numbers) + 1) + "}")
+    masked = _PLACEHOLDER.sub(lambda m: numbers[m.group(1)], text)
+    return masked, {number: "{" + name + "}" for name, number in numbers.items()}
+
+
+def named_placeholders(text: str, back: dict[str, str]) -> str:
+    """`numbered_placeholders` undone on a model's line: each {N} of the source back to its name."""
+    return re.sub(r"\{\d+\}", lambda m: back.get(m.group(0), m.group(0)), text) if back else text
+
+
 def without_placeholders(text: str) -> str:
     """The words of a line, its {placeholders} taken out."""
     return " ".join(_PLACEHOLDER.sub(" ", text).split())

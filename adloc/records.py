@@ -231,6 +231,9 @@ class Generation:
     error: str = ""  # why the model produced nothing; the line then takes the fallback
     logprobs: tuple[float, ...] = ()  # natural-log probability of each generated token
     margins: tuple[float, ...] = ()  # each token's log-probability lead over the runner-up (greedy: >= 0)
+    # Round trip: the log-probability of each token of the source line when the model is asked to
+    # translate this line back into English (forced decoding, no generation).
+    back_logprobs: tuple[float, ...] = ()
 
 
 @dataclass
@@ -242,7 +245,7 @@ class SlotCopy:
     text: str
     path: CopyPath
     approved: bool
-    confidence: float | None = None
+    confidence: float | None = None  # the gate's score of the model's line (Gate.score), if the model made one
     checks: list = field(default_factory=list)
     reason: str = ""
     candidate: str | None = None  # the model's output when it was not used
@@ -266,7 +269,7 @@ class LineRecord:
     rendered: str  # with the placeholder values filled in, as drawn
     path: CopyPath
     approved: bool
-    confidence: float | None
+    confidence: float | None  # the gate's score of the model's line: acceptability, else token confidence
     reason: str
     candidate: str | None  # the model's line when it was not used
     checks: tuple[CheckResult, ...]

@@ -110,7 +110,7 @@ class FakeCopyModel:
 
     def handler(self, model: str = "embedded", batch_size: int = 8, max_new_tokens: int = 96,
                 adapters: str | dict[str, str] | None = None, threads: int | None = None,
-                dtype: str = "auto") -> FakeCopyModelHandler:
+                dtype: str = "auto", round_trip: bool = False) -> FakeCopyModelHandler:
         made = FakeCopyModelHandler(self.lines, self.model_id, batch_size, adapters)
         self.handlers.append(made)
         return made

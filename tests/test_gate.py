@@ -45,6 +45,10 @@ def test_features_summarize_the_tokens_the_checks_and_the_meaning():
     assert f["length_ratio"] == pytest.approx(0.06062, abs=1e-4)  # log(17/16)
     assert f["check_numbers"] == 0.25 and f["check_placeholders"] == 1.0  # a check not run counts as passed
     assert f["cosmetic"] == 1.0
+    assert f["back_lp_mean"] == f["back_lp_min"] == acceptability.LOGPROB_FLOOR  # no round trip scored
+    round_trip = Generation("Zwei", 0.5, 1, "", (-0.1,), (3.0,), (-0.5, -1.5))
+    f = acceptability.features("Two", "Zwei", round_trip, [], 32, 0.9)
+    assert (f["back_lp_mean"], f["back_lp_min"]) == (-1.0, -1.5)
 
 
 # --- the gate file ---------------------------------------------------------------------------

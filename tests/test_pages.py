@@ -92,7 +92,7 @@ def test_report_shows_the_items_models_and_talent_and_escapes_copy():
     for heading in ("Needs review (1)", "Approved (1)", "Dead letter (1)", "Copy models", "Talent rights"):
         assert f"<h2>{heading}</h2>" in html
     assert "data:image/jpeg;base64,/9j/4A==" in html and 'class="rtl"' in html  # ar-AE copy runs right to left
-    assert "model conf 0.87" in html and "2/3 passed" in html and "untranslated (functional): same as the source" in html
+    assert "model score 0.87" in html and "2/3 passed" in html and "untranslated (functional): same as the source" in html
     assert "no licensed talent tagged &lt;smiling&gt;" in html
     assert "0.812 (adloc eval)" in html and "not calibrated for this model: all to review" in html and "55.5" in html and "45.7% at 0.95" in html
     assert 'href="../eval/eval.html">eval.html</a>' in html

@@ -24,12 +24,16 @@ def register(sub) -> None:
     co.add_argument("--set", default=str(loop.EVAL_SET))
     co.add_argument("--split", choices=("tune", "heldout"), help="only this split (default: both)")
     co.add_argument("--batch-size", type=positive, default=8)
+    co.add_argument("--round-trip", action="store_true",
+                    help="also score each line's round trip (a gate feature; one more forward pass a line)")
     co.add_argument("--out", required=True, help="JSONL file to write")
     co.set_defaults(func=collect_command)
 
     tr = gate.add_parser("train", help="train the gate on the judged tune lines, calibrate per locale, "
                                        "measure on the held-out lines")
-    tr.add_argument("--outputs", required=True, help="JSONL of `adloc gate collect` for the model the gate is for")
+    tr.add_argument("--outputs", help="JSONL of `adloc gate collect` for the model the gate is for (default: "
+                                      "collect them now with --model, beside the gate file)")
+    tr.add_argument("--model", default="embedded", help="the copy model to collect lines of, without --outputs")
     tr.add_argument("--set", default=str(loop.EVAL_SET))
     tr.add_argument("--target-precision", type=probability, default=0.95)
     tr.add_argument("--out", help="gate file to write (default: gates/<model id>.json; the gate that ships with "
@@ -59,7 +63,7 @@ def collect_command(args, _beam_args) -> int:
 
     evalset = loop.load_set(args.set)
     locales = loop.pick_locales(evalset, args.locale)
-    handler = CopyModelHandler(args.model, batch_size=args.batch_size)
+    handler = CopyModelHandler(args.model, batch_size=args.batch_size, round_trip=args.round_trip)
     rows = collect(evalset, locales, handler, handler.load_model(), Path(args.out), progress=sys.stderr.isatty(),
                    splits=(args.split,) if args.split else ("tune", "heldout"))
     print(f"{len(rows)} lines of {rows[0].model if rows else args.model} written to {args.out}")
@@ -70,6 +74,16 @@ def train_command(args, _beam_args) -> int:
     from adloc.evals.gate_train import dataset, print_report, read_outputs, train
 
     evalset = loop.load_set(args.set)
+    if not args.outputs:
+        from adloc.evals.gate_train import collect
+        from adloc.models.copy_llm import CopyModelHandler
+
+        handler = CopyModelHandler(args.model)
+        lm = handler.load_model()
+        folder = Path(args.out).parent if args.out else Path("gates")
+        args.outputs = str(folder / f"{lm.model_id}.lines.jsonl")
+        rows = collect(evalset, evalset.locales, handler, lm, Path(args.outputs), progress=sys.stderr.isatty())
+        print(f"{len(rows)} lines of {lm.model_id} written to {args.outputs}")
     path = Path(args.outputs)
     if not path.is_file():
         raise AdlocError(f"--outputs {args.outputs}: no such file (write it with `adloc gate collect`)")

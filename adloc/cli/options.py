@@ -73,6 +73,9 @@ def add_job_options(parser: argparse.ArgumentParser, out_required: bool) -> None
     add_db(parser)
     parser.add_argument("--copy-model", default="embedded",
                         help="copy LLM: 'embedded', a transformers hub id, a local folder or a .gguf file")
+    parser.add_argument("--copy-dtype", default="auto", choices=("auto", "float32", "bfloat16", "int8"),
+                        help="how the copy model runs on a CPU (default: the embedded model's measured choice, "
+                             "else float32)")
     parser.add_argument("--adapters", metavar="DIR", default=None,
                         help="locale tuning: peft LoRA adapters in DIR/<locale>/ (e.g. DIR/de-DE/)")
     parser.add_argument("--inpainter", default=None,
@@ -93,5 +96,5 @@ def model_options(args):
     """The `ModelOptions` of a job command's arguments."""
     from adloc.services.jobs import ModelOptions
 
-    return ModelOptions(copy_model=args.copy_model, adapters=args.adapters, inpainter=args.inpainter,
+    return ModelOptions(copy_model=args.copy_model, copy_dtype=args.copy_dtype, adapters=args.adapters, inpainter=args.inpainter,
                         inpaint_batch_size=args.inpaint_batch_size, threshold=args.threshold, gate=args.gate)

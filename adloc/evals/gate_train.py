@@ -1,7 +1,9 @@
 """`adloc gate train`: the learned gate, trained and calibrated on the judged eval set.
 
 1. `collect`: the copy model's line for every eval line of every locale (tune and held-out), with
-   its token log-probabilities, as a run would make it (greedy, fixed batches: deterministic).
+   its token log-probabilities, as a run would make it (greedy, fixed batches: deterministic), with
+   the prompt a run sends when the brand's translation memory holds the tune lines: each line's
+   closest tune lines as examples, never the line itself.
 2. `dataset`: each line's features (`acceptability.features`) and its judged label (the judged set,
    `examples/eval/judged/`); lines nobody judged are left out and counted.
 3. `train`: a logistic regression on the tune lines; per-locale thresholds at the target precision
@@ -24,7 +26,8 @@ from adloc.evals.calibrate import pr_curve, threshold_on
 from adloc.evals.evalset import EvalSet
 from adloc.evals.evaluate import _checks, generate, requests_for
 from adloc.models import acceptability, similarity
-from adloc.records import Generation
+from adloc.records import Generation, TMEntry
+from adloc.translation_memory import tm_key
 
 SPLITS = ("tune", "heldout")
 FOLDS = 5
@@ -45,10 +48,12 @@ class Output:
     logprobs: tuple[float, ...]
     margins: tuple[float, ...]
     error: str = ""
+    back_logprobs: tuple[float, ...] = ()
 
     @property
     def generation(self) -> Generation:
-        return Generation(self.text, self.confidence, len(self.logprobs), self.error, self.logprobs, self.margins)
+        return Generation(self.text, self.confidence, len(self.logprobs), self.error, self.logprobs, self.margins,
+                          self.back_logprobs)
 
 
 def collect(evalset: EvalSet, locales: list[str], handler, lm, out: Path | None = None,
@@ -58,10 +63,13 @@ def collect(evalset: EvalSet, locales: list[str], handler, lm, out: Path | None 
     for locale in locales:
         lines = [line for split in splits for line in evalset.split(locale, split)]
         version = handler.model_id_for(locale, lm.model_id)
-        generations = generate(handler, lm, requests_for(evalset, locale, tuple(lines)),
-                               label=f"{locale} {version}" if progress else "")
+        memory = {tm_key(x.source): TMEntry(x.source, x.reference) for x in evalset.split(locale, "tune")}
+        requests = [requests_for(evalset, locale, (line,), {k: v for k, v in memory.items() if k != tm_key(line.source)})[0]
+                    for line in lines]
+        generations = generate(handler, lm, requests, label=f"{locale} {version}" if progress else "")
         rows += [Output(locale, line.id, line.split, version, line.source, line.max_chars, g.text, g.confidence,
-                        g.logprobs, g.margins, g.error) for line, g in zip(lines, generations, strict=True)]
+                        g.logprobs, g.margins, g.error, g.back_logprobs)
+                 for line, g in zip(lines, generations, strict=True)]
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text("".join(json.dumps(asdict(r), ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
@@ -72,7 +80,8 @@ def read_outputs(path: Path) -> list[Output]:
     rows = []
     for line in path.read_text(encoding="utf-8").splitlines():
         raw = json.loads(line)
-        rows.append(Output(**{**raw, "logprobs": tuple(raw["logprobs"]), "margins": tuple(raw["margins"])}))
+        rows.append(Output(**{**raw, "logprobs": tuple(raw["logprobs"]), "margins": tuple(raw["margins"]),
+                              "back_logprobs": tuple(raw.get("back_logprobs", ()))}))
     return rows
 
 
@@ -177,9 +186,12 @@ def train(examples: list[Example], base_model: str, target: float = 0.95, names:
     import numpy as np
     from sklearn.metrics import roc_auc_score
 
-    names = names or tuple(examples[0].features)
     usable = [i for i, e in enumerate(examples) if e.eligible and e.label is not None]
     tune = [i for i in usable if examples[i].output.split == "tune"]
+    # A feature that never varies on the lines it learns from says nothing (a check every shippable
+    # line passes; the round trip where it was not scored): left out of the gate.
+    names = names or tuple(name for name in examples[0].features
+                           if len({examples[i].features[name] for i in tune}) > 1)
     held = [i for i in usable if examples[i].output.split == "heldout"]
     if len(tune) < 2 * FOLDS or len({examples[i].label for i in tune}) < 2:
         raise ValueError(f"{len(tune)} judged tune lines that pass the checks: too few (or one class) to train on")
@@ -213,11 +225,25 @@ def train(examples: list[Example], base_model: str, target: float = 0.95, names:
     for name in names:
         alone = {i: examples[i].features[name] for i in held}
         rest = tuple(n for n in names if n != name)
-        without = evaluate_scores(examples, *gate_scores(rest)[:2], target)[1]
+        without = evaluate_scores(examples, *gate_scores(rest)[:2], target)[1] if rest else None
         a = auc(alone)
         worth[name] = {"auc_alone": None if a is None else round(max(a, 1 - a), 4),
-                       "coverage_without": mean_coverage(without)}
+                       "coverage_without": mean_coverage(without) if without else None}
+    def wrong_at(scores: dict[int, float], share: float) -> int:
+        """Wrong lines among the held-out lines each locale ships when it ships `share` of its judged
+        lines, best scores first."""
+        wrong = 0
+        for locale, judged in held_judged.items():
+            mine = sorted((i for i in held if examples[i].output.locale == locale), key=lambda i: -scores[i])
+            wrong += sum(not examples[i].label for i in mine[:round(share * judged)])
+        return wrong
+
+    held_judged = {locale: sum(1 for e in examples if e.output.locale == locale and e.output.split == "heldout"
+                               and e.label is not None) for locale in sorted({e.output.locale for e in examples})}
     report = {
+        "equal_coverage": {f"{share:.2f}": {"lines": sum(round(share * n) for n in held_judged.values()),
+                                            "gate_wrong": wrong_at(held_p, share), "confidence_wrong": wrong_at(conf, share)}
+                           for share in (0.05, 0.1, 0.2)},
         "lines": {"judged": sum(e.label is not None for e in examples), "not_judged": sum(e.label is None for e in examples),
                   "tune_usable": len(tune), "heldout_usable": len(held)},
         "target_precision": target,
@@ -227,9 +253,7 @@ def train(examples: list[Example], base_model: str, target: float = 0.95, names:
         # Every judged held-out line that could ship: (locale, gate probability, confidence, acceptable).
         "heldout_points": [(examples[i].output.locale, round(held_p[i], 4), examples[i].output.confidence,
                             bool(examples[i].label)) for i in held],
-        "heldout_judged": {locale: sum(1 for e in examples if e.output.locale == locale and
-                                       e.output.split == "heldout" and e.label is not None)
-                           for locale in sorted({e.output.locale for e in examples})},
+        "heldout_judged": held_judged,
     }
     mean, scale, weights, intercept = fitted
     gate = acceptability.GateModel(
@@ -281,6 +305,10 @@ def print_report(report: dict, out=sys.stdout) -> None:
     print(f"held-out ROC-AUC: gate {report['learned']['auc']}, confidence {report['confidence']['auc']}; "
           f"mean coverage: gate {report['learned']['mean_coverage']:.1%}, confidence "
           f"{report['confidence']['mean_coverage']:.1%}", file=out)
+    for share, row in report["equal_coverage"].items():
+        print(f"shipping the best {float(share):.0%} of each locale's held-out lines ({row['lines']}): wrong "
+              f"{row['gate_wrong']} by the gate, {row['confidence_wrong']} by confidence", file=out)
     print("feature worth (ROC-AUC alone; mean held-out coverage without it):", file=out)
     for name, w in sorted(report["features"].items(), key=lambda kv: -(kv[1]["auc_alone"] or 0)):
-        print(f"  {name:<22} {w['auc_alone']}  {w['coverage_without']:.1%}", file=out)
+        without = "-" if w["coverage_without"] is None else f"{w['coverage_without']:.1%}"
+        print(f"  {name:<22} {w['auc_alone']}  {without}", file=out)

@@ -7,6 +7,9 @@ Features (`features`), each measured for its worth by `adloc gate train` (README
 - token log-probabilities of the greedy line: mean, minimum, mean of the first three tokens, and
   the mean and minimum lead of each chosen token over the runner-up (Fomicheva et al. 2020,
   "Unsupervised Quality Estimation for Neural Machine Translation", TACL);
+- the round trip: mean and minimum log-probability of the source's tokens when the model translates
+  the line back into English (forced decoding, as in Thompson and Post 2020, "Automatic Machine
+  Translation Evaluation in Many Languages via Zero-Shot Paraphrasing", EMNLP);
 - cross-lingual meaning similarity of source and line (`similarity`);
 - the language identifier's probability for the locale's language;
 - length ratio to the source and share of the slot's character budget used;
@@ -48,7 +51,10 @@ def features(source: str, target: str, generation: Generation, checks: list[Chec
     logprobs = [max(lp, LOGPROB_FLOOR) for lp in generation.logprobs] or [LOGPROB_FLOOR]
     margins = list(generation.margins) or [0.0]
     scores = {c.name: c.score for c in checks}
+    back = [max(lp, LOGPROB_FLOOR) for lp in generation.back_logprobs] or [LOGPROB_FLOOR]
     out = {
+        "back_lp_mean": _mean(back),
+        "back_lp_min": min(back),
         "lp_mean": _mean(logprobs),
         "lp_min": min(logprobs),
         "lp_first": _mean(logprobs[:3]),

@@ -9,7 +9,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -132,32 +132,61 @@ def find_adapters(adapters: str | dict[str, str] | None) -> dict[str, tuple[str,
 
 
 def build_messages(request: CopyRequest) -> list[dict[str, str]]:
-    """The chat prompt. The source line is quoted as data: instructions inside it are not followed."""
+    """The chat prompt. The source line is quoted as data: instructions inside it are not followed.
+    Placeholders are shown numbered ({1}, `locale.numbered_placeholders`), in the examples too, so
+    that no placeholder name reads as a word to translate; `unmask` names them again."""
     language = loc.language_name(request.locale)
     rules = [
         f"Translate advertising copy for {request.brand} from English into {language} ({request.locale}).",
         f"The text is the ad's {request.slot.replace('_', ' ')}.",
         "Reply with the translation only, on one line.",
-        f"At most {request.max_chars} characters.",
+        f"At most {_masked_budget(request)} characters.",
     ]
     keep = [t for t in request.keep_terms if t.lower() in request.source.lower()]
     keep += [g.term for g in request.glossary if g.kind == "keep" and g.term.lower() in request.source.lower()]
     if keep:
         rules.append("Keep these words unchanged: " + ", ".join(sorted(set(keep))) + ".")
-    placeholders = loc.placeholders(request.source)
-    if placeholders:
-        rules.append("Keep " + ", ".join("{" + p + "}" for p in placeholders) + " exactly as written.")
+    source, back = loc.numbered_placeholders(request.source)
+    if back:
+        rules.append("Keep " + ", ".join(back) + " exactly as written.")
     required = [g for g in request.glossary if g.kind == "required" and g.term.lower() in request.source.lower()]
     if required:
         rules.append("Translate " + "; ".join(f"'{g.term}' as '{g.rendering}'" for g in required) + ".")
     messages = [{"role": "system", "content": " ".join(rules)}]
     for example in request.examples:
+        masked, numbers = loc.numbered_placeholders(example.source)
+        target = example.target
+        for number, name in numbers.items():
+            target = target.replace(name, number)
         messages += [
-            {"role": "user", "content": f"Text: {example.source}"},
-            {"role": "assistant", "content": example.target},
+            {"role": "user", "content": f"Text: {masked}"},
+            {"role": "assistant", "content": target},
         ]
-    messages.append({"role": "user", "content": f"Text: {request.source}"})
+    messages.append({"role": "user", "content": f"Text: {source}"})
     return messages
+
+
+def back_messages(request: CopyRequest, text: str) -> list[dict[str, str]]:
+    """The round-trip prompt: the model's line back into English, the source as the answer."""
+    language = loc.language_name(request.locale)
+    back = loc.numbered_placeholders(request.source)[1]
+    line = text
+    for number, name in back.items():
+        line = line.replace(name, number)
+    return [{"role": "system", "content": f"Translate advertising copy from {language} into English. "
+                                          "Reply with the translation only, on one line."},
+            {"role": "user", "content": f"Text: {line}"},
+            {"role": "assistant", "content": loc.numbered_placeholders(request.source)[0]}]
+
+
+def _masked_budget(request: CopyRequest) -> int:
+    """The slot's character budget for the line the model writes, where placeholders are numbered."""
+    return request.max_chars - (len(request.source) - len(loc.numbered_placeholders(request.source)[0]))
+
+
+def unmask(request: CopyRequest, text: str) -> str:
+    """A model line with the source's placeholders named again ({1} -> {price})."""
+    return loc.named_placeholders(text, loc.numbered_placeholders(request.source)[1])
 
 
 class OverBudget:
@@ -195,8 +224,9 @@ class CopyModelHandler(ModelHandler[CopyRequest, PredictionResult, LoadedLM]):
 
     def __init__(self, model: str = "embedded", batch_size: int = 8, max_new_tokens: int = 96,
                  adapters: str | dict[str, str] | None = None, threads: int | None = None,
-                 dtype: str = "auto"):
+                 dtype: str = "auto", round_trip: bool = False):
         super().__init__()
+        self._round_trip = round_trip  # score each line's round trip (a gate feature; one forward pass a line)
         self._model = model
         self._dtype = dtype
         self._runtime = cpu_dtype(model, dtype)  # checked here, so a bad name fails before the run
@@ -257,11 +287,15 @@ class CopyModelHandler(ModelHandler[CopyRequest, PredictionResult, LoadedLM]):
                 try:
                     with model.lock, self._adapter(model, adapter):
                         generations = self._generate([prompts[i] for i in chunk], bucket, model,
-                                                     [batch[i].max_chars for i in chunk])
+                                                     [_masked_budget(batch[i]) for i in chunk])
                 except (RuntimeError, ValueError) as exc:  # e.g. out of memory: these lines take the fallback
                     generations = [Generation("", 0.0, 0, f"generation failed: {exc}")] * len(chunk)
                 for i, generation in zip(chunk, generations, strict=True):
-                    results[i] = generation
+                    results[i] = replace(generation, text=unmask(batch[i], generation.text))
+                    if self._round_trip and results[i].text and not results[i].error:
+                        with model.lock, self._adapter(model, adapter):
+                            back = self._back_logprobs(model, batch[i], results[i].text)
+                        results[i] = replace(results[i], back_logprobs=back)
         return [PredictionResult(r, results[i], self.model_id_for(r.locale, model.model_id))
                 for i, r in enumerate(batch)]
 
@@ -317,6 +351,20 @@ class CopyModelHandler(ModelHandler[CopyRequest, PredictionResult, LoadedLM]):
             generations.append(Generation(text, round(confidence, 4), len(tokens), error,
                                           tuple(chosen), tuple(margins)))
         return generations
+
+    def _back_logprobs(self, lm: LoadedLM, request: CopyRequest, text: str) -> tuple[float, ...]:
+        """Log-probability of each token of the source, given the model's line to translate back
+        (one forward pass of this row alone, so it never depends on other rows)."""
+        import torch
+
+        messages = back_messages(request, text)
+        prompt = lm.tokenizer.apply_chat_template(messages[:-1], add_generation_prompt=True, tokenize=False)
+        answer = lm.tokenizer(messages[-1]["content"], add_special_tokens=False)["input_ids"]
+        start = lm.tokenizer(prompt, add_special_tokens=False, return_tensors="pt")["input_ids"]
+        ids = torch.cat([start, torch.tensor([answer])], dim=1).to(lm.model.device)
+        with torch.no_grad():
+            logits = lm.model(input_ids=ids).logits[0, start.shape[1] - 1 : -1].float().log_softmax(-1)
+        return tuple(round(float(logits[k, token]), 4) for k, token in enumerate(answer))
 
     @property
     def rows_per_call(self) -> int:

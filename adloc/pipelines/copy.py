@@ -126,11 +126,14 @@ def copy_models(settings: RunSettings, locales: list[str], threads: int | None =
 
     known = registry.versions(engine_for(settings.db_url), locales)
     resolve(settings.copy_model)
-    base_id = CopyModelHandler(settings.copy_model).base_id()
+    base_id = CopyModelHandler(settings.copy_model, dtype=settings.copy_dtype).base_id()
     champion_adapters = registry.champion_adapters(known, base_id) if settings.adapters is None else {}
+    learned = learned_gate(settings.gate, base_id, settings.db_url)
     try:
         handler = CopyModelHandler(settings.copy_model, batch_size=settings.batch_size,
-                                   adapters=settings.adapters or champion_adapters or None, threads=threads)
+                                   adapters=settings.adapters or champion_adapters or None, threads=threads,
+                                   dtype=settings.copy_dtype,
+                                   round_trip=bool(learned and any(f.startswith("back_") for f in learned.features)))
     except AdapterError as exc:
         if not champion_adapters:
             raise
@@ -143,7 +146,6 @@ def copy_models(settings: RunSettings, locales: list[str], threads: int | None =
                 f"the {locale} champion is {champions[locale]}, but {folder} now holds "
                 f"{found}: restore the folder, or evaluate and promote the new adapter (`adloc compare`)")
     versions = {locale: handler.model_id_for(locale, base_id) for locale in locales}
-    learned = learned_gate(settings.gate, base_id, settings.db_url)
     if learned is not None:
         # Calibrated on the base model's lines: a locale running an adapter is not calibrated.
         thresholds = {locale: learned.threshold(locale) for locale in locales if versions[locale] == base_id}

@@ -21,6 +21,7 @@ class RunSettings:
     db_url: str
     out: str
     copy_model: str = "embedded"
+    copy_dtype: str = "auto"  # the copy model's CPU runtime (copy_llm.DTYPES); auto: its measured choice
     # A folder of per-locale LoRA adapters (<folder>/<locale>/); None: each locale's champion in
     # the model registry, where that is an adapter of this model.
     adapters: str | None = None

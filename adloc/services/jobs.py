@@ -27,6 +27,7 @@ class ModelOptions:
     """The models a queued job runs with; the same field names as `RunSettings`."""
 
     copy_model: str = "embedded"
+    copy_dtype: str = "auto"
     adapters: str | None = None
     inpainter: str | None = None
     inpaint_batch_size: int = 1
@@ -63,7 +64,7 @@ def check_models(options: ModelOptions, db_url: str | None = None) -> None:
 
     resolve(options.copy_model)
     find_adapters(options.adapters)
-    learned_gate(options.gate, CopyModelHandler(options.copy_model).base_id(), db_url)
+    learned_gate(options.gate, CopyModelHandler(options.copy_model, dtype=options.copy_dtype).base_id(), db_url)
     inpainter = options.inpainter
     if inpainter and inpainter.startswith(("/", "./", "../", "~")) and not Path(inpainter).expanduser().exists():
         raise AdlocError(f"inpainter: checkpoint folder {inpainter!r} does not exist")
