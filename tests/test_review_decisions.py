@@ -220,3 +220,26 @@ def test_a_decided_item_is_a_conflict_before_the_request_is_looked_at(db, item):
     review.decide(engine, item, "approved", "ana", edits={"cta": "Dois por {price}"})
     with pytest.raises(Conflict, match="already edited by ana"):
         review.decide(engine, item, "rejected", "rui")
+
+
+def test_a_rejection_says_what_is_wrong_and_only_those_model_lines_are_negatives(db, tmp_path):
+    from adloc.assets_db.review import rejected_model_lines
+
+    picture, line, unsaid = make_items(db, tmp_path, ("picture", "line", "unsaid"))
+    review.decide(engine_for(db), picture, "rejected", "ana", "the talent is cut off", wrong=["image"])
+    review.decide(engine_for(db), line, "rejected", "ana", "the quantity is gone", wrong=["cta", "image"])
+    review.decide(engine_for(db), unsaid, "rejected", "ana", "no")
+    made = {n["item"]: n["made"]["cta"] for n in negatives(engine_for(db), "pt-PT")}
+    assert (made[picture]["wrong"], made[line]["wrong"], "wrong" in made[unsaid]) == (False, True, False)
+    # The picture's rejection is no negative for the copy; the line's is; one that did not say counts.
+    assert rejected_model_lines(engine_for(db), "pt-PT") == ((SOURCE, "Por {price}"), (SOURCE, "Por {price}"))
+
+
+def test_what_is_wrong_must_name_a_slot_or_the_image_and_only_a_rejection_says_it(db, item, capsys):
+    with pytest.raises(AdlocError, match=r"wrong: 'headline' is neither a slot of item \d+ \(cta\) nor image"):
+        review.decide(engine_for(db), item, "rejected", "ana", "bad", wrong=["headline"])
+    with pytest.raises(AdlocError, match="only a rejection says what is wrong"):
+        review.decide(engine_for(db), item, "approved", "ana", edits={"cta": "Dois por {price}"}, wrong=["cta"])
+    assert main(["review", "reject", str(item), "--reason", "meaning lost", "--wrong", "cta", "--db", db,
+                 "--reviewer", "ana"]) == 0
+    assert negatives(engine_for(db), "pt-PT")[0]["made"]["cta"]["wrong"] is True

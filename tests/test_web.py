@@ -206,6 +206,11 @@ def test_a_queued_job_runs_shows_its_gallery_and_a_review_decision_reaches_the_d
     token = csrf(review)
     refused = web.post(f"/review/{item_id}", data={"csrf": token, "decision": "reject", "reviewer": "ana"})
     assert refused.status_code == 422 and "reason" in refused.text
+    # What is wrong: a checkbox per slot and one for the image; a part the item lacks is refused.
+    assert 'name="wrong" value="headline"' in review.text and 'name="wrong" value="image"' in review.text
+    refused = web.post(f"/review/{item_id}", data={"csrf": token, "decision": "reject", "reviewer": "ana",
+                                                    "reason": "bad", "wrong": ["headline", "logo"]})
+    assert refused.status_code == 422 and "&#39;logo&#39; is neither a slot" in refused.text
     decided = web.post(f"/review/{item_id}", data={
         "csrf": token, "decision": "approve", "reviewer": "ana",
         "copy.headline": "Pâtisseries fraîches tous les matins", "copy.cta": "Commandez maintenant pour {price}"},

@@ -194,8 +194,10 @@ def negatives(engine: Engine, locale: str | None = None) -> list[dict]:
 
 
 def rejected_model_lines(engine: Engine, locale: str) -> tuple[tuple[str, str], ...]:
-    """(source, model line) of every line the model made in an item rejected in `locale`. Lines
-    from the memory or left in English for a translator are not the model's, so not its negatives."""
+    """(source, model line) of every line the model made in an item rejected in `locale`, among
+    the lines the reviewer said were wrong (all of them when the reviewer did not say: `wrong` is
+    absent then). Lines from the memory or left in English for a translator are not the model's,
+    so not its negatives; nor is any line of an item rejected for its picture alone."""
     return tuple((made["source"], made["model"]) for n in negatives(engine, locale)
-                 for _, made in sorted(n["made"].items()) if made.get("model"))
+                 for _, made in sorted(n["made"].items()) if made.get("model") and made.get("wrong", True))
 

@@ -262,8 +262,9 @@ class ReviewRow(Base):
     reviewer: Mapped[str] = mapped_column(String(200))
     notes: Mapped[str] = mapped_column(Text, default="")
     copy_json: Mapped[str] = mapped_column(Text, default="{}")  # edited copy, slot -> text
-    # slot -> {source, path, model}: the English line, how the decided line was made, and the
-    # model's line if it made one (a rejection's model lines are the eval's labelled negatives)
+    # slot -> {source, path, model[, wrong]}: the English line, how the decided line was made, the
+    # model's line if it made one (a rejection's model lines are the eval's labelled negatives), and
+    # whether the reviewer said this line was wrong (absent: the reviewer did not say)
     lines_json: Mapped[str] = mapped_column(Text, default="{}")
     decided_at: Mapped[datetime] = mapped_column(DateTime)
 

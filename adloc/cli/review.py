@@ -27,6 +27,7 @@ def register(sub) -> None:
             _edit_option(decide)
         else:
             decide.add_argument("--reason", required=True)
+            _wrong_option(decide)
         _reviewer_option(decide)
         decide.set_defaults(func=decide_command, decision=decision)
     change = review.add_parser("change", help="change an item's decision deliberately; the earlier one is kept "
@@ -34,6 +35,7 @@ def register(sub) -> None:
     change.add_argument("item", type=int)
     change.add_argument("decision", choices=("approve", "reject"))
     _edit_option(change)
+    _wrong_option(change)
     change.add_argument("--reason", required=True, help="why the decision changes (and, to reject, what is wrong)")
     _reviewer_option(change)
     change.set_defaults(func=change_command)
@@ -46,6 +48,12 @@ def register(sub) -> None:
 
 def _edit_option(parser) -> None:
     parser.add_argument("--edit", action="append", default=[], metavar="SLOT=TEXT", help="the line as it should read")
+
+
+def _wrong_option(parser) -> None:
+    parser.add_argument("--wrong", action="append", default=[], metavar="SLOT|image",
+                        help="what is wrong (repeatable): a slot's line, or the image; a rejection for the image "
+                             "alone is no negative for the copy (default: not said)")
 
 
 def _reviewer_option(parser) -> None:
@@ -87,7 +95,8 @@ def decide_command(args, _beam_args) -> int:
     from adloc.services import review
 
     _said(review.decide(engine(args), args.item, args.decision, args.reviewer or "",
-                        getattr(args, "reason", "") or "", _edits(getattr(args, "edit", []))))
+                        getattr(args, "reason", "") or "", _edits(getattr(args, "edit", [])),
+                        getattr(args, "wrong", [])))
     return 0
 
 
@@ -95,7 +104,8 @@ def change_command(args, _beam_args) -> int:
     from adloc.services import review
 
     decision = {"approve": "approved", "reject": "rejected"}[args.decision]
-    _said(review.change(engine(args), args.item, decision, args.reviewer or "", args.reason, _edits(args.edit)))
+    _said(review.change(engine(args), args.item, decision, args.reviewer or "", args.reason, _edits(args.edit),
+                        args.wrong))
     return 0
 
 

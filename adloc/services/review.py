@@ -1,7 +1,9 @@
 """Review decisions: the one place an item is approved or rejected, for the CLI and the web app.
 
 An approval puts every localized line into the translation memory of the item's locale (the next
-run takes them without the model); a rejection is kept as a labelled negative for the eval. One
+run takes them without the model); a rejection is kept as a labelled negative for the eval: of the
+lines the reviewer said were wrong (`wrong`: slots, or `image`), or of every model line when the
+reviewer did not say; a rejection for the picture alone is no negative for the copy. One
 decision per item: a second one raises `Conflict` naming who decided and when. A deliberate change
 of mind is `change`, which keeps the earlier decision and links the new one to it.
 """
@@ -31,27 +33,28 @@ def history(engine: Engine, item_id: int) -> list[Decision]:
 
 
 def decide(engine: Engine, item_id: int, decision: ReviewDecision | str, reviewer: str, notes: str = "",
-           edits: dict[str, str] | None = None) -> dict:
+           edits: dict[str, str] | None = None, wrong: list[str] | None = None) -> dict:
     """Record the item's decision: `approved` (with optional per-slot `edits`) or `rejected` (with
-    `notes`, the reason). Returns {item, decision, revision, memory: [{slot, source, target}]}.
+    `notes`, the reason, and optionally what is `wrong`: slot names and/or "image"). Returns
+    {item, decision, revision, memory: [{slot, source, target}]}.
 
     Raises AdlocError for a decision that cannot be taken as given (the message names the field),
     NotFound for an item that is not reviewable, Conflict when the item was already decided."""
-    return _take(engine, item_id, decision, reviewer, notes, edits, change_of_mind=False)
+    return _take(engine, item_id, decision, reviewer, notes, edits, change_of_mind=False, wrong=wrong)
 
 
 def change(engine: Engine, item_id: int, decision: ReviewDecision | str, reviewer: str, reason: str,
-           edits: dict[str, str] | None = None) -> dict:
+           edits: dict[str, str] | None = None, wrong: list[str] | None = None) -> dict:
     """Replace the item's decision in force with a new one, deliberately: the earlier decision is
     kept and the new one links to it. `reason` says why (for a rejection it is also its reason).
     Lines an earlier approval put into the memory are taken out again, unless re-approved.
 
     Raises Conflict when there is no decision to change, or someone changed it at the same time."""
-    return _take(engine, item_id, decision, reviewer, reason, edits, change_of_mind=True)
+    return _take(engine, item_id, decision, reviewer, reason, edits, change_of_mind=True, wrong=wrong)
 
 
 def _take(engine: Engine, item_id: int, decision, reviewer: str, notes: str, edits: dict[str, str] | None,
-          change_of_mind: bool) -> dict:
+          change_of_mind: bool, wrong: list[str] | None = None) -> dict:
     edits = {slot: text.strip() for slot, text in (edits or {}).items()}
     # 1. The item and its decision in force: a second decision is refused whatever it says.
     with Session(engine) as session:
@@ -85,6 +88,13 @@ def _take(engine: Engine, item_id: int, decision, reviewer: str, notes: str, edi
         raise AdlocError(f"copy.{emptied[0]}: an approved line cannot be empty")
 
     copy = _record(item_id, record_uri).copy
+    wrong = sorted({part.strip() for part in wrong or [] if part.strip()})
+    if wrong and decision is not ReviewDecision.REJECTED:
+        raise AdlocError("wrong: only a rejection says what is wrong (an approval corrects the lines instead)")
+    named = sorted(set(wrong) - set(copy) - {"image"})
+    if named:
+        raise AdlocError(f"wrong: {named[0]!r} is neither a slot of item {item_id} ({', '.join(sorted(copy))}) "
+                         "nor image")
 
     # 3. The lines as decided (a line sent as it already reads is no edit).
     edits = {slot: text for slot, text in edits.items() if slot not in copy or text != copy[slot].text.strip()}
@@ -103,8 +113,8 @@ def _take(engine: Engine, item_id: int, decision, reviewer: str, notes: str, edi
     kind = ReviewDecision.EDITED if decision is ReviewDecision.APPROVED and edits else decision
 
     # 4. Record it: the database refuses a second decision of the same revision.
-    taken: Decision = store.record(engine, item_id, kind, reviewer, notes, lines,
-                                   {slot: _made(copy[slot]) for slot in lines}, memory, locale, in_force)
+    made = {slot: _made(copy[slot]) | ({"wrong": slot in wrong} if wrong else {}) for slot in lines}
+    taken: Decision = store.record(engine, item_id, kind, reviewer, notes, lines, made, memory, locale, in_force)
     return {"item": item_id, "decision": kind.value, "revision": taken.revision,
             "supersedes": in_force.said() if in_force else None,
             "memory": [{"slot": slot, "source": copy[slot].source, "target": text}

@@ -79,7 +79,7 @@ def create_app(db_url: str, out_root: str, token: str | None = None, secret: byt
         for key, value in data.multi_items():
             if not isinstance(value, str) and key != "spec":
                 continue  # a file where text belongs: ignored
-            if key == "locales" or key.endswith(".template"):  # checkboxes: every one ticked
+            if key in ("locales", "wrong") or key.endswith(".template"):  # checkboxes: every one ticked
                 out.setdefault(key, []).append(value)
             else:
                 out[key] = value
@@ -178,7 +178,8 @@ def create_app(db_url: str, out_root: str, token: str | None = None, secret: byt
         lines = {key.removeprefix("copy."): value for key, value in form.items()
                  if key.startswith("copy.") and isinstance(value, str)}  # as shown, or as the reviewer edited them
         review_service.decide(engine, item_id, decision, reviewer, (form.get("reason") or "").strip(),
-                              lines if decision == "approved" else {})
+                              lines if decision == "approved" else {},
+                              form.get("wrong", []) if decision == "rejected" else None)
         return RedirectResponse(f"/review?decided={item_id}", status_code=303)
 
     return app
