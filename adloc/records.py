@@ -249,6 +249,7 @@ class SlotCopy:
     checks: list = field(default_factory=list)
     reason: str = ""
     candidate: str | None = None  # the model's output when it was not used
+    gate: dict | None = None  # the learned gate's view of the model's line: {version, base_model, features}
 
 
 @dataclass
@@ -273,11 +274,17 @@ class LineRecord:
     reason: str
     candidate: str | None  # the model's line when it was not used
     checks: tuple[CheckResult, ...]
+    # The learned gate's view of the model's line, {version, base_model, features}: what a reviewer's
+    # decision on it teaches the next gate. None without a learned gate (and then not written).
+    gate: dict | None = None
 
     def to_json(self) -> dict:
-        return {"source": self.source, "text": self.text, "rendered": self.rendered, "path": self.path.value,
-                "approved": self.approved, "confidence": self.confidence, "reason": self.reason,
-                "candidate": self.candidate, "checks": [c.to_json() for c in self.checks]}
+        out = {"source": self.source, "text": self.text, "rendered": self.rendered, "path": self.path.value,
+               "approved": self.approved, "confidence": self.confidence, "reason": self.reason,
+               "candidate": self.candidate, "checks": [c.to_json() for c in self.checks]}
+        if self.gate is not None:
+            out["gate"] = self.gate
+        return out
 
     @classmethod
     def from_json(cls, data: dict) -> LineRecord:
@@ -285,7 +292,8 @@ class LineRecord:
         return cls(str(data["source"]), str(data["text"]), str(data.get("rendered", data["text"])),
                    CopyPath(data["path"]), bool(data["approved"]),
                    None if confidence is None else float(confidence), str(data.get("reason") or ""),
-                   data.get("candidate"), tuple(CheckResult.from_json(c) for c in data.get("checks", [])))
+                   data.get("candidate"), tuple(CheckResult.from_json(c) for c in data.get("checks", [])),
+                   data.get("gate") if isinstance(data.get("gate"), dict) else None)
 
 
 @dataclass(frozen=True)

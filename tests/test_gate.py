@@ -86,8 +86,11 @@ def test_the_learned_gate_scores_lines_and_its_thresholds_decide(monkeypatch):
     learned = a_gate(features=("similarity",), mean=(0.5,), scale=(0.25,), weights=(2.0,))
     gate = Gate(thresholds=dict(learned.thresholds), model=learned)
     line = Generation("Zwei für {price}", 0.2, 3, "", (-2.0, -1.0, -3.0), (0.1, 0.1, 0.1))
-    score = gate.score("Two for {price}", line, [], 40, "de-DE")
+    score, view = gate.score("Two for {price}", line, [], 40, "de-DE")
     assert score == pytest.approx(0.8808, abs=1e-4)  # sigmoid(2): the low token confidence is not the score
+    # What the record keeps for the next gate: the features this gate used, and whose they are.
+    assert view == {"version": learned.version, "base_model": "base-1", "features": {"similarity": 0.75}}
+    assert Gate({"de-DE": 0.5}).score("Two", line, [], 40, "de-DE") == (0.2, None)  # token confidence
     assert gate.decide([], score, "de-DE") == (True, "all checks passed, acceptability 0.88")
     passed, reason = gate.decide([], score, "fr-FR")  # calibrated, but nothing reached the precision
     assert not passed and "acceptability 0.88, but the gate has no fr-FR threshold" in reason
@@ -296,3 +299,77 @@ def test_gate_train_learns_from_judged_outputs_and_records_the_gate(tmp_path, ca
                  "--db", catalog_db]) == 0
     said = capsys.readouterr().out
     assert "recorded as candidate" in said and "not compared with the champion" in said  # the judged set changed
+
+
+# --- reviewers' decisions as training data ------------------------------------------------------
+
+def reviewed_items(db: str, folder: Path, lines: dict[str, tuple[str, str, str]]) -> dict[str, int]:
+    """A finished job with one de-DE item in review per name: name -> (source, model line, base
+    model whose gate scored it); the line waits for review with the gate's view recorded."""
+    from datetime import date
+
+    from sqlalchemy.orm import Session
+
+    from adloc.assets_db.engine import engine_for
+    from adloc.assets_db.schema import JobItemRow, JobRow
+    from adloc.records import CopyPath, ItemRecord, ItemStatus, LineRecord
+
+    ids = {}
+    with Session(engine_for(db)) as session, session.begin():
+        job = JobRow(run_token="r" * 32, name="j", brand="Acme", channel="social", run_date=date(2026, 12, 1),
+                     out_uri=str(folder), spec="{}", status="done")
+        session.add(job)
+        session.flush()
+        for name, (source, model_line, base) in lines.items():
+            view = {"version": "gate@1", "base_model": base, "features": {"lp_mean": -0.5, "similarity": 0.8}}
+            line = LineRecord(source, source, source, CopyPath.SOURCE, False, 0.4, "below", model_line, (), view)
+            record = folder / f"{name}.json"
+            record.write_bytes(ItemRecord(job="j", creative=name, template="t", locale="de-DE",
+                                          status=ItemStatus.REVIEW, uri=str(folder / f"{name}.png"), seed=1,
+                                          run_date="2026-12-01", talent=None, talent_image=None, inputs="",
+                                          copy={"cta": line}).to_json())
+            row = JobItemRow(job_id=job.id, creative=name, template="t", locale="de-DE", status="review", seed=1,
+                             record_uri=str(record))
+            session.add(row)
+            session.flush()
+            ids[name] = row.id
+    return ids
+
+
+def test_reviewers_decisions_teach_the_next_gate_what_they_say_and_nothing_more(catalog_db, tmp_path):
+    from conftest import EXAMPLES
+
+    from adloc.assets_db.engine import engine_for
+    from adloc.assets_db.review import gate_lessons
+    from adloc.evals.evalset import load
+    from adloc.records import LineRecord
+    from adloc.services import review
+
+    tune_source = "Fresh coffee every morning"  # a tune line of the eval set; "Two for {price}" is held out
+    ids = reviewed_items(catalog_db, tmp_path, {
+        "kept": (tune_source, "Jeden Morgen frischer Kaffee", "base-1"),
+        "edited": (tune_source, "Kaffee jeden Morgen", "base-1"),
+        "wrong": (tune_source, "Frischer Kaffee", "base-1"),
+        "picture": (tune_source, "Frisch", "base-1"),
+        "unsaid": (tune_source, "Morgen", "base-1"),
+        "other-model": (tune_source, "Kaffee", "base-2"),
+        "held-out": ("Two for {price}", "Zwei für {price}", "base-1"),
+    })
+    engine = engine_for(catalog_db)
+    review.decide(engine, ids["kept"], "approved", "ana", edits={"cta": "Jeden Morgen frischer Kaffee"})
+    review.decide(engine, ids["edited"], "approved", "ana", edits={"cta": "Jeden Morgen frischer Kaffee"})
+    review.decide(engine, ids["wrong"], "rejected", "ana", "fresh is lost", wrong=["cta"])
+    review.decide(engine, ids["picture"], "rejected", "ana", "the talent is cut off", wrong=["image"])
+    review.decide(engine, ids["unsaid"], "rejected", "ana", "no")
+    review.decide(engine, ids["other-model"], "approved", "ana", edits={"cta": "Kaffee"})
+    review.decide(engine, ids["held-out"], "approved", "ana", edits={"cta": "Zwei für {price}"})
+    lessons = gate_lessons(engine, "base-1")
+    assert [(lesson["item"], lesson["acceptable"]) for lesson in lessons] == [
+        (ids["kept"], True), (ids["edited"], False), (ids["wrong"], False), (ids["held-out"], True)]
+    assert lessons[0]["features"] == {"lp_mean": -0.5, "similarity": 0.8}
+    examples = gate_train.review_examples(lessons, load(EXAMPLES / "eval"))
+    assert [e.output.id for e in examples] == [f"review-{ids[n]}-cta" for n in ("kept", "edited", "wrong")]
+    assert all(e.output.split == "tune" and e.eligible for e in examples)  # never a held-out line
+    # The record's view travels through JSON as it was written.
+    line = LineRecord.from_json(json.loads((tmp_path / "kept.json").read_text())["copy"]["cta"])
+    assert line.gate["base_model"] == "base-1"

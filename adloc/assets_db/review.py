@@ -201,3 +201,34 @@ def rejected_model_lines(engine: Engine, locale: str) -> tuple[tuple[str, str], 
     return tuple((made["source"], made["model"]) for n in negatives(engine, locale)
                  for _, made in sorted(n["made"].items()) if made.get("model") and made.get("wrong", True))
 
+
+
+def gate_lessons(engine: Engine, base_model: str) -> list[dict]:
+    """What reviewers' decisions in force teach a learned gate for `base_model`: one row per model
+    line the gate scored ({item, slot, locale, source, line, features, acceptable}). An approval that
+    kept the model's line: acceptable; an approval that changed it, or a rejection that names it as
+    wrong: not. A rejection that does not say what is wrong, or names only the image, teaches
+    nothing about the line."""
+    later = aliased(ReviewRow)
+    superseded = select(later.id).where(and_(later.job_item_id == ReviewRow.job_item_id,
+                                             later.revision > ReviewRow.revision)).exists()
+    stmt = (select(ReviewRow, JobItemRow.locale).join(JobItemRow, JobItemRow.id == ReviewRow.job_item_id)
+            .where(~superseded).order_by(ReviewRow.id))
+    out = []
+    with Session(engine) as session:
+        rows = session.execute(stmt).all()
+    for row, locale in rows:
+        final, made = json.loads(row.copy_json), json.loads(row.lines_json)
+        for slot, line in sorted(made.items()):
+            gate = line.get("gate") or {}
+            if not line.get("model") or gate.get("base_model") != base_model or not gate.get("features"):
+                continue
+            if row.decision == ReviewDecision.REJECTED.value:
+                if line.get("wrong") is not True:
+                    continue
+                acceptable = False
+            else:
+                acceptable = final.get(slot, "").strip() == line["model"].strip()
+            out.append({"item": row.job_item_id, "slot": slot, "locale": locale, "source": line["source"],
+                        "line": line["model"], "features": gate["features"], "acceptable": acceptable})
+    return out

@@ -97,10 +97,15 @@ def train_command(args, _beam_args) -> int:
                          "a gate is trained for one")
     (base,) = bases
     from adloc.assets_db import registry
+    from adloc.assets_db.review import gate_lessons
+    from adloc.evals.gate_train import review_examples
     from adloc.evals.promotion import judge_gates
 
     db = engine(args)
-    examples = dataset(evalset, outputs)
+    lessons = review_examples(gate_lessons(db, base), evalset)
+    examples = dataset(evalset, outputs) + lessons
+    if lessons:
+        print(f"{len(lessons)} reviewed lines of {base} from the database join the tune lines")
     try:
         gate, report = train(examples, base, args.target_precision)
     except ValueError as exc:

@@ -17,6 +17,7 @@ coverage is a share of all lines."""
 from __future__ import annotations
 
 import json
+import math
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -115,6 +116,23 @@ def dataset(evalset: EvalSet, outputs: list[Output], encoder: str = "auto") -> l
     return examples
 
 
+def review_examples(lessons: list[dict], evalset: EvalSet) -> list[Example]:
+    """Reviewers' decisions (`assets_db.review.gate_lessons`) as tune lines: the features the gate
+    saw in production, labelled by what the reviewer did with the line. A line whose source is a
+    held-out eval line is left out: the held-out lines measure the gate, so it never learns them."""
+    held_out = {tm_key(line.source) for lines in evalset.lines.values() for line in lines if line.split == "heldout"}
+    out = []
+    for lesson in lessons:
+        if tm_key(lesson["source"]) in held_out:
+            continue
+        features = {k: float(v) for k, v in lesson["features"].items()}
+        confidence = math.exp(features["lp_mean"]) if "lp_mean" in features else 0.0
+        output = Output(lesson["locale"], f"review-{lesson['item']}-{lesson['slot']}", "tune", "review",
+                        lesson["source"], 0, lesson["line"], round(confidence, 4), (), ())
+        out.append(Example(output, features, True, bool(lesson["acceptable"])))
+    return out
+
+
 def _fit(x, y, seed: int = 0):
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
@@ -186,12 +204,16 @@ def train(examples: list[Example], base_model: str, target: float = 0.95, names:
     import numpy as np
     from sklearn.metrics import roc_auc_score
 
-    usable = [i for i, e in enumerate(examples) if e.eligible and e.label is not None]
-    tune = [i for i in usable if examples[i].output.split == "tune"]
     # A feature that never varies on the lines it learns from says nothing (a check every shippable
     # line passes; the round trip where it was not scored): left out of the gate.
+    candidates = [i for i, e in enumerate(examples) if e.eligible and e.label is not None
+                  and e.output.split == "tune"]
     names = names or tuple(name for name in examples[0].features
-                           if len({examples[i].features[name] for i in tune}) > 1)
+                           if len({examples[i].features.get(name) for i in candidates}) > 1)
+    # Reviewers' lessons carry the features their gate used: a line lacking one of these is left out.
+    usable = [i for i, e in enumerate(examples) if e.eligible and e.label is not None
+              and all(name in e.features for name in names)]
+    tune = [i for i in usable if examples[i].output.split == "tune"]
     held = [i for i in usable if examples[i].output.split == "heldout"]
     if len(tune) < 2 * FOLDS or len({examples[i].label for i in tune}) < 2:
         raise ValueError(f"{len(tune)} judged tune lines that pass the checks: too few (or one class) to train on")
@@ -245,7 +267,8 @@ def train(examples: list[Example], base_model: str, target: float = 0.95, names:
                                             "gate_wrong": wrong_at(held_p, share), "confidence_wrong": wrong_at(conf, share)}
                            for share in (0.05, 0.1, 0.2)},
         "lines": {"judged": sum(e.label is not None for e in examples), "not_judged": sum(e.label is None for e in examples),
-                  "tune_usable": len(tune), "heldout_usable": len(held)},
+                  "tune_usable": len(tune), "heldout_usable": len(held),
+                  "from_reviews": sum(examples[i].output.model == "review" for i in tune)},
         "target_precision": target,
         "learned": {"auc": auc(held_p), "mean_coverage": mean_coverage(learned), "per_locale": learned},
         "confidence": {"auc": auc(conf), "mean_coverage": mean_coverage(raw), "per_locale": raw},

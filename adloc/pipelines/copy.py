@@ -4,7 +4,7 @@ line for a translator) and the item goes to review."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
@@ -88,15 +88,15 @@ class GateCopy(beam.DoFn):
             yield request.key, fallback(request, generation.error)
             return
         checks = _checks(request, generation.text)
-        score = self._gate.score(request.source, generation, checks, request.max_chars, request.locale)
+        score, view = self._gate.score(request.source, generation, checks, request.max_chars, request.locale)
         passed, reason = self._gate.decide(checks, score, request.locale)
         if passed:
             self._passed.inc()
             yield request.key, SlotCopy(request.slot, request.source, generation.text, CopyPath.MODEL, True,
-                                        score, checks, reason)
+                                        score, checks, reason, gate=view)
             return
         self._fallbacks.inc()
-        yield request.key, fallback(request, f"model output {reason}", generation, checks, score)
+        yield request.key, replace(fallback(request, f"model output {reason}", generation, checks, score), gate=view)
 
 
 def merge_copy(element) -> tuple[str, tuple[WorkItem, dict[str, SlotCopy]]]:

@@ -36,14 +36,18 @@ class Gate:
         return self.fixed if self.fixed is not None else self.thresholds.get(locale)
 
     def score(self, source: str, generation: Generation, checks: list[CheckResult], max_chars: int | None,
-              locale: str) -> float:
-        """What the threshold applies to: the learned gate's P(acceptable), else token confidence."""
+              locale: str) -> tuple[float, dict | None]:
+        """What the threshold applies to: the learned gate's P(acceptable), else token confidence;
+        and, with a learned gate, its view of the line ({version, base_model, features}: the
+        features it used), which the item's record keeps for the next gate's training."""
         if self.model is None:
-            return generation.confidence
+            return generation.confidence, None
         encoder = None if self.model.encoder == "auto" else self.model.encoder
         (sim,) = similarity.similarity([source], [generation.text or " "], locale, encoder)
-        return round(self.model.probability(
-            acceptability.features(source, generation.text, generation, checks, max_chars, sim)), 4)
+        values = acceptability.features(source, generation.text, generation, checks, max_chars, sim)
+        used = {name: round(values[name], 6) for name in self.model.features}
+        return (round(self.model.probability(values), 4),
+                {"version": self.model.version, "base_model": self.model.base_model, "features": used})
 
     def decide(self, checks: list[CheckResult], score: float, locale: str) -> tuple[bool, str]:
         """(passed, reason); the reason names the failed checks or the score's shortfall."""

@@ -80,7 +80,7 @@ def thumbnail(image: np.ndarray) -> bytes:
 
 def _line(slot: SlotCopy, rendered: str) -> LineRecord:
     return LineRecord(slot.source, slot.text, rendered, slot.path, slot.approved, slot.confidence, slot.reason,
-                      slot.candidate, tuple(slot.checks))
+                      slot.candidate, tuple(slot.checks), slot.gate)
 
 
 FOLDERS = (ItemStatus.APPROVED, ItemStatus.REVIEW, ItemStatus.DEAD_LETTER)  # a status is its folder's name

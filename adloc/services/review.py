@@ -132,4 +132,7 @@ def _made(line: LineRecord) -> dict:
     """What a decision keeps of a slot: its source, how its line was made, and the model's line
     (shipped, or the candidate the gate turned down) if the model made one."""
     model = line.text if line.path is CopyPath.MODEL else line.candidate
-    return {"source": line.source, "path": line.path.value, "model": model}
+    made = {"source": line.source, "path": line.path.value, "model": model}
+    if model and line.gate:
+        made["gate"] = line.gate  # what the learned gate saw of the model's line: training data for the next one
+    return made
