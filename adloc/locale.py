@@ -73,16 +73,21 @@ def numbered_placeholders(text: str) -> tuple[str, dict[str, str]]:
     """The line with its named placeholders numbered in order of first use ({price} -> {1}), and
     the way back ({"{1}": "{price}"}). A model shown {1} has no word to translate (as CAT tools
     protect inline codes): it cannot turn {price} into {precio}."""
+    # Numbers the line already holds as positional placeholders ({1}) are not reused.
+    start = max((int(n) for n in re.findall(r"\{([0-9]+)\}", text)), default=0)
     numbers: dict[str, str] = {}
     for name in _PLACEHOLDER.findall(text):
-        numbers.setdefault(name, "{" + str(len(numbers) + 1) + "}")
+        numbers.setdefault(name, "{" + str(start + len(numbers) + 1) + "}")
     masked = _PLACEHOLDER.sub(lambda m: numbers[m.group(1)], text)
     return masked, {number: "{" + name + "}" for name, number in numbers.items()}
 
 
 def named_placeholders(text: str, back: dict[str, str]) -> str:
     """`numbered_placeholders` undone on a model's line: each {N} of the source back to its name."""
-    return re.sub(r"\{\d+\}", lambda m: back.get(m.group(0), m.group(0)), text) if back else text
+    if not back:
+        return text
+    # Any script's digits ({١} is {1}): a model writing Arabic-Indic digits meant the same placeholder.
+    return re.sub(r"\{(\d+)\}", lambda m: back.get("{" + str(int(m.group(1))) + "}", m.group(0)), text)
 
 
 def without_placeholders(text: str) -> str:

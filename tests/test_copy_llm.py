@@ -83,6 +83,15 @@ def test_placeholders_are_numbered_for_the_model_and_named_again_in_its_line():
     assert unmask(r, "Dos por {1} hasta el {2}") == "Dos por {price} hasta el {date}"
     # What the model made of them is its own: a name it invented or a number it added stays, for the checks.
     assert unmask(r, "Dos por {precio} hasta {3}") == "Dos por {precio} hasta {3}"
+    assert unmask(r, "اثنان بـ {١} حتى {٢}") == "اثنان بـ {price} حتى {date}"  # any script's digits
+    from adloc.checks.copy import check_placeholders
+
+    assert check_placeholders(r.source, "Dos por {price} hasta {date} {3}").detail == "added {3}"
+    # A positional placeholder the source already holds keeps its number; the named ones go above it.
+    literal = CopyRequest(key="k", slot="cta", locale="de-DE", source="Buy {1}, get {price}", brand="Acme",
+                          max_chars=40, keep_terms=())
+    assert build_messages(literal)[-1]["content"] == "Text: Buy {1}, get {2}"
+    assert unmask(literal, "Kaufe {1}, erhalte {2}") == "Kaufe {1}, erhalte {price}"
 
 
 def test_the_cpu_runtime_is_the_models_measured_choice_unless_asked_and_lineage_names_an_override(monkeypatch):
@@ -110,5 +119,8 @@ def test_the_round_trip_scores_a_faithful_line_above_an_unrelated_one(handler_an
     assert len(faithful) == len(unrelated) > 0  # one score per token of the source
     assert sum(faithful) / len(faithful) > sum(unrelated) / len(unrelated) + 1
     assert handler._back_logprobs(model, r, "Zwei für {price}") == faithful  # deterministic
-    (result,) = handler.run_inference([r], model)
-    assert result.inference.text and len(result.inference.back_logprobs) == len(faithful)
+    (plain,) = handler.run_inference([r], model)
+    assert plain.inference.text and plain.inference.back_logprobs == ()  # scored only when asked (a gate uses it)
+    scoring = CopyModelHandler(SMALL, batch_size=4, max_new_tokens=24, round_trip=True)
+    (result,) = scoring.run_inference([r], model)
+    assert result.inference.text == plain.inference.text and len(result.inference.back_logprobs) == len(faithful)

@@ -84,7 +84,7 @@ def test_a_gate_file_edited_by_hand_or_broken_is_refused_with_its_name(tmp_path)
 def test_the_learned_gate_scores_lines_and_its_thresholds_decide(monkeypatch):
     monkeypatch.setattr(similarity, "similarity", lambda s, t, locale, encoder=None: [0.75])
     learned = a_gate(features=("similarity",), mean=(0.5,), scale=(0.25,), weights=(2.0,))
-    gate = Gate(thresholds=dict(learned.thresholds), model=learned)
+    gate = Gate(thresholds=dict(learned.thresholds), model=learned, learned=frozenset({"de-DE", "fr-FR"}))
     line = Generation("Zwei für {price}", 0.2, 3, "", (-2.0, -1.0, -3.0), (0.1, 0.1, 0.1))
     score, view = gate.score("Two for {price}", line, [], 40, "de-DE")
     assert score == pytest.approx(0.8808, abs=1e-4)  # sigmoid(2): the low token confidence is not the score
@@ -95,7 +95,12 @@ def test_the_learned_gate_scores_lines_and_its_thresholds_decide(monkeypatch):
     passed, reason = gate.decide([], score, "fr-FR")  # calibrated, but nothing reached the precision
     assert not passed and "acceptability 0.88, but the gate has no fr-FR threshold" in reason
     assert not gate.decide([check("numbers", False)], 0.99, "de-DE")[0]  # a blocking failure still blocks
-    assert gate.key() == {"thresholds": {"de-DE": 0.7, "fr-FR": None}, "fixed": None, "model": learned.version}
+    assert gate.key() == {"thresholds": {"de-DE": 0.7, "fr-FR": None}, "fixed": None, "learned": ["de-DE", "fr-FR"],
+                          "model": learned.version}
+    # A locale running a tuned adapter: token confidence, against its own calibrated threshold.
+    tuned = Gate(thresholds={"de-DE": 0.7, "pt-PT": 0.15}, model=learned, learned=frozenset({"de-DE"}))
+    assert tuned.score("Two for {price}", line, [], 40, "pt-PT") == (0.2, None)
+    assert tuned.decide([], 0.2, "pt-PT") == (True, "all checks passed, confidence 0.20")
 
 
 def test_a_run_takes_the_gate_shipped_for_its_model_or_refuses_one_trained_for_another(tmp_path, monkeypatch):
@@ -248,7 +253,7 @@ def test_the_registry_keeps_one_champion_gate_per_model_and_a_run_refuses_a_chan
 
 
 @pytest.mark.slow  # the sentence encoder
-def test_gate_train_learns_from_judged_outputs_and_records_the_gate(tmp_path, catalog_db, capsys):
+def test_gate_train_learns_from_judged_outputs_and_records_the_gate(tmp_path, catalog_db, capsys, monkeypatch):
     """Outputs that are the references (judged acceptable) or another line's reference (judged
     unacceptable): the command trains, writes, records, and a second gate is compared with it."""
     import shutil
@@ -258,6 +263,7 @@ def test_gate_train_learns_from_judged_outputs_and_records_the_gate(tmp_path, ca
     from adloc.cli import main
     from adloc.evals.evalset import load
 
+    monkeypatch.setenv("ADLOC_HOME", str(tmp_path / "home"))  # where the registry keeps its copy of a gate
     root = tmp_path / "eval"
     shutil.copytree(EXAMPLES / "eval", root, ignore=shutil.ignore_patterns("judged"))
     text = (root / "set.yaml").read_text().replace("../catalog/glossary.yaml", str(EXAMPLES / "catalog/glossary.yaml"))
@@ -288,7 +294,7 @@ def test_gate_train_learns_from_judged_outputs_and_records_the_gate(tmp_path, ca
     gate = acceptability.load(gate_file)
     assert gate.base_model == "base-1" and "similarity" in gate.features and "recorded as champion" in said
     # Meaning similarity tells another line's reference from the right one: the gate covers much.
-    assert gate.eval["heldout"]["de-DE"]["coverage"] > 0.3 and gate.eval["auc"] > 0.9
+    assert gate.eval["per_locale"]["de-DE"]["coverage"] > 0.3 and gate.eval["auc"] > 0.9
     assert main(["gate", "list", "--db", catalog_db]) == 0
     assert f"champion  {gate.version}" in capsys.readouterr().out
     # Lines judged the other way round: a new gate, a candidate, compared with the champion.
@@ -373,3 +379,34 @@ def test_reviewers_decisions_teach_the_next_gate_what_they_say_and_nothing_more(
     # The record's view travels through JSON as it was written.
     line = LineRecord.from_json(json.loads((tmp_path / "kept.json").read_text())["copy"]["cta"])
     assert line.gate["base_model"] == "base-1"
+
+
+def test_every_shipped_gate_loads_and_is_for_an_embedded_model():
+    shipped = sorted(acceptability.GATES.glob("*.json"))
+    assert shipped  # the embedded default's gate ships with adloc
+    ids = {m.model_id for m in embedded.MODELS.values()}
+    for path in shipped:
+        gate = acceptability.load(path)
+        assert gate.base_model == path.stem and gate.base_model in ids
+        assert gate.eval["set_digest"] and gate.eval["per_locale"]  # what a new gate must beat
+    assert acceptability.load(acceptability.GATES / f"{embedded.get().model_id}.json")
+
+
+def test_a_gate_change_makes_model_lines_again():
+    """The gate is among each item's inputs (`pipelines.reuse`): another gate, thresholds or
+    learned locales and the items are made again."""
+    from adloc.pipelines.copy import CopyModels
+    from adloc.pipelines.job import settings_key
+    from adloc.pipelines.runner import RunSettings
+
+    settings = RunSettings(db_url="sqlite://", out="/tmp/x")
+
+    def key(gate: Gate) -> str:
+        return settings_key(CopyModels(None, "base-1", {"de-DE": "base-1"}, gate), "blend-v1", settings)
+
+    base = key(Gate({"de-DE": 0.7}, model=a_gate(), learned=frozenset({"de-DE"})))
+    assert base == key(Gate({"de-DE": 0.7}, model=a_gate(), learned=frozenset({"de-DE"})))
+    assert base != key(Gate({"de-DE": 0.7}, model=a_gate(intercept=0.2), learned=frozenset({"de-DE"})))
+    assert base != key(Gate({"de-DE": 0.8}, model=a_gate(), learned=frozenset({"de-DE"})))
+    assert base != key(Gate({"de-DE": 0.7}, model=a_gate(), learned=frozenset()))
+    assert base != key(Gate({"de-DE": 0.7}, 0.5, model=a_gate(), learned=frozenset({"de-DE"})))

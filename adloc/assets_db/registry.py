@@ -154,15 +154,17 @@ def _gate(row: GateVersionRow) -> GateVersion:
                        row.created_at, row.promoted_at)
 
 
-def record_gate(engine: Engine, base_model: str, version: str, path: str, evaluation: dict) -> GateVersion:
+def record_gate(engine: Engine, base_model: str, version: str, path: str, evaluation: dict,
+                champion_if_first: bool = True) -> GateVersion:
     """Store a trained gate and its held-out eval. The first gate of a base model becomes its
-    champion; later ones start as candidates (`promote_gate`). Recording a version again updates
-    its file and eval and keeps its status."""
+    champion (unless `champion_if_first` is False: a gate ships for the model, and the new one must
+    win against it); later ones start as candidates (`promote_gate`). Recording a version again
+    updates its file and eval and keeps its status."""
     with Session(engine) as session, session.begin():
         rows = list(session.scalars(select(GateVersionRow).where(GateVersionRow.base_model == base_model)))
         row = next((r for r in rows if r.version == version), None)
         if row is None:
-            first = not any(r.status == "champion" for r in rows)
+            first = champion_if_first and not any(r.status == "champion" for r in rows)
             row = GateVersionRow(base_model=base_model, version=version, status="champion" if first else "candidate",
                                  created_at=_now(), promoted_at=_now() if first else None)
             session.add(row)

@@ -19,7 +19,8 @@ from adloc.translation_memory import tm_key as normalize_line
 
 C, F, K = Severity.CRITICAL, Severity.FUNCTIONAL, Severity.COSMETIC
 
-_PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}|%\([A-Za-z_][A-Za-z0-9_]*\)[sdif]|%[sdif]")
+# Named ({price}), positional ({0}, as ICU writes them) and printf-style placeholders.
+_PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}|\{[0-9]+\}|%\([A-Za-z_][A-Za-z0-9_]*\)[sdif]|%[sdif]")
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
 # Bare domains are recognized by common top-level domains: any TLD would flag "z.B." and "etc.".
 _TLDS = ("com|net|org|info|biz|io|co|app|shop|store|online|site|xyz|me|tv|ly|eu|uk|us|ca|au|de|fr|pt|es|"

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from adloc.cli.options import add_db, engine, positive, probability
 from adloc.errors import AdlocError
 from adloc.evals import loop
+from adloc.models import acceptability
 from adloc.models.acceptability import GATES
+from adloc.settings import home
 
 
 def register(sub) -> None:
@@ -88,9 +91,9 @@ def train_command(args, _beam_args) -> int:
     if not path.is_file():
         raise AdlocError(f"--outputs {args.outputs}: no such file (write it with `adloc gate collect`)")
     try:
-        outputs = read_outputs(path)
-    except (ValueError, TypeError, KeyError) as exc:
-        raise AdlocError(f"--outputs {args.outputs}: not a file of `adloc gate collect` ({exc})") from None
+        outputs = read_outputs(path, evalset)
+    except (ValueError, OSError) as exc:
+        raise AdlocError(f"--outputs {args.outputs}: {exc}") from None
     bases = {o.model.split("+")[0] for o in outputs}
     if len(bases) != 1:
         raise AdlocError(f"--outputs {args.outputs}: lines of several models ({', '.join(sorted(bases))}); "
@@ -110,9 +113,18 @@ def train_command(args, _beam_args) -> int:
         gate, report = train(examples, base, args.target_precision)
     except ValueError as exc:
         raise AdlocError(f"gate train: {exc}") from None
+    evaluation = {"base_model": base, "set_digest": evalset.digest, "target_precision": args.target_precision,
+                  "mean_coverage": report["learned"]["mean_coverage"], "auc": report["learned"]["auc"],
+                  "per_locale": report["learned"]["per_locale"], "confidence": report["confidence"],
+                  "lines": report["lines"]}
+    gate = replace(gate, eval=evaluation)  # the eval is not part of the version
     out = (Path(args.out) if args.out else Path("gates") / f"{base}.json").resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     gate.save(out)
+    # The registry keeps its own copy, by version: what it records cannot move or change under it.
+    kept = home() / "gates" / f"{gate.version.replace('@', '-')}.json"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    gate.save(kept)
     if args.report:
         Path(args.report).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     if args.plot:
@@ -120,26 +132,27 @@ def train_command(args, _beam_args) -> int:
 
         Path(args.plot).write_bytes(plot(report))
     print_report(report)
-    evaluation = {"base_model": base, "set_digest": evalset.digest, "target_precision": args.target_precision,
-                  "mean_coverage": report["learned"]["mean_coverage"], "auc": report["learned"]["auc"],
-                  "per_locale": report["learned"]["per_locale"], "confidence": report["confidence"],
-                  "lines": report["lines"]}
+    # The champion: the registry's, else the gate that ships for the model (then a new gate is a
+    # candidate: the first gate trained never replaces the shipped one without winning).
     champion = registry.champion_gate(db, base)
-    recorded = registry.record_gate(db, base, gate.version, str(out), evaluation)
+    shipped_path = GATES / f"{base}.json"
+    shipped = acceptability.load(shipped_path) if champion is None and shipped_path.is_file() else None
+    recorded = registry.record_gate(db, base, gate.version, str(kept), evaluation, champion_if_first=shipped is None)
     print(f"{gate.version} written to {out}; recorded as {recorded.status} for {base}")
-    if champion is None or champion.version == gate.version:
+    current = (champion.version, champion.eval) if champion else (shipped.version, shipped.eval) if shipped else None
+    if current is None or current[0] == gate.version:
         return 0
     try:
-        verdict = judge_gates(champion.eval, evaluation)
+        verdict = judge_gates(current[1], evaluation)
     except ValueError as exc:
-        print(f"not compared with the champion {champion.version}: {exc}")
+        print(f"not compared with the champion {current[0]}: {exc}")
         return 0
-    print(f"against the champion {champion.version}: {'the new gate wins' if verdict.promote else 'the champion stays'}")
+    print(f"against the champion {current[0]}: {'the new gate wins' if verdict.promote else 'the champion stays'}")
     for reason in verdict.reasons:
         print(f"  {reason}")
     if args.promote and verdict.promote:
         registry.promote_gate(db, base, gate.version)
-        print(f"promoted {gate.version}; {champion.version} retired")
+        print(f"promoted {gate.version}; {current[0]} retired")
     elif verdict.promote:
         print(f"not promoted: add --promote, or `adloc gate promote {gate.version} --model {base}`")
     return 0

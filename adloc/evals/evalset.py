@@ -113,12 +113,12 @@ class EvalSet:
     glossary: dict[str, tuple[GlossaryTerm, ...]]
     lines: dict[str, tuple[EvalLine, ...]]  # locale -> every line with its reference
     labelled: tuple[LabelledLine, ...]
-    digest: str = field(default="")
-    judged: dict[tuple[str, str, str], Judgement] = field(default_factory=dict)  # (locale, id, output) ->
+    digest: str = field(default="")  # sha256 of the files: results are comparable only on the same set
+    judged: dict[tuple[str, str, str], Judgement] = field(default_factory=dict)  # (locale, id, output) -> verdict
 
     def judgement(self, locale: str, line_id: str, output: str) -> Judgement | None:
         """The judged verdict on exactly this output of this line, if the judged set has it."""
-        return self.judged.get((locale, line_id, output.strip()))  # sha256 of the files: results are comparable only on the same set
+        return self.judged.get((locale, line_id, output.strip()))
 
     @property
     def locales(self) -> list[str]:

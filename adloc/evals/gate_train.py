@@ -64,9 +64,7 @@ def collect(evalset: EvalSet, locales: list[str], handler, lm, out: Path | None 
     for locale in locales:
         lines = [line for split in splits for line in evalset.split(locale, split)]
         version = handler.model_id_for(locale, lm.model_id)
-        memory = {tm_key(x.source): TMEntry(x.source, x.reference) for x in evalset.split(locale, "tune")}
-        requests = [requests_for(evalset, locale, (line,), {k: v for k, v in memory.items() if k != tm_key(line.source)})[0]
-                    for line in lines]
+        requests = production_requests(evalset, locale, lines)
         generations = generate(handler, lm, requests, label=f"{locale} {version}" if progress else "")
         rows += [Output(locale, line.id, line.split, version, line.source, line.max_chars, g.text, g.confidence,
                         g.logprobs, g.margins, g.error, g.back_logprobs)
@@ -77,12 +75,35 @@ def collect(evalset: EvalSet, locales: list[str], handler, lm, out: Path | None 
     return rows
 
 
-def read_outputs(path: Path) -> list[Output]:
+def production_requests(evalset: EvalSet, locale: str, lines) -> list:
+    """Each line's request as a run makes it when the brand's memory holds the tune lines: the
+    closest of them as examples, never the line itself."""
+    memory = {tm_key(x.source): TMEntry(x.source, x.reference) for x in evalset.split(locale, "tune")}
+    return [requests_for(evalset, locale, (line,), {k: v for k, v in memory.items() if k != tm_key(line.source)})[0]
+            for line in lines]
+
+
+def read_outputs(path: Path, evalset: EvalSet | None = None) -> list[Output]:
+    """The lines of `adloc gate collect`; ValueError naming the line and field of one that is not
+    one, or (given the eval set) one whose locale, id or source is not the set's."""
     rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        raw = json.loads(line)
-        rows.append(Output(**{**raw, "logprobs": tuple(raw["logprobs"]), "margins": tuple(raw["margins"]),
-                              "back_logprobs": tuple(raw.get("back_logprobs", ()))}))
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        try:
+            raw = json.loads(line)
+            row = Output(**{**raw, "logprobs": tuple(raw["logprobs"]), "margins": tuple(raw["margins"]),
+                            "back_logprobs": tuple(raw.get("back_logprobs", ()))})
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ValueError(f"line {number}: not a line of `adloc gate collect` ({exc})") from None
+        if evalset is not None:
+            known = {x.id: x for x in evalset.lines.get(row.locale, ())}
+            if row.id not in known:
+                raise ValueError(f"line {number}, field id: {row.id!r} is not a {row.locale} line of {evalset.root}")
+            if known[row.id].source != row.source:
+                raise ValueError(f"line {number}, field source: {row.source!r} is not the set's source for {row.id} "
+                                 f"({known[row.id].source!r}): collect the lines again")
+        rows.append(row)
+    if not rows:
+        raise ValueError("no lines in it")
     return rows
 
 
@@ -104,10 +125,15 @@ def dataset(evalset: EvalSet, outputs: list[Output], encoder: str = "auto") -> l
         found = similarity.similarity([outputs[i].source for i in index], [outputs[i].text or " " for i in index],
                                       locale, None if encoder == "auto" else encoder)
         sims.update(zip(index, found, strict=True))
+    shown = {(o.locale, o.id): r.examples for locale in sorted({o.locale for o in outputs})
+             for o, r in zip([o for o in outputs if o.locale == locale],
+                             production_requests(evalset, locale, [lines[(o.locale, o.id)] for o in outputs
+                                                                   if o.locale == locale]), strict=True)}
     examples = []
     for i, o in enumerate(outputs):
         line = lines[(o.locale, o.id)]
-        checks = _checks(evalset, o.locale, o.source, o.text, line.max_chars)
+        # The checks a run applies, `not_copied` against the examples the prompt showed included.
+        checks = _checks(evalset, o.locale, o.source, o.text, line.max_chars, shown[(o.locale, o.id)])
         judged = evalset.judgement(o.locale, o.id, o.text)
         examples.append(Example(
             o, acceptability.features(o.source, o.text, o.generation, checks, line.max_chars, sims[i]),
@@ -152,7 +178,7 @@ def _probabilities(x, fitted) -> list[float]:
 
 
 def _cross_validated(x, y, folds: int = FOLDS) -> list[float]:
-    """Each row's probability from a model fitted without its fold (folds by row order, stratified)."""
+    """Each row's probability from a model fitted without its fold (stratified, shuffled with a fixed seed)."""
     import numpy as np
     from sklearn.model_selection import StratifiedKFold
 
@@ -318,6 +344,10 @@ def plot(report: dict) -> bytes:
 
 
 def print_report(report: dict, out=sys.stdout) -> None:
+    lines = report["lines"]
+    print(f"{lines['judged']} of {lines['judged'] + lines['not_judged']} lines judged; learnt from "
+          f"{lines['tune_usable']} tune lines that pass the checks ({lines['from_reviews']} from reviews), "
+          f"measured on {lines['heldout_usable']} held-out ones", file=out)
     print(f"{'locale':<7} {'gate coverage':>13} {'precision':>9} {'wrong':>5}   {'confidence coverage':>19} "
           f"{'precision':>9} {'wrong':>5}", file=out)
     for locale, r in report["learned"]["per_locale"].items():

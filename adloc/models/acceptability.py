@@ -16,7 +16,7 @@ Features (`features`), each measured for its worth by `adloc gate train` (README
 - every copy check's score, and whether a cosmetic check (which never blocks) failed.
 
 The classifier is a logistic regression over standardized features (scikit-learn at training; here
-plain numpy, so a run needs no scikit-learn): its probability is what the per-locale threshold
+plain Python arithmetic, so a run needs no scikit-learn): its probability is what the per-locale threshold
 applies to. A gate file is JSON: the features, their means and scales, the weights, the per-locale
 thresholds at the target precision and the eval that set them, and its version (a hash of all that)."""
 
@@ -121,6 +121,12 @@ def load(path: str | Path) -> GateModel:
         raise GateFileError(f"gate file {path}: not a gate written by `adloc gate train` ({exc})") from None
     if not (len(model.features) == len(model.mean) == len(model.scale) == len(model.weights)):
         raise GateFileError(f"gate file {path}: features, mean, scale and weights differ in length")
+    if any(not s > 0 for s in model.scale):
+        raise GateFileError(f"gate file {path}, field scale: every scale must be positive")
+    bad = sorted(k for k, t in model.thresholds.items() if t is not None and not 0 <= t <= 1)
+    if bad:
+        raise GateFileError(f"gate file {path}, field thresholds.{bad[0]}: {model.thresholds[bad[0]]!r} is not "
+                            "a probability (or null)")
     unknown = set(model.features) - set(features("a", "a", Generation("a", 1.0, 1), [], 10, 1.0))
     if unknown:
         raise GateFileError(f"gate file {path}: unknown features {', '.join(sorted(unknown))}")

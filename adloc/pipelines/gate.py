@@ -22,14 +22,20 @@ class Gate:
     thresholds: dict[str, float | None] = field(default_factory=dict)  # locale -> calibrated threshold
     fixed: float | None = None  # --threshold: this threshold in every locale
     model: acceptability.GateModel | None = None  # the learned gate; None: the score is token confidence
+    # The locales the learned gate scores (those running the base model it was trained on); a locale
+    # running a tuned adapter is scored by token confidence, against its `adloc eval` threshold.
+    learned: frozenset[str] = frozenset()
 
     def key(self) -> dict:
         """What decides a line's fate, for the inputs digest of `pipelines.reuse`."""
-        return {"thresholds": self.thresholds, "fixed": self.fixed, "model": self.model.version if self.model else None}
+        return {"thresholds": self.thresholds, "fixed": self.fixed, "learned": sorted(self.learned),
+                "model": self.model.version if self.model else None}
 
-    @property
-    def score_name(self) -> str:
-        return "acceptability" if self.model else "confidence"
+    def learns(self, locale: str) -> bool:
+        return self.model is not None and locale in self.learned
+
+    def score_name(self, locale: str) -> str:
+        return "acceptability" if self.learns(locale) else "confidence"
 
     def threshold(self, locale: str) -> float | None:
         """The locale's threshold; None: nothing of the model ships there without review."""
@@ -40,7 +46,7 @@ class Gate:
         """What the threshold applies to: the learned gate's P(acceptable), else token confidence;
         and, with a learned gate, its view of the line ({version, base_model, features}: the
         features it used), which the item's record keeps for the next gate's training."""
-        if self.model is None:
+        if not self.learns(locale):
             return generation.confidence, None
         encoder = None if self.model.encoder == "auto" else self.model.encoder
         (sim,) = similarity.similarity([source], [generation.text or " "], locale, encoder)
@@ -55,7 +61,7 @@ class Gate:
         if failed:
             return False, "failed " + ", ".join(f"{c.name} ({c.detail})" for c in failed)
         threshold = self.threshold(locale)
-        name = self.score_name
+        name = self.score_name(locale)
         if threshold is None:
             return False, (f"{name} {score:.2f}, but the gate has no {locale} threshold reaching the target "
                            "precision (not calibrated for this model there): every line of the model goes to review")

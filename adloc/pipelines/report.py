@@ -127,10 +127,10 @@ def model_cards(models: CopyModels) -> dict[str, dict]:
         cards[locale] = {
             "version": version, "status": found.status if found else "not evaluated",
             "threshold": models.gate.threshold(locale),
-            "score": models.gate.score_name,
+            "score": models.gate.score_name(locale),
             "set_by": "--threshold" if models.fixed_threshold else
                       "not calibrated" if locale not in models.gate.thresholds else
-                      f"learned gate {models.gate.model.version}" if models.gate.model else "adloc eval",
+                      f"learned gate {models.gate.model.version}" if models.gate.learns(locale) else "adloc eval",
             "chrf": evaluated.get("chrf"), "coverage": evaluated.get("coverage"),
             "target_precision": evaluated.get("target_precision"), "eval_report": evaluated.get("report"),
         }
