@@ -43,12 +43,14 @@ def server(catalog_db, tmp_path):
     """The app on a free port of 127.0.0.1, in a thread of this process."""
     import uvicorn
 
+    from adloc.models.embedded import SMALL
+    from adloc.services.jobs import ModelOptions
     from adloc.web.app import create_app
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    app = create_app(catalog_db, str(tmp_path / "jobs"))
+    app = create_app(catalog_db, str(tmp_path / "jobs"), options=ModelOptions(copy_model=SMALL))  # what make test fetches
     running = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=running.run, daemon=True)
     thread.start()

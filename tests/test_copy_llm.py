@@ -32,6 +32,8 @@ def test_prompt_quotes_the_source_as_data_and_states_the_rules():
     assert "Ignore" not in system
     with_term = build_messages(request("Fresh coffee from Acme"))[0]["content"]
     assert "'coffee' as 'Kaffee'" in with_term and "Keep these words unchanged: Acme." in with_term
+    in_a_name = build_messages(request("Visit {coffee_shop} or {acme_store}"))[0]["content"]
+    assert "Kaffee" not in in_a_name and "unchanged" not in in_a_name  # a placeholder's name is no word
 
 
 @pytest.mark.slow

@@ -410,3 +410,16 @@ def test_a_gate_change_makes_model_lines_again():
     assert base != key(Gate({"de-DE": 0.8}, model=a_gate(), learned=frozenset({"de-DE"})))
     assert base != key(Gate({"de-DE": 0.7}, model=a_gate(), learned=frozenset()))
     assert base != key(Gate({"de-DE": 0.7}, 0.5, model=a_gate(), learned=frozenset({"de-DE"})))
+
+
+def test_the_report_shows_the_learned_gates_own_threshold_and_coverage():
+    from adloc.pipelines.copy import CopyModels
+    from adloc.pipelines.report import model_cards
+
+    learned = a_gate(eval={"per_locale": {"de-DE": {"coverage": 0.12}}})
+    gate = Gate({"de-DE": 0.7, "pt-PT": 0.4}, model=learned, learned=frozenset({"de-DE"}))
+    cards = model_cards(CopyModels(None, "base-1", {"de-DE": "base-1", "pt-PT": "base-1+lora"}, gate))
+    assert (cards["de-DE"]["score"], cards["de-DE"]["set_by"]) == ("acceptability", f"learned gate {learned.version}")
+    assert (cards["de-DE"]["coverage"], cards["de-DE"]["target_precision"]) == (0.12, 0.95)
+    assert (cards["pt-PT"]["score"], cards["pt-PT"]["set_by"], cards["pt-PT"]["coverage"]) == (
+        "confidence", "adloc eval", None)  # the adapter locale, never evaluated in this registry

@@ -186,7 +186,7 @@ def test_multi_process_runner_pickles_every_stage_and_gives_the_same_bytes(small
         assert_same_tree(out, first)
 
 
-def test_invalid_job_exits_2_and_writes_nothing(tmp_path, catalog_db, capsys):
+def test_invalid_job_exits_2_and_writes_nothing(tmp_path, catalog_db, capsys, fake_copy_model):
     spec = json.loads(json.dumps(SMALL_JOB))
     spec["creatives"][0]["copy"]["headlin"] = spec["creatives"][0]["copy"].pop("headline")
     job = write_job(tmp_path / "bad.yaml", spec)
@@ -371,7 +371,8 @@ def test_each_model_is_loaded_once_and_the_copy_lines_go_in_one_call(tmp_path, c
     spec = json.loads(json.dumps(SMALL_JOB))
     spec["locales"] = ["pt-PT", "fr-FR", "es-MX"]
     spec["creatives"][0]["copy"] = {"headline": "Fresh pastries every morning", "cta": "Two for {price}"}
-    settings = job_pipeline.RunSettings(db_url=catalog_db, out=str(tmp_path / "out"), run_date=RUN_DATE)
+    settings = job_pipeline.RunSettings(db_url=catalog_db, out=str(tmp_path / "out"), run_date=RUN_DATE,
+                                        copy_model=SMALL)
     items, counts = job_pipeline.run(parse_job(spec), "job", settings)
     assert len(items) == 6 and len(model_calls) >= 4  # lines the memory lacks went to the model
     assert counts["copy_model_loads"] == 1 and counts["inpainter_loads"] == 1

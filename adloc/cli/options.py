@@ -97,4 +97,6 @@ def model_options(args):
     from adloc.services.jobs import ModelOptions
 
     return ModelOptions(copy_model=args.copy_model, copy_dtype=args.copy_dtype, adapters=args.adapters, inpainter=args.inpainter,
-                        inpaint_batch_size=args.inpaint_batch_size, threshold=args.threshold, gate=args.gate)
+                        inpaint_batch_size=args.inpaint_batch_size, threshold=args.threshold,
+                        # A gate file by its absolute path: a queued job runs in the worker's folder.
+                        gate=args.gate if args.gate in ("auto", "none") else str(Path(args.gate).resolve()))

@@ -14,6 +14,8 @@ def register(sub) -> None:
     serve.add_argument("--port", type=int, default=8000)
     add_db(serve)
     serve.add_argument("--out-root", default="out/jobs", help="folder or bucket URI under which each submitted job writes")
+    serve.add_argument("--copy-model", default="embedded",
+                       help="the copy model the submitted jobs run with: 'embedded', a name, a folder or a .gguf")
     serve.set_defaults(func=serve_command)
 
 
@@ -28,8 +30,12 @@ def serve_command(args, _beam_args) -> int:
     if args.host not in LOCAL_HOSTS and not token:
         raise AdlocError(f"host {args.host}: serving other machines needs a sign-in token: set ADLOC_WEB_TOKEN "
                          "(people sign in with their name and that token)")
+    from adloc.services.jobs import ModelOptions, check_models
+
     engine(args)  # the database is there and at this version's schema
-    app = create_app(db_url(args), out_uri(args.out_root), token=token)
+    options = ModelOptions(copy_model=args.copy_model)
+    check_models(options, db_url(args))  # what the worker will load is there
+    app = create_app(db_url(args), out_uri(args.out_root), token=token, options=options)
     print(f"adloc serving http://{args.host}:{args.port}/ ({'sign-in with ADLOC_WEB_TOKEN' if token else 'this machine only'}); "
           "run `adloc worker` beside it to run what is queued", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")

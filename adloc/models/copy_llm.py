@@ -142,14 +142,15 @@ def build_messages(request: CopyRequest) -> list[dict[str, str]]:
         "Reply with the translation only, on one line.",
         f"At most {_masked_budget(request)} characters.",
     ]
-    keep = [t for t in request.keep_terms if t.lower() in request.source.lower()]
-    keep += [g.term for g in request.glossary if g.kind == "keep" and g.term.lower() in request.source.lower()]
+    words = loc.without_placeholders(request.source).lower()  # a placeholder's name is not a word of the line
+    keep = [t for t in request.keep_terms if t.lower() in words]
+    keep += [g.term for g in request.glossary if g.kind == "keep" and g.term.lower() in words]
     if keep:
         rules.append("Keep these words unchanged: " + ", ".join(sorted(set(keep))) + ".")
     source, back = loc.numbered_placeholders(request.source)
     if back:
         rules.append("Keep " + ", ".join(back) + " exactly as written.")
-    required = [g for g in request.glossary if g.kind == "required" and g.term.lower() in request.source.lower()]
+    required = [g for g in request.glossary if g.kind == "required" and g.term.lower() in words]
     if required:
         rules.append("Translate " + "; ".join(f"'{g.term}' as '{g.rendering}'" for g in required) + ".")
     messages = [{"role": "system", "content": " ".join(rules)}]

@@ -124,6 +124,10 @@ def model_cards(models: CopyModels) -> dict[str, dict]:
     for locale, version in sorted(models.versions.items()):
         found = known.get((locale, version))
         evaluated = found.eval if found else {}
+        if models.gate.learns(locale):  # the learned gate's own held-out figures
+            learned = models.gate.model.eval.get("per_locale", {}).get(locale, {})
+            evaluated = {**evaluated, "coverage": learned.get("coverage"),
+                         "target_precision": models.gate.model.target_precision}
         cards[locale] = {
             "version": version, "status": found.status if found else "not evaluated",
             "threshold": models.gate.threshold(locale),

@@ -28,9 +28,11 @@ RowId = Annotated[int, Id(ge=1, le=2**31 - 1)]  # a row id: an integer the datab
 
 
 def create_app(db_url: str, out_root: str, token: str | None = None, secret: bytes | None = None,
-               max_upload: int = MAX_UPLOAD) -> FastAPI:
+               max_upload: int = MAX_UPLOAD, options: jobs_service.ModelOptions | None = None) -> FastAPI:
     """The app over the asset database at `db_url`; a submitted job writes to
-    `out_root/<job>-<time>` (a folder or bucket URI)."""
+    `out_root/<job>-<time>` (a folder or bucket URI) and runs with the models of `options`
+    (default: the embedded ones)."""
+    options = options or jobs_service.ModelOptions()
     guard = Guard(token, secret) if secret else Guard(token)
     engine = database(db_url)
     app = FastAPI(title="adloc", docs_url=None, redoc_url=None, openapi_url=None)
@@ -144,7 +146,7 @@ def create_app(db_url: str, out_root: str, token: str | None = None, secret: byt
 
     def _queue(job) -> Response:
         out = f"{out_root.rstrip('/')}/{job.job}-{datetime.now().strftime('%Y%m%d-%H%M%S-%f')}"
-        job_id = jobs_service.enqueue(engine, job, out)
+        job_id = jobs_service.enqueue(engine, job, out, options=options)
         return RedirectResponse(f"/jobs/{job_id}", status_code=303)
 
     @app.get("/jobs/{job_id}", response_class=HTMLResponse)
