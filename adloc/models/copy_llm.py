@@ -347,6 +347,9 @@ class CopyModelHandler(ModelHandler[CopyRequest, PredictionResult, LoadedLM]):
                 tokens.append(token)
                 chosen.append(round(float(logprobs[row, step, token]), 4))
                 margins.append(round(float(top2[row, step, 0] - top2[row, step, 1]), 4))
+            # A row that `OverBudget` ended is padded while its batch goes on: the padding is not its line.
+            while not stopped and tokens and tokens[-1] == lm.tokenizer.pad_token_id:
+                tokens.pop(), chosen.pop(), margins.pop()
             confidence = math.exp(sum(chosen) / len(tokens)) if tokens else 0.0
             text = lm.tokenizer.decode(tokens, skip_special_tokens=True).strip()
             # A line that never ended was cut at the token budget: not a line to check, let alone ship.
