@@ -23,6 +23,9 @@ from adloc.assets_db.schema import GateVersionRow, ModelVersionRow
 from adloc.errors import NotFound
 
 
+STATUS_ORDER = {"champion": 0, "candidate": 1, "retired": 2}  # how listings sort a model's versions
+
+
 @dataclass(frozen=True)
 class ModelVersion:
     locale: str
@@ -95,8 +98,7 @@ def versions(engine: Engine, locales: list[str] | str | None = None) -> list[Mod
         stmt = stmt.where(ModelVersionRow.locale.in_(sorted({locales} if isinstance(locales, str) else set(locales))))
     with Session(engine) as session:
         rows = [_version(r) for r in session.scalars(stmt)]
-    order = {"champion": 0, "candidate": 1, "retired": 2}
-    return sorted(rows, key=lambda v: (v.locale, order[v.status], v.version))
+    return sorted(rows, key=lambda v: (v.locale, STATUS_ORDER[v.status], v.version))
 
 
 def promote(engine: Engine, locale: str, version: str) -> str | None:
@@ -107,14 +109,20 @@ def promote(engine: Engine, locale: str, version: str) -> str | None:
             select(ModelVersionRow).where(ModelVersionRow.locale == locale).with_for_update())}
         if version not in rows:
             raise NotFound(f"{locale}: no evaluated model version {version} (run `adloc eval` on it first)")
-        previous = next((v for v, r in rows.items() if r.status == "champion"), None)
-        if previous == version:
-            return None
-        if previous is not None:
-            rows[previous].status = "retired"
-            session.flush()
-        rows[version].status, rows[version].promoted_at = "champion", _now()
-        return previous
+        return _crown(session, rows, version)
+
+
+def _crown(session: Session, rows: dict, version: str) -> str | None:
+    """Make rows[version] the champion among `rows` (version -> row, locked), retiring the one
+    before (returned; None when `version` already was)."""
+    previous = next((v for v, r in rows.items() if r.status == "champion"), None)
+    if previous == version:
+        return None
+    if previous is not None:
+        rows[previous].status = "retired"
+        session.flush()  # one champion at a time: the unique index sees the retirement first
+    rows[version].status, rows[version].promoted_at = "champion", _now()
+    return previous
 
 
 def _of_base(version: str, base_id: str) -> bool:
@@ -180,8 +188,7 @@ def gate_versions(engine: Engine, base_model: str | None = None) -> list[GateVer
         stmt = stmt.where(GateVersionRow.base_model == base_model)
     with Session(engine) as session:
         rows = [_gate(r) for r in session.scalars(stmt)]
-    order = {"champion": 0, "candidate": 1, "retired": 2}
-    return sorted(rows, key=lambda g: (g.base_model, order[g.status], g.version))
+    return sorted(rows, key=lambda g: (g.base_model, STATUS_ORDER[g.status], g.version))
 
 
 def champion_gate(engine: Engine, base_model: str) -> GateVersion | None:
@@ -195,11 +202,4 @@ def promote_gate(engine: Engine, base_model: str, version: str) -> str | None:
             select(GateVersionRow).where(GateVersionRow.base_model == base_model).with_for_update())}
         if version not in rows:
             raise NotFound(f"{base_model}: no recorded gate {version} (train one with `adloc gate train`)")
-        previous = next((v for v, r in rows.items() if r.status == "champion"), None)
-        if previous == version:
-            return None
-        if previous is not None:
-            rows[previous].status = "retired"
-            session.flush()
-        rows[version].status, rows[version].promoted_at = "champion", _now()
-        return previous
+        return _crown(session, rows, version)
