@@ -132,8 +132,9 @@ def fake_copy_model(monkeypatch):
     """The pipeline's copy model replaced by `fakes.FakeCopyModel`: canned lines by (locale,
     source), no weights, so a run needs no fetched model (fast tests). Fill `.lines` before the run;
     `.asked` lists the lines the model was asked for, as "locale:source" (`.requests`: the
-    CopyRequests themselves); outputs record `.model_id`. The seam is `adloc.pipelines.copy` (its handler and its `resolve`) plus
-    `copy_llm.resolve` for "embedded" (what `adloc submit` checks); everything else is real."""
+    CopyRequests themselves); outputs record `.model_id`. The seam is the handler of `adloc.pipelines.copy` plus
+    `copy_llm.resolve` for "embedded" (what runs and `adloc submit` name the model by); everything
+    else is real."""
     from fakes import FakeCopyModel
 
     import adloc.pipelines.copy as copy_stage
@@ -141,7 +142,6 @@ def fake_copy_model(monkeypatch):
 
     fake = FakeCopyModel()
     monkeypatch.setattr(copy_stage, "CopyModelHandler", fake.handler)
-    monkeypatch.setattr(copy_stage, "resolve", fake.resolve)
     monkeypatch.setattr(copy_llm, "resolve", fake.resolve)
     yield fake
     fake.forget()

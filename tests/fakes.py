@@ -74,9 +74,6 @@ class FakeCopyModelHandler(ModelHandler[CopyRequest, PredictionResult, CannedLin
     def adapter_folders(self) -> dict[str, str]:
         return {locale: path for locale, (path, _) in self._adapters.items()}
 
-    def base_id(self) -> str:
-        return self._model_id
-
     def model_id_for(self, locale: str, base_id: str | None = None) -> str:
         base_id = base_id or self._model_id
         return f"{base_id}+{self._adapters[locale][1]}" if locale in self._adapters else base_id

@@ -250,6 +250,13 @@ def test_the_registry_keeps_one_champion_gate_per_model_and_a_run_refuses_a_chan
         copy_stage.learned_gate("auto", "base-1", catalog_db)
     with pytest.raises(AdlocError, match="no recorded gate gate@nope"):
         registry.promote_gate(engine, "base-1", "gate@nope")
+    # A gate scores only the lines of the model it was trained on, wherever it comes from.
+    stranger = a_gate(base_model="base-2")
+    stranger.save(tmp_path / "stranger.json")
+    registry.record_gate(engine, "base-1", stranger.version, str(tmp_path / "stranger.json"), {})
+    registry.promote_gate(engine, "base-1", stranger.version)
+    with pytest.raises(GateFileError, match="stranger.json was trained on the lines of base-2, but this run's"):
+        copy_stage.learned_gate("auto", "base-1", catalog_db)
 
 
 @pytest.mark.slow  # the sentence encoder

@@ -22,7 +22,6 @@ from adloc.assets_db.lineage import _now
 from adloc.assets_db.schema import GateVersionRow, ModelVersionRow
 from adloc.errors import NotFound
 
-
 STATUS_ORDER = {"champion": 0, "candidate": 1, "retired": 2}  # how listings sort a model's versions
 
 

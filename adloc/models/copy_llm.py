@@ -61,6 +61,14 @@ def cpu_dtype(model: str, dtype: str = "auto") -> str:
     return embedded.get(model).dtype if embedded.is_embedded(model) else "float32"
 
 
+def model_id(model: str, dtype: str = "auto") -> str:
+    """The id a base model's lines record: its name, with the CPU runtime when it is not the
+    model's own choice (the lines differ, so lineage and reuse tell them apart)."""
+    runtime = cpu_dtype(model, dtype)
+    name = resolve(model)[2]
+    return name if runtime == cpu_dtype(model) else f"{name}[{runtime}]"
+
+
 def load_causal_lm(model: str, training: bool = False, dtype: str = "auto"):
     """(tokenizer, model, model id, device) for a model spec. On CUDA: float16 for generation. On
     the CPU: `cpu_dtype` for generation (int8: dynamic quantization of the linear layers), float32
@@ -246,15 +254,12 @@ class CopyModelHandler(ModelHandler[CopyRequest, PredictionResult, LoadedLM]):
         return f"{base_id}+{self._adapters[locale][1]}" if locale in self._adapters else base_id
 
     def base_id(self) -> str:
-        """The base model's id: its name, with the CPU runtime when it is not the model's own choice
-        (the lines differ, so lineage and reuse tell them apart)."""
-        model_id = resolve(self._model)[2]
-        return model_id if self._runtime == cpu_dtype(self._model) else f"{model_id}[{self._runtime}]"
+        """The base model's id (`model_id`)."""
+        return model_id(self._model, self._runtime)
 
     def load_model(self) -> LoadedLM:
         use_threads(self._threads)
         tokenizer, model, _, _ = load_causal_lm(self._model, dtype=self._runtime)
-        model_id = self.base_id()
         tokenizer.padding_side = "left"
         model = model.eval()
         if self._adapters:
@@ -265,7 +270,7 @@ class CopyModelHandler(ModelHandler[CopyRequest, PredictionResult, LoadedLM]):
             for locale, (path, _) in rest:
                 model.load_adapter(path, adapter_name=locale)
         newline = [i for t, i in tokenizer.get_vocab().items() if "\n" in tokenizer.convert_tokens_to_string([t])]
-        return LoadedLM(model, tokenizer, model_id, sorted({tokenizer.eos_token_id, *newline}))
+        return LoadedLM(model, tokenizer, self.base_id(), sorted({tokenizer.eos_token_id, *newline}))
 
     def run_inference(
         self, batch: Sequence[CopyRequest], model: LoadedLM, inference_args: dict | None = None

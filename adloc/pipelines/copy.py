@@ -15,7 +15,7 @@ from adloc.checks import blocking_failures
 from adloc.checks.copy import check_copy
 from adloc.models import acceptability
 from adloc.models.acceptability import GATES, GateModel
-from adloc.models.copy_llm import AdapterError, CopyModelHandler, resolve
+from adloc.models.copy_llm import AdapterError, CopyModelHandler, model_id
 from adloc.pipelines.gate import Gate
 from adloc.pipelines.runner import RunSettings
 from adloc.records import CopyPath, CopyRequest, Generation, SlotCopy, WorkItem
@@ -125,8 +125,7 @@ def copy_models(settings: RunSettings, locales: list[str], threads: int | None =
     from adloc.assets_db import registry
 
     known = registry.versions(engine_for(settings.db_url), locales)
-    resolve(settings.copy_model)
-    base_id = CopyModelHandler(settings.copy_model, dtype=settings.copy_dtype).base_id()
+    base_id = model_id(settings.copy_model, settings.copy_dtype)
     champion_adapters = registry.champion_adapters(known, base_id) if settings.adapters is None else {}
     learned = learned_gate(settings.gate, base_id, settings.db_url)
     try:
@@ -164,20 +163,22 @@ def learned_gate(spec: str, base_id: str, db_url: str | None = None) -> GateMode
 
     if spec == "none":
         return None
+    path = spec
     if spec == "auto":
         champion = registry.champion_gate(engine_for(db_url), base_id) if db_url else None
-        if champion is not None:
-            gate = acceptability.load(champion.path)
-            if gate.version != champion.version:
-                raise acceptability.GateFileError(
-                    f"the champion gate of {base_id} is {champion.version}, but {champion.path} now holds "
-                    f"{gate.version}: restore the file, or record the new one (`adloc gate train`)")
-            return gate
         shipped = GATES / f"{base_id}.json"
-        return acceptability.load(shipped) if shipped.is_file() else None
-    gate = acceptability.load(spec)
-    if gate.base_model != base_id:
-        raise acceptability.GateFileError(f"gate file {spec} was trained on the lines of {gate.base_model}, "
+        if champion is None and not shipped.is_file():
+            return None
+        path = champion.path if champion else str(shipped)
+        gate = acceptability.load(path)
+        if champion and gate.version != champion.version:
+            raise acceptability.GateFileError(
+                f"the champion gate of {base_id} is {champion.version}, but {champion.path} now holds "
+                f"{gate.version}: restore the file, or record the new one (`adloc gate train`)")
+    else:
+        gate = acceptability.load(path)
+    if gate.base_model != base_id:  # whatever its source: a gate scores only the lines it was trained on
+        raise acceptability.GateFileError(f"gate file {path} was trained on the lines of {gate.base_model}, "
                                           f"but this run's copy model is {base_id}")
     return gate
 

@@ -59,12 +59,12 @@ def validate(spec: dict | Job, source: str, db_url: str, run_date: str | None = 
 
 def check_models(options: ModelOptions, db_url: str | None = None) -> None:
     """What a worker will load is there: refused now rather than failed later."""
-    from adloc.models.copy_llm import CopyModelHandler, find_adapters, resolve
+    from adloc.models.copy_llm import find_adapters, model_id
     from adloc.pipelines.copy import learned_gate
 
-    resolve(options.copy_model)
+    base_id = model_id(options.copy_model, options.copy_dtype)  # NotFound for a model that is not there
     find_adapters(options.adapters)
-    learned_gate(options.gate, CopyModelHandler(options.copy_model, dtype=options.copy_dtype).base_id(), db_url)
+    learned_gate(options.gate, base_id, db_url)
     inpainter = options.inpainter
     if inpainter and inpainter.startswith(("/", "./", "../", "~")) and not Path(inpainter).expanduser().exists():
         raise AdlocError(f"inpainter: checkpoint folder {inpainter!r} does not exist")
