@@ -60,16 +60,21 @@ def register(sub) -> None:
     pr.set_defaults(func=promote_command)
 
 
-def collect_command(args, _beam_args) -> int:
+def _collect(evalset, locales: list[str], model: str, out: Path, batch_size: int = 8, round_trip: bool = False,
+             splits: tuple[str, ...] = ("tune", "heldout")) -> None:
+    """The model's lines for the eval lines, written to `out` (`gate_train.collect`)."""
     from adloc.evals.gate_train import collect
     from adloc.models.copy_llm import CopyModelHandler
 
+    handler = CopyModelHandler(model, batch_size=batch_size, round_trip=round_trip)
+    rows = collect(evalset, locales, handler, handler.load_model(), out, progress=sys.stderr.isatty(), splits=splits)
+    print(f"{len(rows)} lines of {rows[0].model if rows else model} written to {out}")
+
+
+def collect_command(args, _beam_args) -> int:
     evalset = loop.load_set(args.set)
-    locales = loop.pick_locales(evalset, args.locale)
-    handler = CopyModelHandler(args.model, batch_size=args.batch_size, round_trip=args.round_trip)
-    rows = collect(evalset, locales, handler, handler.load_model(), Path(args.out), progress=sys.stderr.isatty(),
-                   splits=(args.split,) if args.split else ("tune", "heldout"))
-    print(f"{len(rows)} lines of {rows[0].model if rows else args.model} written to {args.out}")
+    _collect(evalset, loop.pick_locales(evalset, args.locale), args.model, Path(args.out), args.batch_size,
+             args.round_trip, (args.split,) if args.split else ("tune", "heldout"))
     return 0
 
 
@@ -78,15 +83,11 @@ def train_command(args, _beam_args) -> int:
 
     evalset = loop.load_set(args.set)
     if not args.outputs:
-        from adloc.evals.gate_train import collect
-        from adloc.models.copy_llm import CopyModelHandler
+        from adloc.models.copy_llm import model_id
 
-        handler = CopyModelHandler(args.model)
-        lm = handler.load_model()
         folder = Path(args.out).parent if args.out else Path("gates")
-        args.outputs = str(folder / f"{lm.model_id}.lines.jsonl")
-        rows = collect(evalset, evalset.locales, handler, lm, Path(args.outputs), progress=sys.stderr.isatty())
-        print(f"{len(rows)} lines of {lm.model_id} written to {args.outputs}")
+        args.outputs = str(folder / f"{model_id(args.model)}.lines.jsonl")
+        _collect(evalset, evalset.locales, args.model, Path(args.outputs))
     path = Path(args.outputs)
     if not path.is_file():
         raise AdlocError(f"--outputs {args.outputs}: no such file (write it with `adloc gate collect`)")

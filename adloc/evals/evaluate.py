@@ -164,10 +164,10 @@ def score(evalset: EvalSet, locale: str, version: str, lines: tuple[EvalLine, ..
         passed.update(c.name for c in checks if c.passed and not generation.error)
         failed = tuple(c.name for c in blocking_failures(checks))
         # chrF against the best of the references (a line in the other register is as right).
-        best = max(line.references, key=lambda ref: chrf.sentence_score(without_placeholders(generation.text),
-                                                                         [without_placeholders(ref)]).score)
+        scored = [(chrf.sentence_score(without_placeholders(generation.text), [without_placeholders(ref)]).score, ref)
+                  for ref in line.references]
+        line_chrf, best = max(scored, key=lambda pair: pair[0])  # a tie keeps the first reference
         best_refs.append(best)
-        line_chrf = chrf.sentence_score(without_placeholders(generation.text), [without_placeholders(best)]).score
         judged = evalset.judgement(locale, line.id, generation.text)
         good = judged.acceptable if judged else line_chrf >= chrf_bar
         acceptable = not generation.error and not failed and good

@@ -125,10 +125,11 @@ def dataset(evalset: EvalSet, outputs: list[Output], encoder: str = "auto") -> l
         found = similarity.similarity([outputs[i].source for i in index], [outputs[i].text or " " for i in index],
                                       locale, None if encoder == "auto" else encoder)
         sims.update(zip(index, found, strict=True))
-    shown = {(o.locale, o.id): r.examples for locale in sorted({o.locale for o in outputs})
-             for o, r in zip([o for o in outputs if o.locale == locale],
-                             production_requests(evalset, locale, [lines[(o.locale, o.id)] for o in outputs
-                                                                   if o.locale == locale]), strict=True)}
+    shown = {}  # (locale, id) -> the memory examples the line's prompt showed
+    for locale in sorted({o.locale for o in outputs}):
+        mine = [lines[(o.locale, o.id)] for o in outputs if o.locale == locale]
+        for line, request in zip(mine, production_requests(evalset, locale, mine), strict=True):
+            shown[(locale, line.id)] = request.examples
     examples = []
     for i, o in enumerate(outputs):
         line = lines[(o.locale, o.id)]
