@@ -43,7 +43,7 @@ browser:
 		sudo -n apt-get install -y -q chromium >/dev/null || \
 		echo "no chromium: the browser tests are skipped (apt-get install chromium)"
 
-# Each benchmark writes benchmarks/results/<name>.json (about 20 minutes on 2 cores; run it on an
+# Each benchmark writes benchmarks/results/<name>.json (about half an hour on 2 cores; run it on an
 # otherwise idle machine); BENCH_PG=postgresql+psycopg2://… adds PostgreSQL. On a CUDA machine,
 # benchmarks/gpu.sh runs benchmarks 1 and 3 there.
 bench: models
