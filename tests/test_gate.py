@@ -430,3 +430,19 @@ def test_the_report_shows_the_learned_gates_own_threshold_and_coverage():
     assert (cards["de-DE"]["coverage"], cards["de-DE"]["target_precision"]) == (0.12, 0.95)
     assert (cards["pt-PT"]["score"], cards["pt-PT"]["set_by"], cards["pt-PT"]["coverage"]) == (
         "confidence", "adloc eval", None)  # the adapter locale, never evaluated in this registry
+
+
+def test_a_line_the_learned_gate_holds_back_keeps_its_view_for_the_next_gate(monkeypatch):
+    from apache_beam.ml.inference.base import PredictionResult
+
+    from adloc.pipelines.copy import GateCopy
+    from adloc.records import CopyRequest
+
+    monkeypatch.setattr(similarity, "similarity", lambda s, t, locale, encoder=None: [0.25])
+    learned = a_gate(features=("similarity",), mean=(0.5,), scale=(0.25,), weights=(2.0,))
+    request = CopyRequest(key="k", slot="cta", locale="de-DE", source="Two for {price}", brand="Acme", max_chars=40,
+                          keep_terms=())
+    result = PredictionResult(request, Generation("Zwei für {price}", 0.9, 3), "m")
+    ((_, slot),) = GateCopy(Gate({"de-DE": 0.7}, model=learned, learned=frozenset({"de-DE"}))).process(result)
+    assert (slot.approved, slot.candidate, slot.confidence) == (False, "Zwei für {price}", 0.1192)  # sigmoid(-2)
+    assert slot.gate == {"version": learned.version, "base_model": "base-1", "features": {"similarity": 0.25}}

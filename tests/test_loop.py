@@ -212,7 +212,7 @@ def test_a_run_takes_the_champions_adapter_and_calibrated_threshold(tuned, tmp_p
     assert not passed and "no de-DE threshold reaching the target precision" in reason
     fixed = copy_models(RunSettings(db_url=tuned["db"], out=str(tmp_path), copy_model=tuned["model"], threshold=0.3,
                                     adapters=str(tuned["adapters"])), ["de-DE"])
-    assert fixed.gate.threshold("de-DE") == 0.3 and fixed.gate.fixed == 0.3 and fixed.fixed_threshold
+    assert fixed.gate.threshold("de-DE") == 0.3 and fixed.gate.fixed == 0.3
 
     # Weights changed under the champion's name: refused, not run.
     weights = folder / "adapter_model.safetensors"

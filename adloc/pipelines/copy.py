@@ -4,7 +4,7 @@ line for a translator) and the item goes to review."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
@@ -49,10 +49,11 @@ def from_memory(request: CopyRequest) -> SlotCopy:
 
 
 def fallback(request: CopyRequest, why: str, candidate: Generation | None = None,
-             candidate_checks: list | None = None, score: float | None = None) -> SlotCopy:
+             candidate_checks: list | None = None, score: float | None = None, gate: dict | None = None) -> SlotCopy:
     """The old path, always for review: the closest translation-memory line if it passes the checks
     against this source, else the source line for a translator. Without a memory line, the checks
-    shown are the rejected candidate's: they say why. `score` is the gate's score of the candidate."""
+    shown are the rejected candidate's: they say why. `score` is the gate's score of the candidate,
+    `gate` the learned gate's view of it (`Gate.score`)."""
     text = candidate.text if candidate else None
     confidence = score if score is not None else candidate.confidence if candidate else None
     if request.fuzzy is not None:
@@ -63,13 +64,13 @@ def fallback(request: CopyRequest, why: str, candidate: Generation | None = None
         if not failed:
             return SlotCopy(
                 request.slot, request.source, request.fuzzy.target, CopyPath.TM_FUZZY, False, confidence, checks,
-                f"{why}; used a {request.fuzzy_score:.0%} translation-memory match, needs review", text,
+                f"{why}; used a {request.fuzzy_score:.0%} translation-memory match, needs review", text, gate,
             )
         why += (f"; the {request.fuzzy_score:.0%} translation-memory match fails "
                 + ", ".join(c.name for c in failed))
     checks = candidate_checks if candidate_checks is not None else _checks(request, request.source)
     return SlotCopy(request.slot, request.source, request.source, CopyPath.SOURCE, False, confidence, checks,
-                    f"{why}; no usable translation-memory match, needs a translator", text)
+                    f"{why}; no usable translation-memory match, needs a translator", text, gate)
 
 
 class GateCopy(beam.DoFn):
@@ -96,7 +97,7 @@ class GateCopy(beam.DoFn):
                                         score, checks, reason, gate=view)
             return
         self._fallbacks.inc()
-        yield request.key, replace(fallback(request, f"model output {reason}", generation, checks, score), gate=view)
+        yield request.key, fallback(request, f"model output {reason}", generation, checks, score, view)
 
 
 def merge_copy(element) -> tuple[str, tuple[WorkItem, dict[str, SlotCopy]]]:
@@ -114,7 +115,6 @@ class CopyModels:
     base_id: str
     versions: dict[str, str]  # locale -> the version id its outputs record
     gate: Gate
-    fixed_threshold: bool = False  # --threshold for every locale, not the registry's
     known: tuple = ()  # the registry's versions of the job's locales (for the report)
 
 
@@ -151,7 +151,7 @@ def copy_models(settings: RunSettings, locales: list[str], threads: int | None =
     thresholds = {locale: t for locale, t in registry.thresholds(known, versions).items() if locale not in scored}
     thresholds.update({locale: learned.threshold(locale) for locale in scored if locale in learned.thresholds})
     gate = Gate(thresholds=thresholds, fixed=settings.threshold, model=learned, learned=scored)
-    return CopyModels(handler, base_id, versions, gate, settings.threshold is not None, tuple(known))
+    return CopyModels(handler, base_id, versions, gate, tuple(known))
 
 
 def learned_gate(spec: str, base_id: str, db_url: str | None = None) -> GateModel | None:

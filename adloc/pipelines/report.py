@@ -132,7 +132,7 @@ def model_cards(models: CopyModels) -> dict[str, dict]:
             "version": version, "status": found.status if found else "not evaluated",
             "threshold": models.gate.threshold(locale),
             "score": models.gate.score_name(locale),
-            "set_by": "--threshold" if models.fixed_threshold else
+            "set_by": "--threshold" if models.gate.fixed is not None else
                       "not calibrated" if locale not in models.gate.thresholds else
                       f"learned gate {models.gate.model.version}" if models.gate.learns(locale) else "adloc eval",
             "chrf": evaluated.get("chrf"), "coverage": evaluated.get("coverage"),
