@@ -46,8 +46,13 @@ def is_rtl(tag: str) -> bool:
     return parse(tag).character_order == "right-to-left"
 
 
-def format_value(value: str | float, tag: str) -> str:
-    """A placeholder value formatted for the locale: numbers get the locale's separators."""
+def format_value(value, tag: str) -> str:
+    """A placeholder value formatted for the locale: numbers get the locale's separators, money
+    the locale's way of writing that currency (`adloc.money`)."""
+    from adloc.money import Money, format_money
+
+    if isinstance(value, Money):
+        return format_money(value, tag)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return str(value)
     if isinstance(value, float):
@@ -56,7 +61,15 @@ def format_value(value: str | float, tag: str) -> str:
 
 
 def fill_placeholders(text: str, values: dict, tag: str) -> str:
-    """Replace `{name}` placeholders with the locale-formatted values; unknown ones stay as they are."""
+    """Replace `{name}` placeholders with the locale-formatted values; unknown ones stay as they are.
+    A line with ICU plural or select arguments is formatted as a message (`adloc.messageformat`)."""
+    from adloc.messageformat import MessageError, format_message, is_message
+
+    if is_message(text):
+        try:
+            return format_message(text, values, tag)
+        except MessageError:
+            pass  # the copy checks name the broken message; the line is drawn as written
 
     def sub(match: re.Match) -> str:
         name = match.group(1)
@@ -93,3 +106,18 @@ def named_placeholders(text: str, back: dict[str, str]) -> str:
 def without_placeholders(text: str) -> str:
     """The words of a line, its {placeholders} taken out."""
     return " ".join(_PLACEHOLDER.sub(" ", text).split())
+
+
+# The formal and informal "you" of the languages with a T–V distinction (the register check's languages).
+_YOU = {"de": ("Sie", "du"), "fr": ("vous", "tu"), "es": ("usted", "tú"), "pt": ("você", "tu"),
+        "it": ("Lei", "tu"), "nl": ("u", "jij"), "pl": ("Pan/Pani", "ty")}
+
+
+def register_instruction(tag: str, formality) -> str | None:
+    """The prompt's sentence asking for a register (`Address the reader informally (du).`), or None
+    where the language has no formal and informal you. `formality`: a `records.Formality`."""
+    you = _YOU.get(language(tag))
+    if you is None:
+        return None
+    formal = formality.value == "formal"
+    return f"Address the reader {'formally' if formal else 'informally'} ({you[0] if formal else you[1]})."

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
 from adloc.errors import AdlocError
+from adloc.money import Money
 
 Box = tuple[int, int, int, int]  # x, y, width, height in template pixels
 
@@ -23,6 +24,13 @@ class Channel(StrEnum):
     DISPLAY = "display"
     PRINT = "print"
     OOH = "ooh"
+
+
+class Formality(StrEnum):
+    """How copy addresses its reader, where a language tells the two apart (du/Sie, tu/vous)."""
+
+    FORMAL = "formal"
+    INFORMAL = "informal"
 
 
 class ItemStatus(StrEnum):
@@ -182,12 +190,13 @@ class WorkItem:
     template: Template
     locale: str
     copy: dict[str, str]
-    values: dict[str, str | int | float]
+    values: dict[str, str | int | float | Money]  # as this item's market sees them
     keep_terms: tuple[str, ...]
     talent_tags: tuple[str, ...]
     run_date: str
     talent: Talent | None = None
     dead_letter: str | None = None
+    formality: Formality | None = None  # the register the job asks for in this item's locale
     inputs: str = ""  # a digest of everything the item's output depends on (see pipelines.reuse)
 
     @property
@@ -221,6 +230,7 @@ class CopyRequest:
     fuzzy: TMEntry | None = None  # best fuzzy hit above the fallback threshold
     fuzzy_score: float = 0.0
     exact: str | None = None  # exact translation-memory hit
+    formality: Formality | None = None  # the register the job asks for in this locale, if any
 
 
 @dataclass(frozen=True)

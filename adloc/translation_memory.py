@@ -12,7 +12,7 @@ import difflib
 import re
 from collections.abc import Mapping
 
-from adloc.records import CopyRequest, GlossaryTerm, TMEntry
+from adloc.records import CopyRequest, Formality, GlossaryTerm, TMEntry
 
 __all__ = ["EXAMPLE_SIMILARITY", "FUZZY_FALLBACK", "copy_request", "fuzzy_matches", "memory_examples", "tm_key"]
 
@@ -44,7 +44,7 @@ def memory_examples(matches: list[tuple[float, TMEntry]], source: str) -> tuple[
 
 def copy_request(*, key: str, slot: str, locale: str, source: str, brand: str, max_chars: int,
                  keep_terms: tuple[str, ...], glossary: tuple[GlossaryTerm, ...],
-                 memory: Mapping[str, TMEntry]) -> CopyRequest:
+                 memory: Mapping[str, TMEntry], formality: Formality | None = None) -> CopyRequest:
     """The request for one line: the memory's exact hit, its prompt examples and its fallback
     candidate attached, from one scan of `memory` (the locale's memory)."""
     exact = memory.get(tm_key(source))
@@ -54,5 +54,5 @@ def copy_request(*, key: str, slot: str, locale: str, source: str, brand: str, m
         key=key, slot=slot, locale=locale, source=source, brand=brand, max_chars=max_chars,
         keep_terms=keep_terms, glossary=glossary, examples=memory_examples(matches, source),
         fuzzy=best[1] if best else None, fuzzy_score=best[0] if best else 0.0,
-        exact=exact.target if exact else None,
+        exact=exact.target if exact else None, formality=formality,
     )

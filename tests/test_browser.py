@@ -16,6 +16,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from adloc.web import forms
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
@@ -92,7 +94,7 @@ def fill_the_sample_job(page, spec: dict) -> None:
             page.check(f"input[name='{p}.template'][value={template}]")
         for slot, text in creative["copy"].items():
             page.fill(f"[id='{p}.copy.{slot}']", text)
-        page.fill(f"[id='{p}.values']", "; ".join(f"{k}={v}" for k, v in creative.get("values", {}).items()))
+        page.fill(f"[id='{p}.values']", forms.values_text(creative.get("values", {})))
         page.fill(f"[id='{p}.talent']", ", ".join(creative.get("talent", {}).get("tags", [])))
 
 

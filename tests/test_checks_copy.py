@@ -409,9 +409,10 @@ def test_punctuation_changed():
 # --- check_copy -------------------------------------------------------------------------------
 
 ORDER = [
-    "placeholders", "markup", "urls", "numbers", "keep_terms", "glossary_required",
-    "glossary_banned", "length", "language", "untranslated", "repetition", "added_content",
-    "whitespace", "punctuation", "not_copied",
+    "placeholders", "markup", "icu", "urls", "numbers", "quantities", "number_format", "percent", "currency",
+    "keep_terms", "glossary_required", "glossary_banned", "length", "language", "untranslated",
+    "register", "repetition", "doubled_words", "added_content", "whitespace", "punctuation",
+    "punctuation_spacing", "quotes", "not_copied",
 ]  # fmt: skip
 
 

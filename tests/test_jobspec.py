@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import copy
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import yaml
 
 from adloc.jobspec import JobSpecError, load_job, parse_job
+from adloc.money import Money
+from adloc.records import Formality
 
 VALID = {
     "job": "spring-coffee-2027",
@@ -16,6 +19,7 @@ VALID = {
     "channel": "social",
     "locales": ["pt-PT", "de-DE", "fr-FR", "es-MX", "ar-AE"],
     "keep_terms": ["Acme"],
+    "formality": {"pt-PT": "formal", "de-DE": "informal", "fr-FR": "formal", "es-MX": "informal"},
     "creatives": [
         {
             "id": "morning-hero",
@@ -25,7 +29,11 @@ VALID = {
                 "headline": "Start your morning with Acme coffee",
                 "cta": "Order now for {price}",
             },
-            "values": {"price": 4.99},
+            "values": {"price": {"pt-PT": {"amount": 2.49, "currency": "EUR"},
+                                 "de-DE": {"amount": 3.49, "currency": "EUR"},
+                                 "fr-FR": {"amount": 3.90, "currency": "EUR"},
+                                 "es-MX": {"amount": 65, "currency": "MXN"},
+                                 "ar-AE": {"amount": 18, "currency": "AED"}}},
         },
         {
             "id": "afternoon-break",
@@ -34,14 +42,22 @@ VALID = {
                 "headline": "Take a break with an iced coffee",
                 "cta": "Only {price} this week",
             },
-            "values": {"price": 3.5},
+            "values": {"price": {"pt-PT": {"amount": 1.99, "currency": "EUR"},
+                                 "de-DE": {"amount": 2.99, "currency": "EUR"},
+                                 "fr-FR": {"amount": 2.99, "currency": "EUR"},
+                                 "es-MX": {"amount": 49, "currency": "MXN"},
+                                 "ar-AE": {"amount": 14, "currency": "AED"}}},
         },
         {
             "id": "weekend-treat",
             "template": ["morning-square", "summer-banner"],
             "talent": {"tags": ["smiling"]},
             "copy": {"headline": "Coffee and a donut for the weekend", "cta": "Two for {price}"},
-            "values": {"price": 6.0},
+            "values": {"price": {"pt-PT": {"amount": 4.50, "currency": "EUR"},
+                                 "de-DE": {"amount": 5.50, "currency": "EUR"},
+                                 "fr-FR": {"amount": 5.90, "currency": "EUR"},
+                                 "es-MX": {"amount": 99, "currency": "MXN"},
+                                 "ar-AE": {"amount": 25, "currency": "AED"}}},
         },
     ],
 }
@@ -68,7 +84,8 @@ def test_valid_job_parses():
     assert parsed.locales == ["pt-PT", "de-DE", "fr-FR", "es-MX", "ar-AE"]
     assert [c.id for c in parsed.creatives] == ["morning-hero", "afternoon-break", "weekend-treat"]
     assert parsed.creatives[0].copy_["cta"] == "Order now for {price}"
-    assert parsed.creatives[0].values == {"price": 4.99}
+    assert parsed.creatives[0].values_for("es-MX") == {"price": Money(Decimal(65), "MXN")}
+    assert parsed.creatives[0].values_for("fr-FR") == {"price": Money(Decimal("3.9"), "EUR")}
     assert parsed.creatives[0].talent.tags == ["barista"]
     assert parsed.creatives[1].talent.tags == []
     assert parsed.creatives[2].templates == ["morning-square", "summer-banner"]
@@ -253,3 +270,66 @@ def test_a_huge_value_made_of_yaml_aliases_is_shown_short():
         parse_job(yaml.safe_load("\n".join(lines)), "bomb.yaml")
     brand = next(e for e in info.value.errors if e.startswith("brand:"))
     assert len(brand) < 1000 and "valid string" in brand
+
+
+def values_of(values: dict, locales: list[str] | None = None) -> dict:
+    data = job(locales=locales or ["pt-PT", "es-MX"])
+    data["creatives"] = [dict(data["creatives"][0], values=values)]
+    return data
+
+
+def test_plain_numbers_and_money_for_every_market():
+    plain = parse_job(values_of({"price": 4.99})).creatives[0]
+    assert plain.values_for("pt-PT") == {"price": 4.99} == plain.values_for("es-MX")
+    money = parse_job(values_of({"price": {"amount": 4.99, "currency": "EUR"}})).creatives[0]
+    assert money.value_for("price", "es-MX") == Money(Decimal("4.99"), "EUR")
+
+
+def test_each_market_its_own_price_and_locale_keys_read_as_tags():
+    creative = parse_job(values_of({"price": {"pt-pt": {"amount": 2.49, "currency": "EUR"},
+                                               "es-MX": {"amount": "65", "currency": "MXN"}}})).creatives[0]
+    assert creative.value_for("price", "pt-PT") == Money(Decimal("2.49"), "EUR")
+    assert creative.value_for("price", "es-MX") == Money(Decimal(65), "MXN")
+
+
+def test_a_market_without_the_price_its_copy_needs_is_named():
+    data = values_of({"price": {"pt-PT": {"amount": 2.49, "currency": "EUR"}}}, ["pt-PT", "es-MX", "ar-AE"])
+    assert errors_of(data) == [("creatives[0].values.price: no value for es-MX, ar-AE: the copy's {price} needs "
+                                "one in every locale of the job")]
+
+
+def test_a_market_price_the_copy_does_not_use_is_not_required():
+    data = values_of({"price": 4.99, "date": {"pt-PT": "1 de maio"}})
+    assert parse_job(data).creatives[0].values_for("es-MX") == {"price": 4.99}
+
+
+@pytest.mark.parametrize("value, error", [
+    ({"amount": 4.99, "currency": "XYZ"},
+     "creatives[0].values.price.currency: not a currency code: use an ISO 4217 code such as EUR, USD or MXN (got 'XYZ')"),
+    ({"amount": 4.99, "currency": "eur"},
+     "creatives[0].values.price.currency: not a currency code: use an ISO 4217 code such as EUR, USD or MXN (got 'eur')"),
+    ({"amount": 4.99}, "creatives[0].values.price.currency: required field is missing"),
+    ({"amount": -1, "currency": "EUR"}, "creatives[0].values.price.amount: Input should be greater than or equal to 0 (got -1)"),
+    ({"amount": 1, "currency": "EUR", "vat": 0.2}, "creatives[0].values.price.vat: unknown field"),
+    ({"pt-PT": 1, "xx-YY": 2}, ("creatives[0].values.price.xx-YY: unknown locale 'xx-YY': expected a BCP 47 tag such as "
+                               "'pt-PT' (got 'xx-YY')")),
+    ({"pt-PT": {"amount": 1, "currency": "EUR"}, "es-MX": {"amount": 2, "currency": "MXX"}},
+     "creatives[0].values.price.es-MX.currency: not a currency code: use an ISO 4217 code such as EUR, USD or MXN (got 'MXX')"),
+    ([1, 2], ("creatives[0].values.price: must be text, a number, money such as {amount: 4.99, currency: EUR}, "
+             "or a mapping from locale to one of those (got [1, 2])")),
+    ({"pt-PT": [1], "es-MX": 2}, ("creatives[0].values.price.pt-PT: must be text, a number, money such as "
+                                  "{amount: 4.99, currency: EUR} (got [1])")),
+    ({}, ("creatives[0].values.price: an empty mapping: give each locale's value (e.g. pt-PT: {amount: 4.99, "
+         "currency: EUR})")),
+    (True, ("creatives[0].values.price: must be text, a number, money such as {amount: 4.99, currency: EUR}, "
+           "or a mapping from locale to one of those (got True)")),
+])
+def test_a_bad_value_names_its_field_and_what_is_wrong(value, error):
+    assert errors_of(values_of({"price": value})) == [error]
+
+
+def test_formality_per_locale():
+    parsed = parse_job(job(formality={"de-de": "formal"}))
+    assert parsed.formality == {"de-DE": Formality.FORMAL}
+    assert errors_of(job(formality={"de-DE": "casual"})) == [
+        "formality.de-DE: 'casual' is not one of: 'formal' or 'informal'"]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from adloc import locale as loc
+from adloc.money import Money
 
 
 @pytest.mark.parametrize(
@@ -46,6 +49,19 @@ def test_is_rtl():
 )
 def test_format_value(value, tag, expected):
     assert loc.format_value(value, tag) == expected
+
+
+@pytest.mark.parametrize("money, tag, expected", [
+    (Money(Decimal("4.99"), "EUR"), "pt-PT", "4,99\u00a0€"),  # after the amount, spaced
+    (Money(Decimal("4.99"), "EUR"), "en-IE", "€4.99"),  # before it
+    (Money(Decimal("4.99"), "EUR"), "nl-NL", "€\u00a04,99"),
+    (Money(Decimal(65), "MXN"), "es-MX", "$65.00"),  # the market's own currency: its plain sign
+    (Money(Decimal(65), "MXN"), "de-DE", "65,00\u00a0MX$"),
+    (Money(Decimal(500), "JPY"), "ja-JP", "￥500"),  # no decimals for yen
+    (Money(Decimal(18), "AED"), "ar-AE", "\u200f18.00\u00a0د.إ.\u200f"),
+])
+def test_money_is_written_as_the_market_writes_it(money, tag, expected):
+    assert loc.format_value(money, tag) == expected
 
 
 def test_fill_placeholders():

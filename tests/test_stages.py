@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from decimal import Decimal
 
 import apache_beam as beam
 import pytest
@@ -19,6 +20,7 @@ from conftest import EXAMPLES, RUN_DATE, record_eval
 from fakes import FAKE_MODEL_ID, FakeCopyModelHandler
 
 from adloc.jobspec import JobSpecError, load_job, parse_job
+from adloc.money import Money
 from adloc.pipelines import copy as copy_stage
 from adloc.pipelines import job as job_pipeline
 from adloc.pipelines.expand import expand
@@ -68,7 +70,11 @@ def test_expand_makes_one_item_per_creative_template_and_locale_sorted_by_key(ca
     assert [item.template.id for item in treat] == ["morning-square", "summer-banner"]  # a list of templates
     first = treat[0]
     assert first.copy == {"headline": "Coffee and a donut for the weekend", "cta": "Two for {price}"}
-    assert (first.values, first.talent_tags, first.keep_terms) == ({"price": 6.0}, ("smiling",), ("Acme",))
+    # Each market's own price: the item carries the pt-PT one
+    assert (first.values, first.talent_tags, first.keep_terms) == (
+        {"price": Money(Decimal("4.5"), "EUR")}, ("smiling",), ("Acme",))
+    mexico = next(item for item in items if item.key == "weekend-treat/morning-square/es-MX")
+    assert mexico.values == {"price": Money(Decimal(99), "MXN")}
     assert (first.job, first.brand, first.channel, first.run_date) == (
         "spring-coffee-2027", "Acme Coffee", "social", RUN_DATE)
     assert first.template.text_slot("cta").max_chars == 34
@@ -372,7 +378,7 @@ def test_the_sample_job_with_canned_lines_routes_each_item_and_reruns_nothing(ca
     de = json.loads((out / "approved/afternoon-break/summer-banner/de-DE.json").read_text())["copy"]
     assert (de["headline"]["text"], de["headline"]["reason"]) == ("Mach eine Pause mit einem Eiskaffee",
                                                                   "all checks passed, confidence 0.91")
-    assert (de["cta"]["text"], de["cta"]["rendered"]) == ("Nur {price} diese Woche", "Nur 3,50 diese Woche")
+    assert (de["cta"]["text"], de["cta"]["rendered"]) == ("Nur {price} diese Woche", "Nur 2,99\u00a0€ diese Woche")
 
     # The counters agree with the records.
     assert {k: counts[k] for k in ("items_approved", "items_review", "items_dead_letter", "talent_found",

@@ -7,12 +7,14 @@ import base64
 import json
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adloc.assets_db.engine import engine_for
 from adloc.assets_db.schema import JobRow
+from adloc.web import forms
 from adloc.web.app import create_app
 
 LOCAL = ("127.0.0.1", 50000)
@@ -251,3 +253,22 @@ def test_a_running_jobs_progress_counts_the_records_it_has_written(catalog_db, t
         record.write_text("{}")
     assert "1/2" in web.get("/").text
     assert '<meta http-equiv="refresh"' in web.get(f"/jobs/{claimed['id']}").text
+
+
+@pytest.mark.parametrize("typed, values", [
+    ("price=4.99", {"price": 4.99}),
+    ("price=4.99 EUR; date=1 May", {"price": {"amount": "4.99", "currency": "EUR"}, "date": "1 May"}),
+    ("price[pt-PT]=2.49 EUR; price[es-MX] = 65 MXN", {"price": {"pt-PT": {"amount": "2.49", "currency": "EUR"},
+                                                              "es-MX": {"amount": "65", "currency": "MXN"}}}),
+])
+def test_the_form_takes_money_and_per_market_values(typed, values):
+    spec, errors = forms.spec_from_form({"creatives[0].id": "a", "creatives[0].template": "morning-square",
+                                         "creatives[0].values": typed}, ["cta"])
+    assert errors == {} and spec["creatives"][0]["values"] == values
+    assert forms.values_text(values) == typed.replace(" = ", "=")
+
+
+def test_one_value_for_every_market_and_one_market_s_own_is_an_error():
+    _, errors = forms.spec_from_form({"creatives[0].id": "a", "creatives[0].values": "price=4.99 EUR; price[es-MX]=65 MXN"},
+                                     ["cta"])
+    assert "every market and one for es-MX" in errors["creatives[0].values"]

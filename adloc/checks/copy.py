@@ -9,28 +9,33 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 from adloc import locale as loc
 from adloc.checks.base import CheckResult, Severity
-from adloc.records import GlossaryTerm, TMEntry
+from adloc.checks.icu import check_icu
+from adloc.checks.numbers import PLACEHOLDER as _PLACEHOLDER
+from adloc.checks.numbers import (
+    check_currency,
+    check_number_format,
+    check_numbers,
+    check_percent,
+    check_quantities,
+)
+from adloc.checks.register import check_register
+from adloc.checks.typography import check_doubled_words, check_punctuation_spacing, check_quotes
+from adloc.records import Formality, GlossaryTerm, TMEntry
 from adloc.translation_memory import tm_key as normalize_line
 
 C, F, K = Severity.CRITICAL, Severity.FUNCTIONAL, Severity.COSMETIC
 
-# Named ({price}), positional ({0}, as ICU writes them) and printf-style placeholders.
-_PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}|\{[0-9]+\}|%\([A-Za-z_][A-Za-z0-9_]*\)[sdif]|%[sdif]")
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
 # Bare domains are recognized by common top-level domains: any TLD would flag "z.B." and "etc.".
 _TLDS = ("com|net|org|info|biz|io|co|app|shop|store|online|site|xyz|me|tv|ly|eu|uk|us|ca|au|de|fr|pt|es|"
          "mx|ae|it|nl|pl|se|tr|br|ar|ru|jp|cn|in|ch|at|be|sa|eg")
 # A bare domain's top-level part in lower case: "now.It's" is a missing space, "Acme.com" an address.
 _URL = re.compile(rf"(?i:(?:https?://|www\.)\S+|\b[\w.+-]+@[\w-]+\.[\w.-]+\b)|\b[\w-]+\.(?:{_TLDS})\b")
-_NUMBER = re.compile(r"\d+(?:[.,\u00a0\u202f '\u2019]\d+)*")
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", re.UNICODE)
-# Eastern Arabic and Persian digits, and the Arabic decimal (U+066B) and thousands (U+066C) separators.
-_EASTERN_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٫٬", "01234567890123456789.,")
 # Phrases a model adds when it talks about the task instead of doing it.
 _CHATTER = re.compile(r"\b(translat\w*|übersetz\w*|tradu\w*|note:|explanation)(?:\b|(?<=:))", re.IGNORECASE)
 # "Here is ..." opens a model's chatter; inside a line ("das hier ist für euch") it is just German.
@@ -55,71 +60,6 @@ def _strip_protected(text: str, keep_terms: tuple[str, ...] = ()) -> str:
     for term in keep_terms:
         text = re.sub(re.escape(term), " ", text, flags=re.IGNORECASE)
     return text
-
-
-_SPACES = " \u00a0\u202f"
-
-
-@lru_cache(maxsize=64)
-def _group_symbol(locale: str) -> str:
-    """The locale's digit-group symbol, from CLDR through Babel."""
-    from babel.numbers import get_group_symbol
-
-    return get_group_symbol(loc.parse(locale))
-
-
-_DOT_GROUPS = re.compile(r"\d{1,3}(?:\.\d{3})+")
-
-
-@lru_cache(maxsize=64)
-def _decimal_symbol(locale: str) -> str:
-    from babel.numbers import get_decimal_symbol
-
-    return get_decimal_symbol(loc.parse(locale))
-
-
-def _guess(raw: str) -> Decimal | None:
-    """A number written in a convention other than the locale's: a last group of one or two
-    digits is the decimals (`4.99` in German copy), of three a thousands group."""
-    parts = re.split(f"[.,{_SPACES}'\u2019]", raw)
-    digits = "".join(parts[:-1]) + "." + parts[-1] if len(parts) > 1 and len(parts[-1]) in (1, 2) else "".join(parts)
-    try:
-        return Decimal(digits)
-    except InvalidOperation:
-        return None
-
-
-def _numbers(text: str, locale: str | None = "en-US", spaced: bool | None = None) -> Counter:
-    """Numbers as values, read the way `locale` writes them (Babel's CLDR symbols: `4,99` in
-    de-DE, `1 250,5` in fr-FR), so `4.99` and `4,99` compare equal across locales. A number that
-    does not parse in the locale's convention, or any number when no locale is given, is read by
-    its shape instead. `spaced`: whether a space between digits groups them (`1 250`) or separates
-    two numbers (`0800 123`); by default, as the locale groups digits."""
-    from babel.numbers import NumberFormatError, parse_decimal
-
-    group = _group_symbol(locale) if locale else " "
-    if spaced is None:
-        spaced = group.strip() == ""
-    values: Counter = Counter()
-    text = _PLACEHOLDER.sub(" ", text.translate(_EASTERN_DIGITS))
-    for raw in _NUMBER.findall(text):
-        tokens = [raw] if spaced else re.split(f"[{_SPACES}]", raw)
-        for token in filter(None, tokens):
-            # Spaces become the locale's space-like group symbol, or go (spaced digits in a locale
-            # that groups with something else).
-            normalized = re.sub(f"[{_SPACES}]", group if group.strip() == "" else "", token)
-            if locale and _DOT_GROUPS.fullmatch(token) and _decimal_symbol(locale) != ".":
-                # `1.000` where the decimal mark is a comma: dots grouping thousands (common in
-                # Portugal and Spain alongside CLDR's space), never one with three decimals.
-                values[Decimal(token.replace(".", "")).normalize()] += 1
-                continue
-            try:
-                value = parse_decimal(normalized, locale=loc.parse(locale), strict=True) if locale else _guess(token)
-            except (NumberFormatError, ValueError):
-                value = _guess(token)
-            if value is not None:
-                values[value.normalize()] += 1
-    return values
 
 
 def check_placeholders(source: str, target: str) -> CheckResult:
@@ -149,28 +89,6 @@ def check_urls(source: str, target: str) -> CheckResult:
     if added:
         return CheckResult("urls", False, 0.0, f"target adds {', '.join(added)}, which the source lacks", C)
     return CheckResult("urls", True, 1.0, "no URL or e-mail added", C)
-
-
-def check_numbers(source: str, target: str, locale: str | None = None) -> CheckResult:
-    """The same numbers, each read in its own language's convention (the source is en-US; a target
-    without a locale is read by the numbers' shapes)."""
-    want, got = _numbers(source), _numbers(target, locale)
-
-    def same(got: Counter) -> bool:
-        # Every number kept, nothing new; a kept number may come back ("24 heures sur 24").
-        return not want - got and set(got) <= set(want)
-
-    # A space between digits groups them in some conventions (`1 250`) and separates numbers in
-    # others (`0800 123 456`): either reading of the target may match the source.
-    if not same(got):
-        got = next((g for g in (_numbers(target, locale, s) for s in (True, False)) if same(g)), got)
-    if same(got):
-        return CheckResult("numbers", True, 1.0, f"{sum(want.values())} number(s) kept", C)
-    # format(n, "f"): a normalized Decimal prints 20 as 2E+1.
-    missing = ", ".join(format(n, "f") for n in sorted((want - got).elements()))
-    extra = ", ".join(format(n, "f") for n in sorted((got - want).elements()))
-    detail = "; ".join(p for p in (f"missing {missing}" if missing else "", f"added {extra}" if extra else "") if p)
-    return CheckResult("numbers", False, 0.0, detail, C)
 
 
 def check_keep_terms(source: str, target: str, keep_terms: tuple[str, ...]) -> CheckResult:
@@ -316,22 +234,32 @@ def check_copy(
     max_chars: int | None = None,
     glossary: tuple[GlossaryTerm, ...] = (),
     examples: tuple[TMEntry, ...] = (),
+    formality: Formality | None = None,
 ) -> list[CheckResult]:
     """Every copy check on one source/target pair, in a fixed order. `examples` are the translation
-    memory lines the model was shown for it."""
+    memory lines the model was shown for it; `formality` the register the job asks for."""
     return [
         check_placeholders(source, target),
         check_markup(source, target),
+        check_icu(source, target, locale),
         check_urls(source, target),
         check_numbers(source, target, locale),
+        check_quantities(source, target, locale),
+        check_number_format(target, locale),
+        check_percent(source, target, locale),
+        check_currency(source, target, locale),
         check_keep_terms(source, target, keep_terms),
         *check_glossary(source, target, glossary),
         check_length(source, target, max_chars),
         check_language(target, locale, keep_terms),
         check_untranslated(source, target, locale, keep_terms),
+        check_register(target, locale, formality),
         check_repetition(target),
+        check_doubled_words(target, locale),
         check_added_content(source, target),
         check_whitespace(target),
         check_punctuation(source, target),
+        check_punctuation_spacing(target, locale),
+        check_quotes(target, locale),
         check_not_copied(source, target, examples),
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from adloc.errors import AdlocError
+from adloc.records import Formality
 
 
 def register(sub) -> None:
@@ -16,6 +17,8 @@ def register(sub) -> None:
     check.add_argument("--max-chars", type=int, default=None)
     check.add_argument("--glossary", metavar="FILE",
                        help="glossary YAML (locale: {keep: [..], banned: [..], required: {term: rendering}})")
+    check.add_argument("--formality", choices=[f.value for f in Formality],
+                       help="the register the line must use (du/Sie, tu/vous, ...); without it, only a mix fails")
     check.add_argument("--json", action="store_true", help="print one JSON object")
     check.set_defaults(func=check_copy_command)
 
@@ -34,7 +37,9 @@ def check_copy_command(args, _beam_args) -> int:
         from adloc.assets_db.catalog import load_glossary
 
         glossary = load_glossary(args.glossary, args.locale)
-    results = check_copy(args.source, args.target, args.locale, tuple(args.keep), args.max_chars, glossary)
+    formality = Formality(args.formality) if args.formality else None
+    results = check_copy(args.source, args.target, args.locale, tuple(args.keep), args.max_chars, glossary,
+                         formality=formality)
     passed = not blocking_failures(results)
     if args.json:
         print(json.dumps({"passed": passed, "checks": [
@@ -43,6 +48,6 @@ def check_copy_command(args, _beam_args) -> int:
         ]}, ensure_ascii=False))
     else:
         for r in results:
-            print(f"{'PASS' if r.passed else 'FAIL'}  {r.name:<18} {r.severity.value:<10} {r.detail}")
+            print(f"{'PASS' if r.passed else 'FAIL'}  {r.name:<20} {r.severity.value:<10} {r.detail}")
         print("passed" if passed else "failed")
     return 0 if passed else 1

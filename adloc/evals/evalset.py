@@ -16,18 +16,20 @@ from pydantic import Field, TypeAdapter, ValidationError
 from adloc import locale as loc
 from adloc.errors import AdlocError
 from adloc.fields import Strict, text
-from adloc.records import GlossaryTerm
+from adloc.records import Formality, GlossaryTerm
 
 SPLITS = ("tune", "heldout")
 # The checks a labelled bad line can name (the copy checks of `adloc check-copy`).
-LABELS = ("good", "placeholders", "markup", "urls", "numbers", "keep_terms", "glossary_required",
-          "glossary_banned", "length", "language", "untranslated", "repetition", "added_content")
+LABELS = ("good", "placeholders", "markup", "icu", "urls", "numbers", "quantities", "number_format", "percent",
+          "currency", "keep_terms", "glossary_required", "glossary_banned", "length", "language", "untranslated",
+          "register", "repetition", "doubled_words", "added_content", "punctuation_spacing", "quotes")
 
 
 class _SetFile(Strict):
     brand: text(1, 200, strip=True)
     keep_terms: tuple[text(1, 200, strip=True), ...] = ()
     glossary: text(1) | None = None
+    formality: dict[str, Formality] = Field(default_factory=dict)  # the register of each locale's references
 
 
 class _Line(Strict):
@@ -115,6 +117,7 @@ class EvalSet:
     labelled: tuple[LabelledLine, ...]
     digest: str = field(default="")  # sha256 of the files: results are comparable only on the same set
     judged: dict[tuple[str, str, str], Judgement] = field(default_factory=dict)  # (locale, id, output) -> verdict
+    formality: dict[str, Formality] = field(default_factory=dict)  # locale -> the references' register
 
     def judgement(self, locale: str, line_id: str, output: str) -> Judgement | None:
         """The judged verdict on exactly this output of this line, if the judged set has it."""
@@ -250,5 +253,9 @@ def load(root: str | Path) -> EvalSet:
                 glossary[locale] = load_glossary(glossary_path, locale)
         except CatalogError as exc:
             raise AdlocError(f"{spec_path}, field glossary: {exc}") from None
+    try:
+        formality = {loc.canonical(tag): register for tag, register in spec.formality.items()}
+    except ValueError as exc:
+        raise AdlocError(f"{spec_path}, field formality: {exc}") from None
     return EvalSet(str(root), spec.brand, tuple(spec.keep_terms), glossary, by_locale, tuple(labelled),
-                   digest.hexdigest(), judged)
+                   digest.hexdigest(), judged, formality)

@@ -40,6 +40,9 @@ CHECK_FEATURES = ("placeholders", "numbers", "length", "language", "untranslated
                   "added_content", "punctuation")
 
 
+_COSMETIC_FEATURE = ("whitespace", "punctuation")
+
+
 def _mean(values) -> float:
     values = list(values)
     return sum(values) / len(values) if values else 0.0
@@ -63,7 +66,10 @@ def features(source: str, target: str, generation: Generation, checks: list[Chec
         "similarity": similarity,
         "length_ratio": math.log((len(target) + 1) / (len(source) + 1)),
         "budget_used": len(target) / max_chars if max_chars else 0.5,
-        "cosmetic": float(any(not c.passed and c.severity is Severity.COSMETIC for c in checks)),
+        # The cosmetic checks the shipped gate was trained with; later ones (quotes, spacing) are not
+        # in this feature, so its meaning stays what the gate learnt.
+        "cosmetic": float(any(not c.passed and c.severity is Severity.COSMETIC and c.name in _COSMETIC_FEATURE
+                              for c in checks)),
     }
     out.update({f"check_{name}": float(scores.get(name, 1.0)) for name in CHECK_FEATURES})
     return out

@@ -158,6 +158,9 @@ def build_messages(request: CopyRequest) -> list[dict[str, str]]:
     source, back = loc.numbered_placeholders(request.source)
     if back:
         rules.append("Keep " + ", ".join(back) + " exactly as written.")
+    register = loc.register_instruction(request.locale, request.formality) if request.formality else None
+    if register:
+        rules.append(register)
     required = [g for g in request.glossary if g.kind == "required" and g.term.lower() in words]
     if required:
         rules.append("Translate " + "; ".join(f"'{g.term}' as '{g.rendering}'" for g in required) + ".")

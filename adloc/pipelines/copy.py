@@ -29,12 +29,12 @@ def prepare_copy(item: WorkItem, lookup):
     for slot, source in sorted(item.copy.items()):
         yield copy_request(key=item.key, slot=slot, locale=item.locale, source=source, brand=item.brand,
                            max_chars=item.template.text_slot(slot).max_chars, keep_terms=item.keep_terms,
-                           glossary=lookup.glossary.get(item.locale, ()), memory=memory)
+                           glossary=lookup.glossary.get(item.locale, ()), memory=memory, formality=item.formality)
 
 
 def _checks(request: CopyRequest, target: str) -> list:
     return check_copy(request.source, target, request.locale, request.keep_terms, request.max_chars,
-                      request.glossary, request.examples)
+                      request.glossary, request.examples, request.formality)
 
 
 def from_memory(request: CopyRequest) -> SlotCopy:
@@ -59,7 +59,7 @@ def fallback(request: CopyRequest, why: str, candidate: Generation | None = None
     if request.fuzzy is not None:
         # No `not_copied` here: a memory line is, by design, an example's target.
         checks = check_copy(request.source, request.fuzzy.target, request.locale, request.keep_terms,
-                            request.max_chars, request.glossary, ())
+                            request.max_chars, request.glossary, (), request.formality)
         failed = blocking_failures(checks)
         if not failed:
             return SlotCopy(

@@ -33,8 +33,8 @@ def expand(job: Job, source: str, db_url: str, run_date: str) -> list[WorkItem]:
         WorkItem(
             job=job.job, brand=job.brand, channel=job.channel, creative=creative.id,
             template=found[template_id], locale=locale, copy=dict(creative.copy_),
-            values=dict(creative.values), keep_terms=tuple(job.keep_terms),
-            talent_tags=tuple(creative.talent.tags), run_date=run_date,
+            values=creative.values_for(locale), keep_terms=tuple(job.keep_terms),
+            talent_tags=tuple(creative.talent.tags), run_date=run_date, formality=job.formality.get(locale),
         )
         for creative in job.creatives
         for template_id in creative.templates

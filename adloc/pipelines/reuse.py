@@ -27,7 +27,7 @@ def inputs_digest(item: WorkItem, lookup, settings_key: str) -> str:
     facts = {
         "item": [item.job, item.brand, item.channel, item.creative, item.locale, item.run_date,
                  sorted(item.copy.items()), sorted((k, str(v)) for k, v in item.values.items()),
-                 list(item.keep_terms), list(item.talent_tags)],
+                 list(item.keep_terms), list(item.talent_tags), item.formality],
         "template": asdict(item.template),
         "talent": asdict(item.talent) if item.talent else None,
         "memory and glossary": lookup.language_digest[item.locale],

@@ -17,10 +17,35 @@ def _split(text: str) -> list[str]:
 
 
 def _value(text: str):
+    """A typed value: `4.99 EUR` is money (an amount and a currency code), `4.99` a number, anything
+    else text."""
+    money = re.fullmatch(r"(-?\d+(?:\.\d+)?)\s+([A-Z]{3})", text)
+    if money:
+        return {"amount": money.group(1), "currency": money.group(2)}
     try:
         return int(text) if re.fullmatch(r"-?\d+", text) else float(text) if re.fullmatch(r"-?\d+\.\d+", text) else text
     except ValueError:
         return text
+
+
+# `price=4.99 EUR` for every market; `price[es-MX]=89 MXN` for one market's own price.
+_PAIR = re.compile(r"^([^=\[\]]+?)\s*(?:\[\s*([A-Za-z0-9-]+)\s*\])?\s*=(.*)$", re.DOTALL)
+
+
+def values_text(values: dict) -> str:
+    """A creative's values as the form's field writes them (the inverse of what the form reads):
+    `price[pt-PT]=2.49 EUR; price[es-MX]=65 MXN; date=1 May`."""
+
+    def shown(value) -> str:
+        return f"{value['amount']} {value['currency']}" if isinstance(value, dict) else str(value)
+
+    parts = []
+    for name, value in values.items():
+        if isinstance(value, dict) and "currency" not in value:
+            parts += [f"{name}[{market}]={shown(v)}" for market, v in value.items()]
+        else:
+            parts.append(f"{name}={shown(value)}")
+    return "; ".join(parts)
 
 
 def creative_rows(form: dict) -> int:
@@ -51,13 +76,21 @@ def spec_from_form(form: dict, slots: list[str]) -> tuple[dict, dict[str, str]]:
         creative["copy"] = copy
         if row.get("talent"):
             creative["talent"] = {"tags": _split(row["talent"])}
-        values = {}
+        values: dict = {}
         for pair in [part.strip() for part in re.split(r"[;\n]", row.get("values", "")) if part.strip()]:
-            name, sep, value = pair.partition("=")
-            if not sep or not name.strip():
-                errors[f"{field}.values"] = f"{pair!r} is not NAME=VALUE (e.g. price=4.99; date=1 May)"
+            found = _PAIR.match(pair)
+            if not found or not found.group(1).strip():
+                errors[f"{field}.values"] = (f"{pair!r} is not NAME=VALUE (e.g. price=4.99 EUR; "
+                                             "price[es-MX]=89 MXN; date=1 May)")
                 break
-            values[name.strip()] = _value(value.strip())
+            name, market, value = found.group(1).strip(), found.group(2), _value(found.group(3).strip())
+            if market is None:
+                values[name] = value
+            elif isinstance(values.setdefault(name, {}), dict) and "currency" not in values[name]:
+                values[name][market] = value
+            else:
+                errors[f"{field}.values"] = f"{name} has one value for every market and one for {market}: give one or the other"
+                break
         if values:
             creative["values"] = values
         creatives.append(creative)
