@@ -22,14 +22,15 @@ from pydantic import (
 
 from adloc import locale as loc
 from adloc.errors import InvalidFields
-from adloc.fields import _NO_CONTROL, Strict, Text, text
+from adloc.fields import Strict, Text, text
 from adloc.locale import placeholders
 from adloc.messageformat import MessageError, arguments, is_message
 from adloc.messageformat import parse as parse_message
 from adloc.money import Money, is_currency
 from adloc.records import Channel, Formality
 
-Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
+_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
+Id = Annotated[str, StringConstraints(pattern=_ID_PATTERN)]
 
 
 class JobSpecError(InvalidFields):
@@ -81,7 +82,7 @@ _FORMS = "text, a number, money such as {amount: 4.99, currency: EUR}"
 
 
 def _value(markets: bool):
-    choices = [Annotated[str, StringConstraints(pattern=_NO_CONTROL), Branch("<text>")], Annotated[int, Branch("<int>")],
+    choices = [Annotated[Text, Branch("<text>")], Annotated[int, Branch("<int>")],
                Annotated[float, Branch("<float>")], Annotated[MoneyValue, Branch("<money>")]]
     if markets:
         choices.append(Annotated[dict[LocaleTag, Value], Field(min_length=1), Branch("<markets>")])
@@ -184,6 +185,8 @@ def _message(error: dict) -> str:
         return "an empty mapping: give each locale's value (e.g. pt-PT: {amount: 4.99, currency: EUR})"
     if error["type"] == "missing":
         return "required field is missing"
+    if error["type"] == "string_pattern_mismatch" and error.get("ctx", {}).get("pattern") != _ID_PATTERN:
+        return f"{_shown(error['input'])} holds a control character: text may hold tabs and newlines only"
     if error["type"] == "string_pattern_mismatch":
         return f"{_shown(error['input'])} is not a valid id: use lower-case letters, digits and '-', up to 64"
     if error["type"] in ("literal_error", "enum"):

@@ -108,15 +108,16 @@ def without_placeholders(text: str) -> str:
     return " ".join(_PLACEHOLDER.sub(" ", text).split())
 
 
-# The formal and informal "you" of the languages with a T–V distinction (the register check's languages).
-_YOU = {"de": ("Sie", "du"), "fr": ("vous", "tu"), "es": ("usted", "tú"), "pt": ("você", "tu"),
+# The formal and informal "you" of the languages with a T–V distinction: the languages the register
+# check knows (`checks.register`).
+SECOND_PERSON = {"de": ("Sie", "du"), "fr": ("vous", "tu"), "es": ("usted", "tú"), "pt": ("você", "tu"),
         "it": ("Lei", "tu"), "nl": ("u", "jij"), "pl": ("Pan/Pani", "ty")}
 
 
 def register_instruction(tag: str, formality) -> str | None:
     """The prompt's sentence asking for a register (`Address the reader informally (du).`), or None
     where the language has no formal and informal you. `formality`: a `records.Formality`."""
-    you = _YOU.get(language(tag))
+    you = SECOND_PERSON.get(language(tag))
     if you is None:
         return None
     formal = formality.value == "formal"

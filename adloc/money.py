@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
 
 
 @dataclass(frozen=True)
@@ -18,9 +17,6 @@ class Money:
 
     def __str__(self) -> str:  # as digests and logs show it: "4.99 EUR"
         return f"{self.amount} {self.currency}"
-
-    def to_json(self) -> dict:
-        return {"amount": str(self.amount), "currency": self.currency}
 
 
 def is_currency(code: str) -> bool:
@@ -37,28 +33,3 @@ def format_money(money: Money, tag: str) -> str:
     from adloc import locale as loc
 
     return format_currency(money.amount, money.currency, locale=loc.parse(tag))
-
-
-@cache
-def symbols(code: str, tag: str) -> frozenset[str]:
-    """The ways a reader of `tag` recognises `code`: the ISO code, the locale's symbol, the symbol
-    the locale's own money is written with when it is this currency, and the currency's narrow
-    symbol where it is unambiguous in the locale (`€`, `£`)."""
-    from babel.numbers import get_currency_symbol
-
-    from adloc import locale as loc
-
-    locale = loc.parse(tag)
-    found = {code, get_currency_symbol(code, locale)}
-    narrow = locale.number_symbols  # only to make sure the locale loads
-    del narrow
-    for other in ("en", "en_GB", "en_IE"):  # where the plain sign is the currency's own
-        sign = get_currency_symbol(code, other)
-        if sign and not sign.isalpha() and sign not in _AMBIGUOUS:
-            found.add(sign)
-    return frozenset(s for s in found if s)
-
-
-# Signs several currencies share: "$" is pesos in Mexico and dollars in the US, so it names a
-# currency only as the locale itself uses it.
-_AMBIGUOUS = frozenset({"$", "¥", "kr", "R", "Rs"})

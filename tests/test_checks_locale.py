@@ -216,6 +216,7 @@ def test_select_keywords_are_kept_and_braces_balanced():
     ("Profite de ton café", "fr-FR", Formality.FORMAL, "informal 'ton'"),
     ("Únete hoy a Acme Rewards", "es-MX", Formality.FORMAL, "informal 'Únete'"),
     ("Tómese un descanso", "es-MX", Formality.INFORMAL, "formal 'Tómese'"),
+    ("Acércate a probarlo", "es-MX", Formality.FORMAL, "informal 'Acércate'"),
     ("Junta-te a nós", "pt-PT", Formality.FORMAL, "informal 'Junta-te'"),
     ("Ganhe 20% na sua encomenda", "pt-PT", Formality.INFORMAL, "formal 'Ganhe'"),
     ("Scopri il tuo caffè", "it-IT", Formality.FORMAL, "informal 'tuo'"),
@@ -234,6 +235,12 @@ def test_the_wrong_register_fails(target, locale, asked, detail):
 ])
 def test_the_asked_register_or_none_passes(target, locale, asked):
     ok(check_register(target, locale, asked))
+
+
+def test_the_register_check_knows_every_language_the_prompt_asks_a_register_in():
+    from adloc.checks.register import _MARKERS
+
+    assert set(_MARKERS) == set(loc.SECOND_PERSON)
 
 
 def test_without_a_declared_register_only_a_mix_fails_and_the_prompt_asks_for_it():

@@ -108,3 +108,26 @@ def test_judged_outputs_are_found_by_locale_line_and_text(broken):
     assert (wrong.acceptable, wrong.category, wrong.note) == (False, "accuracy", "the weekend is gone")
     assert evalset.judgement("de-DE", "e003", "Kaffee und Donut am Wochenende") is None
     assert evalset.judgement("fr-FR", "e001", "Starte den Tag mit Acme Kaffee") is None
+
+
+def test_a_declared_register_reaches_the_checks_and_the_prompts(broken):
+    from adloc.evals.evaluate import _checks, requests_for
+    from adloc.models.copy_llm import build_messages
+    from adloc.records import Formality
+
+    _edit(broken / "set.yaml", "brand: Acme Coffee", "brand: Acme Coffee\nformality: {de-de: informal}")
+    evalset = load(broken)
+    assert evalset.formality == {"de-DE": Formality.INFORMAL}
+    [request] = requests_for(evalset, "de-DE", evalset.split("de-DE", "heldout")[:1])
+    assert "Address the reader informally (du)." in build_messages(request)[0]["content"]
+    register = {c.name: c for c in _checks(evalset, "de-DE", "Get yours", "Holen Sie sich Ihren", None)}["register"]
+    assert not register.passed and "where the job asks for the informal register" in register.detail
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("{de-DE: casual}", "set.yaml, field formality.de-DE"), ("{xx-YY: formal}", "set.yaml, field formality: unknown locale"),
+])
+def test_a_bad_register_is_named(broken, value, message):
+    _edit(broken / "set.yaml", "brand: Acme Coffee", f"brand: Acme Coffee\nformality: {value}")
+    with pytest.raises(AdlocError, match=message):
+        load(broken)

@@ -321,6 +321,7 @@ def test_a_market_price_the_copy_does_not_use_is_not_required():
                                   "{amount: 4.99, currency: EUR} (got [1])")),
     ({}, ("creatives[0].values.price: an empty mapping: give each locale's value (e.g. pt-PT: {amount: 4.99, "
          "currency: EUR})")),
+    ("4.99\x00", "creatives[0].values.price: '4.99\\x00' holds a control character: text may hold tabs and newlines only"),
     (True, ("creatives[0].values.price: must be text, a number, money such as {amount: 4.99, currency: EUR}, "
            "or a mapping from locale to one of those (got True)")),
 ])

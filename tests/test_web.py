@@ -268,7 +268,8 @@ def test_the_form_takes_money_and_per_market_values(typed, values):
     assert forms.values_text(values) == typed.replace(" = ", "=")
 
 
-def test_one_value_for_every_market_and_one_market_s_own_is_an_error():
-    _, errors = forms.spec_from_form({"creatives[0].id": "a", "creatives[0].values": "price=4.99 EUR; price[es-MX]=65 MXN"},
-                                     ["cta"])
-    assert "every market and one for es-MX" in errors["creatives[0].values"]
+@pytest.mark.parametrize("typed", ["price=4.99 EUR; price[es-MX]=65 MXN", "price[es-MX]=65 MXN; price=4.99",
+                                   "price=4.99; price[es-MX]=65 MXN"])
+def test_one_value_for_every_market_and_one_market_s_own_is_an_error(typed):
+    _, errors = forms.spec_from_form({"creatives[0].id": "a", "creatives[0].values": typed}, ["cta"])
+    assert "price has one value for every market and one for es-MX" in errors["creatives[0].values"]

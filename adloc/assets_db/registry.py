@@ -103,11 +103,18 @@ def versions(engine: Engine, locales: list[str] | str | None = None) -> list[Mod
 def promote(engine: Engine, locale: str, version: str) -> str | None:
     """Make `version` the locale's champion and retire the previous one (returned), in one
     transaction. The version must have been evaluated (`record_eval`)."""
+    return _promote(engine, ModelVersionRow.locale, locale, version,
+                    f"{locale}: no evaluated model version {version} (run `adloc eval` on it first)")
+
+
+def _promote(engine: Engine, key, value: str, version: str, missing: str) -> str | None:
+    """Crown `version` among the rows whose `key` column is `value`, all locked for the transaction;
+    NotFound(`missing`) when it is not among them."""
     with Session(engine) as session, session.begin():
         rows = {r.version: r for r in session.scalars(
-            select(ModelVersionRow).where(ModelVersionRow.locale == locale).with_for_update())}
+            select(key.class_).where(key == value).with_for_update())}
         if version not in rows:
-            raise NotFound(f"{locale}: no evaluated model version {version} (run `adloc eval` on it first)")
+            raise NotFound(missing)
         return _crown(session, rows, version)
 
 
@@ -196,9 +203,5 @@ def champion_gate(engine: Engine, base_model: str) -> GateVersion | None:
 
 def promote_gate(engine: Engine, base_model: str, version: str) -> str | None:
     """Make `version` the base model's champion gate and retire the previous one (returned)."""
-    with Session(engine) as session, session.begin():
-        rows = {r.version: r for r in session.scalars(
-            select(GateVersionRow).where(GateVersionRow.base_model == base_model).with_for_update())}
-        if version not in rows:
-            raise NotFound(f"{base_model}: no recorded gate {version} (train one with `adloc gate train`)")
-        return _crown(session, rows, version)
+    return _promote(engine, GateVersionRow.base_model, base_model, version,
+                    f"{base_model}: no recorded gate {version} (train one with `adloc gate train`)")

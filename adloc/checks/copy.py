@@ -12,9 +12,10 @@ from collections import Counter
 from functools import lru_cache
 
 from adloc import locale as loc
+from adloc.checks.base import PLACEHOLDER as _PLACEHOLDER
+from adloc.checks.base import WORD as _WORD
 from adloc.checks.base import CheckResult, Severity
 from adloc.checks.icu import check_icu
-from adloc.checks.numbers import PLACEHOLDER as _PLACEHOLDER
 from adloc.checks.numbers import (
     check_currency,
     check_number_format,
@@ -35,7 +36,6 @@ _TLDS = ("com|net|org|info|biz|io|co|app|shop|store|online|site|xyz|me|tv|ly|eu|
          "mx|ae|it|nl|pl|se|tr|br|ar|ru|jp|cn|in|ch|at|be|sa|eg")
 # A bare domain's top-level part in lower case: "now.It's" is a missing space, "Acme.com" an address.
 _URL = re.compile(rf"(?i:(?:https?://|www\.)\S+|\b[\w.+-]+@[\w-]+\.[\w.-]+\b)|\b[\w-]+\.(?:{_TLDS})\b")
-_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", re.UNICODE)
 # Phrases a model adds when it talks about the task instead of doing it.
 _CHATTER = re.compile(r"\b(translat\w*|übersetz\w*|tradu\w*|note:|explanation)(?:\b|(?<=:))", re.IGNORECASE)
 # "Here is ..." opens a model's chatter; inside a line ("das hier ist für euch") it is just German.

@@ -17,14 +17,13 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 from adloc import locale as loc
-from adloc.records import CheckResult, Severity
+from adloc.checks.base import PLACEHOLDER, SPACES, CheckResult, Severity
 
 C, F, K = Severity.CRITICAL, Severity.FUNCTIONAL, Severity.COSMETIC
 
-# Named ({price}), positional ({0}) and printf-style placeholders: not numbers of the line.
-PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}|\{[0-9]+\}|%\([A-Za-z_][A-Za-z0-9_]*\)[sdif]|%[sdif]")
-SPACES = " \u00a0\u202f"
-_NUMBER = re.compile(r"\d+(?:[.,\u00a0\u202f '\u2019]\d+)*")
+# Digits, with the separators any locale groups or splits them with.
+_NUM = r"\d+(?:[.,\u00a0\u202f '\u2019]\d+)*"
+_NUMBER = re.compile(_NUM)
 # Eastern Arabic and Persian digits, and the Arabic decimal (U+066B) and thousands (U+066C) separators.
 _EASTERN_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٫٬", "01234567890123456789.,")
 # Left-to-right, right-to-left and Arabic letter marks, embeddings and isolates: invisible.
@@ -119,7 +118,12 @@ def word_values(text: str, locale: str) -> Counter | None:
     """The numbers written as words (`four`, `vingt-cinq`), as values; one is left out, as the
     articles of most of these languages are also the word for it (`un café`, `ein Kaffee`). None
     where number words are not read in the language."""
-    language = loc.language(locale)
+    found = _word_values(text, loc.language(locale))
+    return None if found is None else Counter(dict(found))
+
+
+@lru_cache(maxsize=4096)  # an item's source is read once for all its locales and checks
+def _word_values(text: str, language: str) -> tuple[tuple[Decimal, int], ...] | None:
     if language not in _NUMBER_WORD_LANGUAGES:
         return None
     from text_to_num import alpha2digit
@@ -135,7 +139,7 @@ def word_values(text: str, locale: str) -> Counter | None:
                        if not re.match(r"[^\W\d_]|[ºª]", line[end:end + 1]) and (v := value_in(raw, None)) is not None)
 
     words = cardinals(converted) - cardinals(plain)
-    return Counter({v: n for v, n in words.items() if v > 1})
+    return tuple(sorted((v, n) for v, n in words.items() if v > 1))
 
 
 def _listed(values) -> str:
@@ -163,7 +167,7 @@ def check_numbers(source: str, target: str, locale: str | None = None) -> CheckR
     missing = _listed((want - got - words).elements())
     extra = _listed(v for v in (got - want).elements() if v not in want_words)
     detail = "; ".join(p for p in (f"missing {missing}" if missing else "", f"added {extra}" if extra else "") if p)
-    return CheckResult("numbers", False, 0.0, detail or "numbers differ", C)
+    return CheckResult("numbers", False, 0.0, detail, C)
 
 
 def check_quantities(source: str, target: str, locale: str) -> CheckResult:
@@ -217,9 +221,6 @@ _PERCENT_WORDS = {
     "en": r"per ?cent", "de": r"Prozent", "fr": r"pour ?cent", "es": r"por ?ciento", "pt": r"por ?cento",
     "it": r"per ?cento", "nl": r"procent", "pl": r"procent\w*", "ar": r"(?:في|بال)\s?المائ?ة",
 }
-_NUM = r"\d+(?:[.,\u00a0\u202f '\u2019]\d+)*"
-
-
 def _percentages(text: str, locale: str) -> list[tuple[Decimal, str]]:
     """(value, as written) for each percentage: a number with the sign (`%`, Arabic `٪`) before or
     after it, or with the language's word for percent."""
@@ -252,13 +253,12 @@ def check_percent(source: str, target: str, locale: str) -> CheckResult:
     want = Counter(v for v, _ in _percentages(source, "en-US"))
     found = _percentages(target, locale)
     got = Counter(v for v, _ in found)
-    if want or got:
-        lost, added = want - got, got - want
-        if lost or added:
-            bare = digit_values(target, locale)
-            parts = [f"{_listed([v])}% " + ("lost its percent sign" if v in bare else "is gone") for v in sorted(lost)]
-            parts += [f"adds {_listed([v])}%" for v in sorted(added)]
-            return CheckResult("percent", False, 0.0, "; ".join(parts), C)
+    lost, added = want - got, got - want
+    if lost or added:
+        bare = digit_values(target, locale)
+        parts = [f"{_listed([v])}% " + ("lost its percent sign" if v in bare else "is gone") for v in sorted(lost)]
+        parts += [f"adds {_listed([v])}%" for v in sorted(added)]
+        return CheckResult("percent", False, 0.0, "; ".join(parts), C)
     before, spaced = _percent_shape(locale)
     for value, written in found:
         if "%" not in written:
@@ -279,15 +279,15 @@ def check_percent(source: str, target: str, locale: str) -> CheckResult:
 # --- currencies -------------------------------------------------------------------------------
 
 
-def _current_currencies() -> frozenset[str]:
+@lru_cache(maxsize=1)
+def _current_currencies() -> tuple[str, ...]:
     """The currencies some territory uses today (CLDR), not the historic ones."""
     from babel.core import get_global
 
-    return frozenset(entry[0] for entries in get_global("territory_currencies").values() for entry in entries
-                     if entry[2] is None and entry[3])
+    return tuple(sorted({entry[0] for entries in get_global("territory_currencies").values() for entry in entries
+                         if entry[2] is None and entry[3]}))
 
 
-_CURRENT = _current_currencies()
 # Codes that are also words in an all-caps line ("TOP 10", "ALL 3"): a code only with a sign.
 _WORDS = frozenset({"ALL", "TOP", "CUP", "PEN", "MOP", "GEL", "BOB", "SOS", "CAD", "BAM", "MAD", "FOR", "TRY"})
 
@@ -300,7 +300,7 @@ def _currency_signs(locale: str) -> dict[str, str]:
     from babel.numbers import get_currency_symbol
 
     parsed = loc.parse(locale)
-    codes = sorted(_CURRENT)
+    codes = _current_currencies()
     signs: dict[str, str] = {code: code for code in codes if code not in _WORDS}
     everywhere = {"€": "EUR", "£": "GBP", "₹": "INR", "₽": "RUB", "₺": "TRY", "₩": "KRW", "₪": "ILS", "₫": "VND"}
     signs.update(everywhere)
@@ -332,18 +332,23 @@ def _local_currency(locale: str) -> str | None:
     return found[0] if found else None
 
 
+@lru_cache(maxsize=64)
+def _mention_pattern(locale: str) -> re.Pattern:
+    """An amount (a number or a {placeholder}) with one of the locale's currency signs before or
+    after it; a code or lettered sign is a word of its own ("EUR", "MX$"), not the end of one."""
+    sign = "|".join(re.escape(s) for s in sorted(_currency_signs(locale), key=len, reverse=True))
+    amount = rf"{_NUM}|\{{[A-Za-z_0-9]+\}}"
+    return re.compile(rf"(?<![A-Za-z])(?P<s1>{sign})(?P<sp1>[{SPACES}]?)(?:{amount})"
+                      rf"|(?:{amount})(?P<sp2>[{SPACES}]?)(?P<s2>{sign})(?![A-Za-z])")
+
+
 def _mentions(text: str, locale: str) -> list[tuple[str, str, bool, bool]]:
     """(currency code, sign as written, sign before the amount, space between) for each amount
-    written with a currency sign or code; an amount may be a number or a {placeholder}."""
+    written with a currency sign or code."""
     signs = _currency_signs(locale)
     plain = _BIDI.sub("", text.translate(_EASTERN_DIGITS))
-    sign = "|".join(re.escape(s) for s in sorted(signs, key=len, reverse=True))
-    amount = rf"{_NUM}|\{{[A-Za-z_0-9]+\}}"
-    # A code or lettered sign is a word of its own ("EUR", "MX$"), not the end of one.
-    pattern = (rf"(?<![A-Za-z])(?P<s1>{sign})(?P<sp1>[{SPACES}]?)(?:{amount})"
-               rf"|(?:{amount})(?P<sp2>[{SPACES}]?)(?P<s2>{sign})(?![A-Za-z])")
     found = []
-    for m in re.finditer(pattern, plain):
+    for m in _mention_pattern(locale).finditer(plain):
         written = m.group("s1") or m.group("s2")
         found.append((signs[written], written, m.group("s1") is not None, bool(m.group("sp1") or m.group("sp2"))))
     return found
@@ -366,16 +371,15 @@ def check_currency(source: str, target: str, locale: str) -> CheckResult:
     want = Counter(code for code, *_ in _mentions(source, "en-US"))
     found = _mentions(target, locale)
     got = Counter(code for code, *_ in found)
-    if want or got:
-        lost, added = want - got, got - want
-        if lost or added:
-            if lost and added:
-                detail = f"{', '.join(sorted(lost))} became {', '.join(sorted(added))}"
-            elif lost:
-                detail = f"the currency {', '.join(sorted(lost))} is gone"
-            else:
-                detail = f"adds the currency {', '.join(sorted(added))}, which the source lacks"
-            return CheckResult("currency", False, 0.0, detail, C)
+    lost, added = want - got, got - want
+    if lost or added:
+        if lost and added:
+            detail = f"{', '.join(sorted(lost))} became {', '.join(sorted(added))}"
+        elif lost:
+            detail = f"the currency {', '.join(sorted(lost))} is gone"
+        else:
+            detail = f"adds the currency {', '.join(sorted(added))}, which the source lacks"
+        return CheckResult("currency", False, 0.0, detail, C)
     for code, written, before, spaced in found:
         want_before, want_space, example = _currency_shape(code, locale)
         if before != want_before:

@@ -43,7 +43,9 @@ _MARKERS: dict[str, dict[Formality, list[re.Pattern]]] = {
                            # An imperative carrying the formal reflexive: Tómese, Consiéntase, Acérquese.
                            re.compile(r"\b\w*[áéíóú]\w*se\b", _I)],
         Formality.INFORMAL: [re.compile(r"\b(?:tú|tu|tus|te|ti|contigo|tuyo|tuya|tuyos|tuyas|obtén|únete|regístrate|"
-                                        r"suscríbete|inscríbete|cuéntanos|dinos|pruébalo|pruébala)\b", _I)],
+                                        r"suscríbete|inscríbete|cuéntanos|dinos|pruébalo|pruébala)\b", _I),
+                             # An imperative carrying the informal te: Únete, Acércate, Consiéntete.
+                             re.compile(r"\b\w*[áéíóú]\w*te\b", _I)],
     },
     "pt": {
         Formality.FORMAL: [re.compile(r"\b(?:você|o senhor|a senhora|seu|sua|seus|suas|encomende|descubra|ganhe|"
@@ -68,8 +70,8 @@ _MARKERS: dict[str, dict[Formality, list[re.Pattern]]] = {
 # Brazilian Portuguese addresses everyone as você; its register shows only in o senhor / a senhora.
 _PT_BR_FORMAL = [re.compile(r"\b(?:o senhor|a senhora)\b", _I)]
 def has_register(locale: str) -> bool:
-    """Whether the check knows the locale's language's formal and informal forms."""
-    return loc.language(locale) in _MARKERS
+    """Whether the language tells a formal from an informal you (`locale.SECOND_PERSON`)."""
+    return loc.language(locale) in loc.SECOND_PERSON
 
 
 def markers(text: str, locale: str) -> dict[Formality, list[str]]:

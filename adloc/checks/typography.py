@@ -11,8 +11,7 @@ import itertools
 import re
 
 from adloc import locale as loc
-from adloc.checks.numbers import PLACEHOLDER, SPACES
-from adloc.records import CheckResult, Severity
+from adloc.checks.base import PLACEHOLDER, SPACES, WORD, CheckResult, Severity
 
 F, K = Severity.FUNCTIONAL, Severity.COSMETIC
 
@@ -32,7 +31,6 @@ _LEGIT_DOUBLES = {
     "en": {"that", "had"}, "fr": {"nous", "vous"},  # "vous vous inscrivez": a reflexive
     "nl": {"die", "dat"}, "it": {"ci"}, "es": {"que"},
 }
-_WORD = r"[^\W\d_]+(?:['’-][^\W\d_]+)*"
 
 
 def check_doubled_words(target: str, locale: str) -> CheckResult:
@@ -40,7 +38,7 @@ def check_doubled_words(target: str, locale: str) -> CheckResult:
     language has ("die die" opening a German relative clause, "vous vous" in French)."""
     allowed = _LEGIT_DOUBLES.get(loc.language(locale), set())
     text = PLACEHOLDER.sub(" ", target)
-    words = [(m.group(0), m.start(), m.end()) for m in re.finditer(_WORD, text)]
+    words = [(m.group(0), m.start(), m.end()) for m in WORD.finditer(text)]
     for (first, _, end), (second, start, _) in itertools.pairwise(words):
         between = text[end:start]
         if first.casefold() == second.casefold() and between.strip(SPACES) == "" and first.casefold() not in allowed:

@@ -75,11 +75,12 @@ class LocaleEval:
 def requests_for(evalset: EvalSet, locale: str, lines: tuple[EvalLine, ...],
                  memory: dict[str, TMEntry] | None = None) -> list[CopyRequest]:
     """The request the pipeline would make for each line: with the translation memory's closest
-    lines as examples, as production prompts have them. `memory` must not hold the lines scored
+    lines as examples and the register the eval set declares, as production prompts have them. `memory` must not hold the lines scored
     (`eval_memory` takes the held-out lines out)."""
     return [copy_request(key=line.id, slot=line.slot, locale=locale, source=line.source, brand=evalset.brand,
                          max_chars=line.max_chars, keep_terms=evalset.keep_terms,
-                         glossary=evalset.glossary.get(locale, ()), memory=memory or {})
+                         glossary=evalset.glossary.get(locale, ()), memory=memory or {},
+                         formality=evalset.formality.get(locale))
             for line in lines]
 
 

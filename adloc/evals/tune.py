@@ -88,7 +88,8 @@ def _examples(tokenizer, pairs: list[Pair], locale: str, evalset: EvalSet) -> li
     for p in pairs:
         request = copy_request(key="tune", slot=p.slot, locale=locale, source=p.source, brand=evalset.brand,
                                max_chars=p.max_chars, keep_terms=evalset.keep_terms,
-                               glossary=evalset.glossary.get(locale, ()), memory=memory)
+                               glossary=evalset.glossary.get(locale, ()), memory=memory,
+                               formality=evalset.formality.get(locale))
         prompt = tokenizer.apply_chat_template(build_messages(request), add_generation_prompt=True, tokenize=False)
         prompt_ids = tokenizer(prompt)["input_ids"]  # as the handler tokenizes it
         target_ids = tokenizer(p.target + tokenizer.eos_token, add_special_tokens=False)["input_ids"]

@@ -77,6 +77,7 @@ def spec_from_form(form: dict, slots: list[str]) -> tuple[dict, dict[str, str]]:
         if row.get("talent"):
             creative["talent"] = {"tags": _split(row["talent"])}
         values: dict = {}
+        markets: dict[str, dict] = {}  # name -> {locale: value}: each market's own value
         for pair in [part.strip() for part in re.split(r"[;\n]", row.get("values", "")) if part.strip()]:
             found = _PAIR.match(pair)
             if not found or not found.group(1).strip():
@@ -86,11 +87,13 @@ def spec_from_form(form: dict, slots: list[str]) -> tuple[dict, dict[str, str]]:
             name, market, value = found.group(1).strip(), found.group(2), _value(found.group(3).strip())
             if market is None:
                 values[name] = value
-            elif isinstance(values.setdefault(name, {}), dict) and "currency" not in values[name]:
-                values[name][market] = value
             else:
-                errors[f"{field}.values"] = f"{name} has one value for every market and one for {market}: give one or the other"
-                break
+                markets.setdefault(name, {})[market] = value
+        both = sorted(set(values) & set(markets))
+        if both:
+            errors[f"{field}.values"] = (f"{both[0]} has one value for every market and one for "
+                                         f"{next(iter(markets[both[0]]))}: give one or the other")
+        values.update(markets)
         if values:
             creative["values"] = values
         creatives.append(creative)
