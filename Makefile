@@ -52,6 +52,7 @@ bench: models
 	$(BIN)/python benchmarks/tm_effect.py
 	$(BIN)/python benchmarks/db_statements.py $(if $(BENCH_PG),--pg $(BENCH_PG))
 	$(BIN)/python benchmarks/copy_runtime.py
+	$(BIN)/python benchmarks/checks.py
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check adloc tests benchmarks

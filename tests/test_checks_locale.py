@@ -214,6 +214,8 @@ def test_select_keywords_are_kept_and_braces_balanced():
     ("Hol dir deinen Kaffee", "de-DE", Formality.FORMAL, "informal 'dir'"),
     ("Profitez de votre café", "fr-FR", Formality.INFORMAL, "formal 'Profitez'"),
     ("Profite de ton café", "fr-FR", Formality.FORMAL, "informal 'ton'"),
+    ("Découvre notre nouveau cold brew", "fr-FR", Formality.FORMAL, "informal 'Découvre'"),
+    ("Nouveau. Prends une pause.", "fr-FR", Formality.FORMAL, "informal 'Prends'"),
     ("Únete hoy a Acme Rewards", "es-MX", Formality.FORMAL, "informal 'Únete'"),
     ("Tómese un descanso", "es-MX", Formality.INFORMAL, "formal 'Tómese'"),
     ("Acércate a probarlo", "es-MX", Formality.FORMAL, "informal 'Acércate'"),
@@ -230,6 +232,8 @@ def test_the_wrong_register_fails(target, locale, asked, detail):
 @pytest.mark.parametrize("target, locale, asked", [
     ("Hol dir deinen Kaffee", "de-DE", Formality.INFORMAL), ("Sie sparen heute", "de-DE", Formality.INFORMAL),
     ("Profitez de votre café", "fr-FR", Formality.FORMAL), ("Acme trae el mejor café", "es-MX", Formality.FORMAL),
+    ("Faites une pause", "fr-FR", Formality.FORMAL), ("Fait maison, préparé chaque matin", "fr-FR", Formality.FORMAL),
+    ("S'inscrire gratuitement", "fr-FR", Formality.FORMAL), ("Nouvelle recette", "fr-FR", Formality.FORMAL),
     ("A escolha é tua", "pt-PT", Formality.INFORMAL), ("Frisch geröstet", "de-DE", Formality.FORMAL),
     ("احصل على قهوتك", "ar-AE", Formality.FORMAL),  # no T-V distinction to check
 ])

@@ -3,7 +3,8 @@ for the locale, in the languages with a T–V distinction (de, fr, es, pt, it, n
 
 What marks a register: the second-person pronouns and possessives (`du`/`Sie`, `tu`/`vous`,
 `tú`/`usted`, `tu`/`você`, `tu`/`Lei`, `jij`/`u`, `ty`/`Pan`), the verb forms only these pronouns
-take where they are unambiguous (French `-ez`; German `Sie` after its verb; the formal
+take where they are unambiguous (French `-ez`, and the informal imperative that opens a French
+line, found by its lemma; German `Sie` after its verb; the formal
 call-to-action imperatives of Spanish and Portuguese, `pida`, `ganhe`, and the informal ones that
 carry their pronoun, `únete`, `junta-te`). Sentence-initial `Sie`/`Ihr`/`Ihre` also mean she, they and
 their, and are not counted. Without a declared register a line still fails when it mixes both."""
@@ -69,6 +70,29 @@ _MARKERS: dict[str, dict[Formality, list[re.Pattern]]] = {
 }
 # Brazilian Portuguese addresses everyone as você; its register shows only in o senhor / a senhora.
 _PT_BR_FORMAL = [re.compile(r"\b(?:o senhor|a senhora)\b", _I)]
+# French needs a subject everywhere but in the imperative, so a verb opening a line or sentence is
+# one; its second-person singular form (not -ez, -es, a participle) is the informal register.
+_OPENING = re.compile(r"(?:^|(?<=[.!?:;]\s))([^\W\d_]{3,})(?!['’])")
+
+
+def _french_imperatives(text: str) -> list[str]:
+    """Words opening a line or sentence that are informal imperatives (`Découvre`, `Profite`,
+    `Prends`), by their lemma (simplemma): an -er verb's form in -e, another verb's in -s, -x or -e."""
+    import simplemma
+
+    found = []
+    for match in _OPENING.finditer(text):
+        word = match.group(1).lower()
+        lemma = simplemma.lemmatize(word, lang="fr")
+        if lemma == word:
+            continue  # an infinitive, or no verb at all
+        if (lemma.endswith("er") and word.endswith("e") and not word.endswith("ée")) or (
+                re.search(r"(?:ir|re|oir)$", lemma) and re.search(r"[sxe]$", word)
+                and not re.search(r"(?:es|és|ise)$", word)):
+            found.append(match.group(1))
+    return found
+
+
 def has_register(locale: str) -> bool:
     """Whether the language tells a formal from an informal you (`locale.SECOND_PERSON`)."""
     return loc.language(locale) in loc.SECOND_PERSON
@@ -85,6 +109,8 @@ def markers(text: str, locale: str) -> dict[Formality, list[str]]:
     for register, patterns in table.items():
         hits = sorted((m.start(), m.group(0)) for p in patterns for m in p.finditer(text))
         found[register] = [word for _, word in hits]
+    if language == "fr":
+        found[Formality.INFORMAL] = found.get(Formality.INFORMAL, []) + _french_imperatives(text)
     return found
 
 
