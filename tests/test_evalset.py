@@ -115,9 +115,9 @@ def test_a_declared_register_reaches_the_checks_and_the_prompts(broken):
     from adloc.models.copy_llm import build_messages
     from adloc.records import Formality
 
-    _edit(broken / "set.yaml", "brand: Acme Coffee", "brand: Acme Coffee\nformality: {de-de: informal}")
+    _edit(broken / "set.yaml", "de-DE: informal", "de-de: informal")  # read as a BCP 47 tag
     evalset = load(broken)
-    assert evalset.formality == {"de-DE": Formality.INFORMAL}
+    assert evalset.formality["de-DE"] is Formality.INFORMAL and evalset.formality["fr-FR"] is Formality.FORMAL
     [request] = requests_for(evalset, "de-DE", evalset.split("de-DE", "heldout")[:1])
     assert "Address the reader informally (du)." in build_messages(request)[0]["content"]
     register = {c.name: c for c in _checks(evalset, "de-DE", "Get yours", "Holen Sie sich Ihren", None)}["register"]
@@ -125,9 +125,9 @@ def test_a_declared_register_reaches_the_checks_and_the_prompts(broken):
 
 
 @pytest.mark.parametrize(("value", "message"), [
-    ("{de-DE: casual}", "set.yaml, field formality.de-DE"), ("{xx-YY: formal}", "set.yaml, field formality: unknown locale"),
+    ("de-DE: casual", "set.yaml, field formality.de-DE"), ("xx-YY: formal", "set.yaml, field formality: unknown locale"),
 ])
 def test_a_bad_register_is_named(broken, value, message):
-    _edit(broken / "set.yaml", "brand: Acme Coffee", f"brand: Acme Coffee\nformality: {value}")
+    _edit(broken / "set.yaml", "de-DE: informal", value)
     with pytest.raises(AdlocError, match=message):
         load(broken)
