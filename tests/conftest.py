@@ -147,6 +147,22 @@ def fake_copy_model(monkeypatch):
     fake.forget()
 
 
+def form_values(values: dict) -> str:
+    """A spec's values typed as the job form's field takes them (the inverse of what the form reads):
+    `price[pt-PT]=2.49 EUR; price[es-MX]=65 MXN; date=1 May`."""
+
+    def shown(value) -> str:
+        return f"{value['amount']} {value['currency']}" if isinstance(value, dict) else str(value)
+
+    parts = []
+    for name, value in values.items():
+        if isinstance(value, dict) and "currency" not in value:
+            parts += [f"{name}[{market}]={shown(v)}" for market, v in value.items()]
+        else:
+            parts.append(f"{name}={shown(value)}")
+    return "; ".join(parts)
+
+
 def write_job(path: Path, spec: dict) -> Path:
     path.write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path

@@ -13,10 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import form_values
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-
-from adloc.web import forms
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -94,7 +93,7 @@ def fill_the_sample_job(page, spec: dict) -> None:
             page.check(f"input[name='{p}.template'][value={template}]")
         for slot, text in creative["copy"].items():
             page.fill(f"[id='{p}.copy.{slot}']", text)
-        page.fill(f"[id='{p}.values']", forms.values_text(creative.get("values", {})))
+        page.fill(f"[id='{p}.values']", form_values(creative.get("values", {})))
         page.fill(f"[id='{p}.talent']", ", ".join(creative.get("talent", {}).get("tags", [])))
 
 

@@ -8,6 +8,7 @@ import json
 import re
 
 import pytest
+from conftest import form_values
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -265,7 +266,7 @@ def test_the_form_takes_money_and_per_market_values(typed, values):
     spec, errors = forms.spec_from_form({"creatives[0].id": "a", "creatives[0].template": "morning-square",
                                          "creatives[0].values": typed}, ["cta"])
     assert errors == {} and spec["creatives"][0]["values"] == values
-    assert forms.values_text(values) == typed.replace(" = ", "=")
+    assert form_values(values) == typed.replace(" = ", "=")
 
 
 @pytest.mark.parametrize("typed", ["price=4.99 EUR; price[es-MX]=65 MXN", "price[es-MX]=65 MXN; price=4.99",

@@ -32,22 +32,6 @@ def _value(text: str):
 _PAIR = re.compile(r"^([^=\[\]]+?)\s*(?:\[\s*([A-Za-z0-9-]+)\s*\])?\s*=(.*)$", re.DOTALL)
 
 
-def values_text(values: dict) -> str:
-    """A creative's values as the form's field writes them (the inverse of what the form reads):
-    `price[pt-PT]=2.49 EUR; price[es-MX]=65 MXN; date=1 May`."""
-
-    def shown(value) -> str:
-        return f"{value['amount']} {value['currency']}" if isinstance(value, dict) else str(value)
-
-    parts = []
-    for name, value in values.items():
-        if isinstance(value, dict) and "currency" not in value:
-            parts += [f"{name}[{market}]={shown(v)}" for market, v in value.items()]
-        else:
-            parts.append(f"{name}={shown(value)}")
-    return "; ".join(parts)
-
-
 def creative_rows(form: dict) -> int:
     """How many creative rows the form holds (at least one)."""
     try:
