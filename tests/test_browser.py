@@ -82,6 +82,7 @@ def fill_the_sample_job(page, spec: dict) -> None:
     page.select_option("#channel", spec["channel"])
     for tag in spec["locales"]:
         page.check(f"input[name=locales][value={tag}]")
+        page.select_option(f"[id='formality.{tag}']", spec.get("formality", {}).get(tag, ""))
     page.fill("#keep_terms", ", ".join(spec["keep_terms"]))
     for i, creative in enumerate(spec["creatives"]):
         if i:

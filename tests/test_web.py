@@ -274,3 +274,9 @@ def test_the_form_takes_money_and_per_market_values(typed, values):
 def test_one_value_for_every_market_and_one_market_s_own_is_an_error(typed):
     _, errors = forms.spec_from_form({"creatives[0].id": "a", "creatives[0].values": typed}, ["cta"])
     assert "price has one value for every market and one for es-MX" in errors["creatives[0].values"]
+
+
+def test_the_form_takes_a_register_per_ticked_locale():
+    spec, errors = forms.spec_from_form({"locales": ["de-DE", "fr-FR"], "formality.de-DE": "informal",
+                                         "formality.fr-FR": "", "formality.es-MX": "formal"}, ["cta"])
+    assert errors == {} and spec["formality"] == {"de-DE": "informal"}  # es-MX is not ticked

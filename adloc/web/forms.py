@@ -89,6 +89,10 @@ def spec_from_form(form: dict, slots: list[str]) -> tuple[dict, dict[str, str]]:
     keep = _split(form.get("keep_terms", ""))
     if keep:
         spec["keep_terms"] = keep
+    # The register each ticked locale's copy must use (du/Sie, tu/vous), where one is chosen.
+    formality = {tag: form.get(f"formality.{tag}") for tag in spec["locales"] if form.get(f"formality.{tag}")}
+    if formality:
+        spec["formality"] = formality
     return spec, errors
 
 
@@ -105,6 +109,7 @@ def field_errors(lines: list[str], rows_used: list[int]) -> dict[str, str]:
             path = f"creatives[{rows_used[int(found.group(1))]}]." + path[found.end():]
         path = re.sub(r"^(creatives\[\d+\]\.(?:template|talent|values))(?:\[\d+\]|\..*)$", r"\1", path)
         path = re.sub(r"^(locales|keep_terms)\[\d+\]$", r"\1", path)
+        path = re.sub(r"^formality\..*$", "formality", path)
         errors.setdefault(path, message)
     return errors
 
