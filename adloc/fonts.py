@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -32,8 +33,9 @@ def coverage(path: Path) -> frozenset[int]:
 
 
 def font_for(text: str) -> Path:
-    """The first font in the chain with a glyph for every non-space character (else the best one)."""
-    needed = {ord(ch) for ch in text if not ch.isspace()}
+    """The first font in the chain with a glyph for every visible character (else the best one):
+    spaces and format controls (bidi marks and isolates, which no glyph draws) do not count."""
+    needed = {ord(ch) for ch in text if not ch.isspace() and unicodedata.category(ch) != "Cf"}
     fonts = chain()
     for path in fonts:
         if needed <= coverage(path):

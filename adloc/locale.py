@@ -60,20 +60,29 @@ def format_value(value, tag: str) -> str:
     return format_decimal(value, locale=parse(tag))
 
 
-def fill_placeholders(text: str, values: dict, tag: str) -> str:
+# First-strong isolate and pop directional isolate (Unicode bidi algorithm, UAX #9).
+FSI, PDI = "\u2068", "\u2069"
+
+
+def fill_placeholders(text: str, values: dict, tag: str, isolate: bool = False) -> str:
     """Replace `{name}` placeholders with the locale-formatted values; unknown ones stay as they are.
-    A line with ICU plural or select arguments is formatted as a message (`adloc.messageformat`)."""
+    A line with ICU plural or select arguments is formatted as a message (`adloc.messageformat`).
+    `isolate`: each value goes between FSI and PDI, so its own direction neither turns the line's
+    (an Arabic price in an English line waiting for a translator) nor is turned by it."""
     from adloc.messageformat import MessageError, format_message, is_message
 
     if is_message(text):
         try:
-            return format_message(text, values, tag)
+            return format_message(text, values, tag, isolate)
         except MessageError:
             pass  # the copy checks name the broken message; the line is drawn as written
 
     def sub(match: re.Match) -> str:
         name = match.group(1)
-        return format_value(values[name], tag) if name in values else match.group(0)
+        if name not in values:
+            return match.group(0)
+        shown = format_value(values[name], tag)
+        return FSI + shown + PDI if isolate else shown
 
     return _PLACEHOLDER.sub(sub, text)
 

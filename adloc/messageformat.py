@@ -57,9 +57,10 @@ def plural_categories(locale: str, ordinal: bool = False) -> frozenset[str]:
     return frozenset((parsed.ordinal_form if ordinal else parsed.plural_form).tags) | {"other"}
 
 
-def format_message(text: str, values: dict, locale: str) -> str:
+def format_message(text: str, values: dict, locale: str, isolate: bool = False) -> str:
     """The line with its arguments filled: plural options chosen by the value (an exact `=N` first,
-    then the locale's category), `#` as the number, select options by the value, else `other`."""
+    then the locale's category), `#` as the number, select options by the value, else `other`.
+    `isolate`: simple arguments' values between FSI and PDI (`locale.fill_placeholders`)."""
     from adloc import locale as loc
 
     parsed = loc.parse(locale)
@@ -87,7 +88,8 @@ def format_message(text: str, values: dict, locale: str) -> str:
                 out.append(render(options.get(str(values.get(part["name"])), options.get("other", [])), number))
             else:
                 name = part["name"]
-                out.append(loc.format_value(values[name], locale) if name in values else "{" + name + "}")
+                shown = loc.format_value(values[name], locale) if name in values else "{" + name + "}"
+                out.append(loc.FSI + shown + loc.PDI if isolate and name in values else shown)
         return "".join(out)
 
     return render(parse(text))

@@ -110,6 +110,27 @@ def test_a_line_takes_the_direction_of_its_letters():
     assert layout("4.99", SLOT, "de-DE").direction == "ltr"
 
 
+def test_a_filled_in_value_keeps_its_own_direction_and_not_the_line_s():
+    """An English line waiting for a translator in an Arabic ad holds the market's price, Arabic
+    letters and all: drawn isolated, the line stays left to right and in the Arabic font chain's
+    coverage (format controls need no glyph)."""
+    from decimal import Decimal
+
+    from adloc import locale as loc
+    from adloc.money import Money
+
+    price = {"price": Money(Decimal(14), "AED")}
+    english = loc.fill_placeholders("Only {price} this week", price, "ar-AE", isolate=True)
+    arabic = loc.fill_placeholders("اطلب الآن مقابل {price}", price, "ar-AE", isolate=True)
+    assert english.startswith("Only \u2068") and english.endswith("\u2069 this week")
+    assert layout(english, SLOT, "ar-AE").direction == "ltr"
+    assert layout(arabic, SLOT, "ar-AE").direction == "rtl"
+    assert layout(loc.fill_placeholders("{price}", price, "ar-AE", isolate=True), SLOT, "ar-AE").direction == "rtl"
+    assert fonts.font_for(english) == fonts.font_for("Only 14.00 د.إ. this week")  # the isolates need no glyph
+    _, checks = render(np.zeros((140, 320, 3), dtype=np.uint8), {"headline": english}, (SLOT,), "ar-AE")
+    assert all(c.passed for c in checks if c.name.startswith(("glyphs", "direction"))), checks
+
+
 def test_latin_words_stay_whole_in_a_japanese_ad():
     narrow = TextSlot(name="headline", box=(0, 0, 60, 200), min_size=20, max_size=20)
     assert layout("Coffee every morning", narrow, "ja-JP").lines == ("Coffee", "every", "morning")

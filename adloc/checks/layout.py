@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import numpy as np
@@ -55,13 +56,17 @@ def check_contrast(slot: str, text_rgb: tuple[int, int, int], background: np.nda
 def text_direction(text: str, rtl_locale: bool) -> str:
     """The direction a line is set in: right to left when it holds any right-to-left letter (an
     Arabic line that starts with a Latin brand name included), left to right when it holds only
-    left-to-right letters, and the locale's direction when it holds no letters (a price)."""
-    kinds = {unicodedata.bidirectional(ch) for ch in text}
+    left-to-right letters, and the locale's direction when it holds no letters (a price). What sits
+    in a directional isolate (a filled-in value, `locale.fill_placeholders`) does not count."""
+    kinds = {unicodedata.bidirectional(ch) for ch in _ISOLATED.sub("", text)}
     if kinds & {"R", "AL"}:
         return "rtl"
     if "L" in kinds:
         return "ltr"
     return "rtl" if rtl_locale else "ltr"
+
+
+_ISOLATED = re.compile("[\u2066\u2067\u2068][^\u2069]*(?:\u2069|$)")
 
 
 def check_direction(slot: str, text: str, direction: str, rtl_locale: bool = False) -> CheckResult:

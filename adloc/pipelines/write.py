@@ -145,7 +145,10 @@ class WriteItem(beam.DoFn):
         backend = "blend" if result.model_id == BLEND_ID else "diffusers"
         image, outcome = judge(result.example, result.inference, backend)
         rendered = {name: loc.fill_placeholders(slot.text, item.values, item.locale) for name, slot in copies.items()}
-        final, layout_checks = render(image, rendered, item.template.text_slots, item.locale)
+        # Drawn with each value isolated: its direction is its own, the line's is the copy's.
+        drawn = {name: loc.fill_placeholders(slot.text, item.values, item.locale, isolate=True)
+                 for name, slot in copies.items()}
+        final, layout_checks = render(image, drawn, item.template.text_slots, item.locale)
         png, level = encode_png(final, BYTE_BUDGETS[item.channel])
         layout_checks.append(check_bytes(len(png), BYTE_BUDGETS[item.channel], item.channel, f"PNG level {level}"))
         layout_checks.append(check_channel_size((final.shape[1], final.shape[0]), item.channel))
