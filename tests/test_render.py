@@ -136,3 +136,23 @@ def test_latin_words_stay_whole_in_a_japanese_ad():
     assert layout("Coffee every morning", narrow, "ja-JP").lines == ("Coffee", "every", "morning")
     lines = layout("Acme \u306e\u30b3\u30fc\u30d2\u30fc", narrow, "ja-JP").lines
     assert lines[0] == "Acme" and "".join(lines[1:]) == "\u306e\u30b3\u30fc\u30d2\u30fc"
+
+
+def test_text_drawn_in_either_font_stays_inside_its_box():
+    """Noto Sans Arabic's ascender is a third taller than Noto Sans's: lines sit on a baseline that
+    centres their capitals in the box, so two lines set in it do not spill below the slot."""
+    from decimal import Decimal
+
+    from adloc import locale as loc
+    from adloc.money import Money
+
+    box = TextSlot(name="cta", box=(70, 40, 380, 100), min_size=22, max_size=40, color="#08333f", align="center")
+    price = {"price": Money(Decimal(14), "AED")}
+    for text, locale in [("Only {price} this week", "ar-AE"), ("اطلب الآن مقابل {price}", "ar-AE"),
+                         ("Nur {price} diese Woche", "de-DE")]:
+        line = loc.fill_placeholders(text, price, locale, isolate=True)
+        background = np.full((200, 520, 3), 250, dtype=np.uint8)
+        drawn, checks = render(background, {"cta": line}, (box,), locale)
+        rows = np.nonzero((np.abs(drawn.astype(int) - 250).sum(axis=2) > 60).any(axis=1))[0]
+        assert {c.name: c for c in checks}["fits:cta"].passed
+        assert 40 <= rows.min() and rows.max() < 140, (text, rows.min(), rows.max())

@@ -22,6 +22,8 @@ from adloc.checks.layout import (
 from adloc.records import TextSlot
 
 LINE_SPACING = 1.2
+CAP_HEIGHT = 0.71  # of the font size: the capitals of both Noto fonts (714 of 1000 units)
+DESCENDER = 0.3  # of the font size: Noto Sans's descent at these sizes
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,11 @@ def render(image: np.ndarray, copy: dict[str, str], slots: tuple[TextSlot, ...],
     canvas = Image.fromarray(out)
     draw = ImageDraw.Draw(canvas)
     for lines, font, colour, direction in placed:
+        size = font.size
         for left, top, _, line in lines:
-            draw.text((left, top), line, font=font, fill=colour, direction=direction, language=language)
+            # On a baseline that centres capitals and descenders in the line's box, whatever the
+            # font's own ascender (Noto Sans Arabic's is a third taller than Noto Sans's, and drew text low).
+            baseline = top + size * (LINE_SPACING - CAP_HEIGHT - DESCENDER) / 2 + size * CAP_HEIGHT
+            draw.text((left, baseline), line, font=font, fill=colour, direction=direction, language=language,
+                      anchor="ls")
     return np.asarray(canvas), checks
