@@ -51,6 +51,18 @@ def test_check_copy_reads_a_glossary_file(tmp_path, capsys):
     assert f"error: {bad}: de-DE.keep: Input should be a valid list" in capsys.readouterr().err
 
 
+def test_check_copy_holds_a_line_to_the_register_asked(capsys):
+    args = ["check-copy", "--source", "Get your coffee", "--target", "Hol dir deinen Kaffee", "--locale", "de-DE", "--json"]
+    assert main([*args, "--formality", "informal"]) == 0
+    capsys.readouterr()
+    assert main([*args, "--formality", "formal"]) == 1
+    failed = {c["name"]: c for c in json.loads(capsys.readouterr().out)["checks"] if not c["passed"]}
+    assert set(failed) == {"register"} and failed["register"]["severity"] == "functional"
+    assert "informal 'dir' where the job asks for the formal register" in failed["register"]["detail"]
+    with pytest.raises(SystemExit):
+        main([*args, "--formality", "casual"])
+
+
 def test_check_copy_rejects_an_unknown_locale(capsys):
     assert main(["check-copy", "--source", "a", "--target", "b", "--locale", "xx-QQ"]) == 2
     assert "xx-QQ" in capsys.readouterr().err

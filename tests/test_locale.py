@@ -87,3 +87,26 @@ def test_unknown_locale_through_territory_and_format():
         loc.territory("zz-QQ")
     with pytest.raises(ValueError, match="'zz-QQ'"):
         loc.format_value(4.99, "zz-QQ")
+
+
+@pytest.mark.parametrize("tag, n, expected", [
+    ("de-DE", 1, "1 Tasse für 3,50 €"), ("de-DE", 3, "3 Tassen für 3,50 €"), ("de-DE", 0, "Keine Tasse für 3,50 €"),
+    ("ru-RU", 3, "3 чашки за 3,50 €"), ("ru-RU", 5, "5 чашек за 3,50 €"), ("ru-RU", 21, "21 чашка за 3,50 €"),
+    ("pl-PL", 1250, "1 250 filiżanek za 3,50 €"),  # grouped as Poland groups
+])
+def test_plural_messages_are_formatted_with_the_item_s_values_and_the_locale_s_rules(tag, n, expected):
+    messages = {
+        "de-DE": "{n, plural, =0 {Keine Tasse} one {# Tasse} other {# Tassen}} für {price}",
+        "ru-RU": "{n, plural, one {# чашка} few {# чашки} many {# чашек} other {# чашки}} за {price}",
+        "pl-PL": "{n, plural, one {# filiżanka} few {# filiżanki} many {# filiżanek} other {# filiżanki}} za {price}",
+    }
+    values = {"n": n, "price": Money(Decimal("3.5"), "EUR")}
+    assert loc.fill_placeholders(messages[tag], values, tag).replace("\u00a0", " ") == expected
+
+
+def test_select_messages_pick_the_value_s_option_or_other():
+    message = "{size, select, small {Ein kleiner Latte} other {Ein Latte}} für {price}"
+    assert loc.fill_placeholders(message, {"size": "small", "price": 2.5}, "de-DE") == "Ein kleiner Latte für 2,50"
+    assert loc.fill_placeholders(message, {"size": "grande", "price": 2.5}, "de-DE") == "Ein Latte für 2,50"
+    broken = "{size, select, small {Klein} other {Groß} für {price}"
+    assert loc.fill_placeholders(broken, {"size": "small", "price": 2.5}, "de-DE") == broken.replace("{price}", "2,50")
