@@ -40,6 +40,7 @@ def ok(result, passed: bool = True, detail: str = ""):
     ("Only €3 today", "Alleen € 3 vandaag", "nl-NL"),
     ("Only $5 today", "Solo US$5 hoy", "es-MX"),  # a dollar in Mexico: its own sign, not the peso's
     ("Only 18 AED", f"فقط {RLM}18 د.إ.{RLM}", "ar-AE"),
+    ("Only 18 AED", "فقط ١٨ د.إ.", "ar-AE"),  # Arabic-Indic digits
     ("Order now for {price}", "Jetzt für {price} bestellen", "de-DE"),
 ])
 def test_currency_kept_and_placed_as_the_locale_writes_it(source, target, locale):
@@ -69,7 +70,7 @@ def test_currency_changed_lost_added_or_misplaced_fails(source, target, locale, 
     (f"20{NBSP}% Rabatt sichern", "de-DE"), ("20 Prozent Rabatt", "de-DE"),
     ("Ganhe 20% de desconto", "pt-PT"), ("Obtén 20% de descuento", "es-MX"),
     ("Obtén 20 % de descuento", "es-MX"),  # the RAE's spaced form is also right
-    ("احصل على خصم ٢٠٪", "ar-AE"), ("%20 indirim", "tr-TR"),
+    ("احصل على خصم ٢٠٪", "ar-AE"), ("%20 indirim", "tr-TR"), ("۲۰٪ تخفیف", "fa-IR"),  # Persian digits
 ])
 def test_percent_kept_in_the_locale_format(target, locale):
     ok(check_percent("Get 20% off", target, locale))
@@ -98,7 +99,7 @@ def test_percent_lost_changed_or_misformatted_fails(target, locale, detail, seve
     ("Nur 12'000.00 Franken", "de-CH"), ("Nur 12’000.00 Franken", "de-CH"),
     ("Sólo 1,5 litros", "es-ES"), ("Más de 12.000 clientes", "es-ES"),
     ("Mais de 12.000 clientes", "pt-PT"), ("Solo 4.99 hoy", "es-MX"),
-    ("فقط ٤٫٩٩", "ar-AE"), ("Only 1,250.50", "en-US"),
+    ("فقط ٤٫٩٩", "ar-AE"), ("فقط ۴٫۹۹", "fa-IR"), ("Only 1,250.50", "en-US"),
 ])
 def test_numbers_in_the_locale_convention_pass(target, locale):
     ok(check_number_format(target, locale))
