@@ -65,6 +65,7 @@ def test_check_recall_and_false_alarms_on_a_labelled_set():
     assert [m["id"] for m in metrics["missed"]] == ["b", "review"]
     assert metrics["good"] == 2 and [f["id"] for f in metrics["false_alarms"]] == ["d"]
     assert metrics["false_alarms"][0]["checks"] == ["keep_terms"]
+    assert metrics["false_alarms_by_check"] == {"keep_terms": 1}
 
 
 def test_the_shipped_labelled_set_is_mostly_caught():

@@ -50,10 +50,14 @@ def tables(evals: list[LocaleEval]) -> list[Table]:
     recall_rows = []
     for e in first:
         lab = e.labelled
-        for name, r in lab.get("recall", {}).items():
-            recall_rows.append([e.locale, name, f"{r['caught']}/{r['total']}"])
-        recall_rows.append([e.locale, "false alarms on good lines", f"{len(lab.get('false_alarms', []))}/{lab.get('good', 0)}"])
-    recall = ("Checks on the labelled set (caught / labelled bad; false alarms / good)", ["locale", "check", "result"],
+        alarms = lab.get("false_alarms_by_check", {})
+        for name in sorted(set(lab.get("recall", {})) | set(alarms)):
+            r = lab.get("recall", {}).get(name, {"caught": 0, "total": 0})
+            recall_rows.append([e.locale, name, f"{r['caught']}/{r['total']}" if r["total"] else "–",
+                                f"{alarms.get(name, 0)}/{lab.get('good', 0)}"])
+        recall_rows.append([e.locale, "any check", f"{lab.get('caught', 0)}/{lab.get('bad', 0)}",
+                            f"{len(lab.get('false_alarms', []))}/{lab.get('good', 0)}"])
+    recall = ("Checks on the labelled set", ["locale", "check", "caught / labelled bad", "false alarms / good lines"],
               recall_rows)
     out = [overview, passes, recall]
     for e in first:

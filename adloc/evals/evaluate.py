@@ -142,6 +142,8 @@ def labelled_metrics(evalset: EvalSet, locale: str, rejected: tuple[tuple[str, s
         "recall": {name: {"caught": caught[name], "total": n} for name, n in sorted(total.items())},
         "bad": sum(total.values()), "caught": sum(caught.values()), "missed": missed,
         "good": good, "false_alarms": false_alarms,
+        # Per check: how many good lines it flags (a line two checks flag counts for both).
+        "false_alarms_by_check": dict(sorted(Counter(c for f in false_alarms for c in f["checks"]).items())),
     }
 
 
