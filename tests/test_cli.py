@@ -117,3 +117,35 @@ def test_a_missing_copy_model_exits_2(tmp_path, catalog_db, capsys):
     code = main(["run", str(EXAMPLES / "jobs" / "spring-coffee.yaml"), "--out", str(tmp_path / "out"),
                  "--db", catalog_db, "--copy-model", str(missing)])
     assert code == 2 and str(missing) in capsys.readouterr().err
+
+
+def test_preview_sets_lines_in_a_template_and_reports_the_layout_checks(catalog_db, tmp_path, capsys):
+    from PIL import Image
+
+    out = tmp_path / "de.png"
+    args = ["preview", "--template", "summer-banner", "--locale", "de-de", "--db", catalog_db, "--json"]
+    code = main([*args, "--copy", "headline=Mach eine Pause mit einem Eiskaffee", "--copy", "cta=Nur 2,99 € diese Woche",
+                 "--out", str(out)])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0 and report["passed"] is True
+    assert {c["name"] for c in report["checks"]} == {f"{kind}:{slot}" for kind in ("fits", "glyphs", "contrast", "direction")
+                                                    for slot in ("headline", "cta")}
+    assert Image.open(out).size == (1200, 628)
+    # Far too long for the call-to-action slot at its smallest size: it does not fit, exit 1.
+    long = "cta=" + "Nur diese Woche und nur in teilnehmenden Filialen solange der Vorrat reicht " * 3
+    assert main([*args, "--copy", long, "--out", str(tmp_path / "long.png")]) == 1
+    failed = [c for c in json.loads(capsys.readouterr().out)["checks"] if not c["passed"]]
+    assert [c["name"] for c in failed] == ["fits:cta"]
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--template", "nope", "--copy", "cta=x"], "template 'nope' is not in the asset database (templates: morning-square"),
+    (["--template", "summer-banner", "--copy", "body=x"], "copy.body: template 'summer-banner' has no text slot 'body'"),
+    (["--template", "summer-banner", "--copy", "cta"], "--copy 'cta': expected SLOT=LINE"),
+    (["--template", "summer-banner", "--copy", "cta=x", "--locale", "xx-YY"], "locale: unknown locale 'xx-YY'"),
+])
+def test_preview_bad_input_exits_2_naming_it(catalog_db, tmp_path, capsys, extra, message):
+    args = ["preview", "--locale", "ja-JP", "--db", catalog_db, "--out", str(tmp_path / "x.png"), *extra]
+    assert main(args) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "x.png").exists()  # nothing written for bad input
