@@ -143,6 +143,9 @@ class Template:
     guidance: float = 7.5
     fill: tuple[Box, ...] = ()  # regions the inpainter repaints besides the band (a placeholder to remove)
     mask_crop: int | None = None  # diffusers' padding_mask_crop: inpaint around the mask at full resolution
+    mirror_for_rtl: bool = False  # right-to-left locales get the layout mirrored (`template.for_locale`)
+    mirror_image: bool = False  # ... and the image flipped with it (its background may be)
+    mirrored: bool = False  # this is the mirrored layout: read the image flipped when mirror_image
 
     def text_slot(self, name: str) -> TextSlot:
         for slot in self.text_slots:

@@ -61,6 +61,16 @@ class TemplateSpec(Strict):
     guidance: float = Field(7.5, ge=0)
     fill: list[tuple[int, int, int, int]] = Field(default_factory=list)  # more boxes to inpaint
     mask_crop: int | None = Field(None, ge=0, le=1024)  # inpaint a crop around the mask, this much padding
+    # For right-to-left locales (ar-*, he-*): the talent and text slots mirrored, so the eye reads
+    # from the right; mirror_image also flips the picture (only where its background may be flipped).
+    mirror_for_rtl: bool = False
+    mirror_image: bool = False
+
+    @model_validator(mode="after")
+    def _mirror_image_needs_mirroring(self):
+        if self.mirror_image and not self.mirror_for_rtl:
+            raise ValueError("mirror_image flips the picture of a mirrored layout: set mirror_for_rtl: true too")
+        return self
 
     @model_validator(mode="after")
     def _boxes_inside(self):
@@ -106,6 +116,33 @@ def to_record(spec: TemplateSpec, image_uri: str) -> Template:
         guidance=spec.guidance,
         fill=tuple(tuple(box) for box in spec.fill),
         mask_crop=spec.mask_crop,
+        mirror_for_rtl=spec.mirror_for_rtl,
+        mirror_image=spec.mirror_image,
+    )
+
+
+def _mirror(box: tuple[int, int, int, int], width: int) -> tuple[int, int, int, int]:
+    x, y, w, h = box
+    return (width - x - w, y, w, h)
+
+
+def for_locale(template: Template, locale: str) -> Template:
+    """The layout a locale gets: for a right-to-left locale of a template that declares
+    `mirror_for_rtl`, every box mirrored about the vertical centre line (talent slot, text slots,
+    fill boxes; `start` alignment already follows the reading direction); otherwise the template."""
+    from dataclasses import replace
+
+    from adloc import locale as loc
+
+    if not template.mirror_for_rtl or not loc.is_rtl(locale):
+        return template
+    width = template.width
+    return replace(
+        template,
+        talent_slot=replace(template.talent_slot, box=_mirror(template.talent_slot.box, width)),
+        text_slots=tuple(replace(slot, box=_mirror(slot.box, width)) for slot in template.text_slots),
+        fill=tuple(_mirror(box, width) for box in template.fill),
+        mirrored=True,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PIL import features
 
 from adloc import fonts
@@ -70,9 +71,9 @@ def test_latin_start_alignment_is_left():
 
 def test_missing_glyphs_are_caught():
     white = np.full((140, 320, 3), 250, dtype=np.uint8)
-    _, checks = render(white, {"headline": "Hello \u4e16\u754c"}, (SLOT,), "en-US")
+    _, checks = render(white, {"headline": "Hello \u1230\u120b\u121d"}, (SLOT,), "en-US")  # Ethiopic: no font has it
     by_name = {c.name: c for c in checks}
-    assert not by_name["glyphs:headline"].passed and "U+4E16" in by_name["glyphs:headline"].detail
+    assert not by_name["glyphs:headline"].passed and "U+1230" in by_name["glyphs:headline"].detail
 
 
 def test_low_contrast_gets_a_scrim_and_the_check_says_so():
@@ -156,3 +157,51 @@ def test_text_drawn_in_either_font_stays_inside_its_box():
         rows = np.nonzero((np.abs(drawn.astype(int) - 250).sum(axis=2) > 60).any(axis=1))[0]
         assert {c.name: c for c in checks}["fits:cta"].passed
         assert 40 <= rows.min() and rows.max() < 140, (text, rows.min(), rows.max())
+
+
+WIDE = TextSlot(name="headline", box=(0, 0, 680, 260), min_size=36, max_size=72, color="#ffffff", align="start")
+
+
+@pytest.mark.parametrize("locale, text", [
+    ("ja-JP", "今だけ Acme コーヒー 30% オフ、お見逃しなく。"), ("zh-CN", "限时 Acme 咖啡 七折优惠"),
+    ("zh-TW", "限時 Acme 咖啡 七折優惠，這裡見"), ("ko-KR", "지금만 Acme 커피 30% 할인"),
+    ("he-IL", "Air 5 Pro במבצע רק השבוע (עד 30%)"), ("th-TH", "กาแฟเย็นสดชื่นทุกวันที่ร้าน Acme ใกล้บ้านคุณ"),
+    ("hi-IN", "हर सुबह Acme की ताज़ा कॉफ़ी"), ("ta-IN", "ஒவ்வொரு காலையும் Acme காபி"),
+])
+def test_every_big_market_s_script_has_its_glyphs_and_fits(locale, text):
+    image, checks = render(np.zeros((260, 680, 3), dtype=np.uint8), {"headline": text}, (WIDE,), locale)
+    by_name = {c.name: c for c in checks}
+    assert by_name["glyphs:headline"].passed and by_name["fits:headline"].passed, checks
+    assert _ink_columns(image, WIDE.box).size > 100  # something was drawn
+
+
+@pytest.mark.parametrize("locale, face", [("ja-JP", 0), ("ko-KR", 1), ("zh-CN", 2), ("zh-SG", 2), ("zh-TW", 3),
+                                          ("zh-Hant-TW", 3), ("zh-HK", 4), ("de-DE", 0)])
+def test_the_locale_picks_the_cjk_face_of_its_region(locale, face):
+    chosen = fonts.font_for("骨", locale)  # a character whose strokes differ by region
+    assert chosen.index == face and chosen.path.name == "NotoSansCJK-Regular.ttc"
+
+
+def test_thai_breaks_between_words_it_has_no_spaces_for():
+    narrow = TextSlot(name="headline", box=(0, 0, 260, 400), min_size=36, max_size=36)
+    result = layout("กาแฟเย็นสดชื่นทุกวัน", narrow, "th-TH")
+    assert result.fits and len(result.lines) > 1
+    assert "".join(result.lines) == "กาแฟเย็นสดชื่นทุกวัน"
+    words = ("กาแฟ", "เย็น", "สดชื่น", "ทุก", "วัน")  # each line is whole words (ICU's Thai dictionary)
+    assert all(any(line.startswith(w) for w in words) and any(line.endswith(w) for w in words) for line in result.lines)
+
+
+def test_japanese_lines_never_start_with_a_long_vowel_mark_or_a_comma():
+    for width in range(120, 400, 20):
+        slot = TextSlot(name="headline", box=(0, 0, width, 600), min_size=30, max_size=30)
+        result = layout("今だけAcmeコーヒー30%オフ、お見逃しなく。", slot, "ja-JP")
+        assert "".join(result.lines) == "今だけAcmeコーヒー30%オフ、お見逃しなく。"
+        assert not any(line[0] in "ー、。ッャュョ" for line in result.lines), result.lines
+
+
+def test_a_hebrew_line_opening_with_a_latin_name_is_right_to_left():
+    text = "Air 5 Pro במבצע (עד 30%)"
+    assert layout(text, WIDE, "he-IL").direction == "rtl"
+    image, _ = render(np.zeros((260, 680, 3), dtype=np.uint8), {"headline": text}, (WIDE,), "he-IL")
+    columns = _ink_columns(image, WIDE.box)
+    assert WIDE.box[2] - 1 - columns.max() < 6  # set from the right edge

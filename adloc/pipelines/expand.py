@@ -7,6 +7,7 @@ from adloc.assets_db.engine import engine_for
 from adloc.assets_db.queries import templates
 from adloc.jobspec import Job, JobSpecError
 from adloc.records import WorkItem
+from adloc.template import for_locale
 
 
 def expand(job: Job, source: str, db_url: str, run_date: str) -> list[WorkItem]:
@@ -32,7 +33,7 @@ def expand(job: Job, source: str, db_url: str, run_date: str) -> list[WorkItem]:
     items = [
         WorkItem(
             job=job.job, brand=job.brand, channel=job.channel, creative=creative.id,
-            template=found[template_id], locale=locale, copy=dict(creative.copy_),
+            template=for_locale(found[template_id], locale), locale=locale, copy=dict(creative.copy_),
             values=creative.values_for(locale), keep_terms=tuple(job.keep_terms),
             talent_tags=tuple(creative.talent.tags), run_date=run_date, formality=job.formality.get(locale),
         )

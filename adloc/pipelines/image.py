@@ -19,6 +19,13 @@ from adloc.models.blend import InpaintRequest, blend, make_request, restore
 from adloc.records import ImageOutcome, ImagePath, Template, WorkItem
 
 
+def template_image(template: Template) -> np.ndarray:
+    """The template's picture as RGB, flipped left to right for a mirrored layout whose template
+    says its background may be (`mirror_image`)."""
+    base = np.asarray(read_image(template.image_uri).convert("RGB"))
+    return np.ascontiguousarray(base[:, ::-1]) if template.mirrored and template.mirror_image else base
+
+
 @lru_cache(maxsize=64)
 def read_image(uri: str) -> Image.Image:
     """An image from a local path or bucket URI, decoded once per worker process."""
@@ -50,7 +57,7 @@ def compose(item: WorkItem) -> InpaintRequest:
     """The inpainting request for an item whose talent has been looked up."""
     assert item.talent is not None
     template = item.template
-    base = np.asarray(read_image(template.image_uri).convert("RGB"))
+    base = template_image(template)
     if base.shape[:2] != (template.height, template.width):
         raise ValueError(
             f"template {template.id}: image {template.image_uri} is {base.shape[1]}x{base.shape[0]}, "

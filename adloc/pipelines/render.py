@@ -3,7 +3,6 @@ word wrap, shrink-to-fit) and run the layout checks."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -39,45 +38,39 @@ def direction_of(text: str, locale: str) -> str:
     return text_direction(text, loc.is_rtl(locale))
 
 
-# Han, kana and full-width forms: written without spaces, a line may break between any two of
-# these characters. Latin words in the same line stay whole. (Thai, Lao, Khmer and Myanmar need a
-# dictionary to find word breaks; their lines break at spaces only.)
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
-_UNITS = re.compile(rf"[{_CJK}][\u0300-\u036f\u3099\u309a]*|[^\s{_CJK}]+")
+def _segments(text: str, locale: str) -> list[str]:
+    """The line-break opportunities of UAX #14 (ICU, through icu4py): between words, between CJK
+    characters but never before a closing bracket or small kana (strict breaking in Japanese and
+    Chinese), and inside Thai, Lao, Khmer and Burmese by ICU's dictionaries. Each segment keeps
+    its trailing spaces."""
+    from icu4py.breakers import LineBreaker
+
+    language = loc.language(locale) if locale else "en"
+    return list(LineBreaker(text, f"{language}@lb=strict" if language in ("ja", "zh") else language))
 
 
-def _units(text: str) -> list[tuple[str, str]]:
-    """(unit, what joins it to the previous unit): words after a space join with a space, CJK
-    characters and anything touching them with nothing."""
-    units, last_end = [], 0
-    for match in _UNITS.finditer(text):
-        units.append((match.group(), " " if units and text[last_end : match.start()].strip() == ""
-                      and match.start() > last_end else ""))
-        last_end = match.end()
-    return units
-
-
-def _wrap(text: str, font, width: int, direction: str, language: str) -> list[str]:
-    """Greedy line filling that never breaks inside a word; between CJK characters it may."""
+def _wrap(text: str, font, width: int, direction: str, language: str, locale: str = "") -> list[str]:
+    """Greedy line filling at the break opportunities; a segment wider than the line (one long
+    word) stays whole, and makes the size shrink."""
     lines: list[str] = []
-    for unit, joiner in _units(text):
-        candidate = f"{lines[-1]}{joiner}{unit}" if lines else unit
-        if lines and font.getlength(candidate, direction=direction, language=language) <= width:
+    for segment in _segments(text, locale or language):
+        candidate = (lines[-1] + segment) if lines else segment
+        if lines and font.getlength(candidate.rstrip(), direction=direction, language=language) <= width:
             lines[-1] = candidate
         else:
-            lines.append(unit)  # a word never breaks; an over-long word makes the size shrink
-    return lines
+            lines.append(segment)
+    return [line.strip() for line in lines if line.strip()]
 
 
 def layout(text: str, slot: TextSlot, locale: str) -> Layout:
     """The largest size between the slot's max and min at which the wrapped text fits its box."""
     _, _, width, height = slot.box
     direction, language = direction_of(text, locale), loc.language(locale)
-    path = fonts.font_for(text)
+    face = fonts.font_for(text, locale)
     lines: list[str] = []
     for size in range(slot.max_size, slot.min_size - 1, -1):
-        font = fonts.load(path, size, slot.weight)
-        lines = _wrap(text, font, width, direction, language)
+        font = fonts.load(face, size, slot.weight)
+        lines = _wrap(text, font, width, direction, language, locale)
         widest = max((font.getlength(line, direction=direction, language=language) for line in lines), default=0)
         if widest <= width and len(lines) * size * LINE_SPACING <= height:
             return Layout(size, tuple(lines), True, direction)
@@ -116,8 +109,8 @@ def render(image: np.ndarray, copy: dict[str, str], slots: tuple[TextSlot, ...],
             continue
         x, y, width, height = slot.box
         result = layout(text, slot, locale)
-        path = fonts.font_for(text)
-        font = fonts.load(path, result.size, slot.weight)
+        face = fonts.font_for(text, locale)
+        font = fonts.load(face, result.size, slot.weight)
         align = slot.align
         if result.direction == "rtl" and align != "center":
             align = "end" if align == "start" else "start"  # start and end follow the reading order
@@ -144,7 +137,7 @@ def render(image: np.ndarray, copy: dict[str, str], slots: tuple[TextSlot, ...],
         placed.append((lines, font, colour, result.direction))
         checks += [
             check_fits(slot.name, result.size if result.fits else None, slot.min_size),
-            check_glyphs(slot.name, text, set(fonts.coverage(path))),
+            check_glyphs(slot.name, text, set(fonts.coverage(face))),
             contrast,
             check_direction(slot.name, text, result.direction, loc.is_rtl(locale)),
         ]

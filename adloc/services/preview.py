@@ -5,18 +5,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 from sqlalchemy import Engine
 
 from adloc import locale as loc
 from adloc.assets_db.queries import templates
 from adloc.checks import blocking_failures
 from adloc.errors import InvalidFields, NotFound
-from adloc.pipelines.image import read_image
+from adloc.pipelines.image import template_image
 from adloc.pipelines.render import render
 from adloc.pipelines.write import encode_png
 from adloc.records import CheckResult
 from adloc.services.gallery import template_slots
+from adloc.template import for_locale
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,7 @@ def preview(engine: Engine, template_id: str, locale: str, copy: dict[str, str])
         errors.append(f"copy: no line given (slots: {', '.join(slots)})")
     if errors:
         raise InvalidFields("adloc preview", errors)
-    base = np.asarray(read_image(found.image_uri).convert("RGB"))
-    image, checks = render(base, copy, tuple(slots[name] for name in copy), locale)
+    found = for_locale(found, locale)  # a right-to-left locale may get the mirrored layout
+    slots = {slot.name: slot for slot in found.text_slots}
+    image, checks = render(template_image(found), copy, tuple(slots[name] for name in copy), locale)
     return Preview(encode_png(image)[0], tuple(checks))
