@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export ADLOC_HOME ?= $(HOME)/.cache/adloc
 
-.PHONY: demo test test-fast lint bench models models-small browser clean
+.PHONY: demo test test-fast lint bench models models-small browser fonts clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,10 +23,10 @@ models: $(VENV)/.installed
 models-small: $(VENV)/.installed
 	$(BIN)/adloc models fetch smollm2-135m
 
-demo: models
+demo: models fonts
 	$(BIN)/adloc demo --out out/demo
 
-test: models-small browser
+test: models-small browser fonts
 	$(BIN)/python -m pytest -q
 
 # Every test that loads no model (no LLM, no diffusers pipeline): the stages with a fake copy model,
@@ -42,6 +42,15 @@ browser:
 		{ [ "$$(id -u)" = 0 ] && { apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; }; } >/dev/null; } || \
 		sudo -n apt-get install -y -q chromium >/dev/null || \
 		echo "no chromium: the browser tests are skipped (apt-get install chromium)"
+
+# Colour emoji: Noto Color Emoji (SIL OFL, 11 MB) from Debian's fonts-noto-color-emoji, since no
+# registry package ships a colour emoji font FreeType can draw; every other font is a pip package.
+# Without it emoji fail the glyph check and such items go to review.
+fonts:
+	@[ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || [ -n "$$ADLOC_EMOJI_FONT" ] || \
+		{ [ "$$(id -u)" = 0 ] && { apt-get install -y -q fonts-noto-color-emoji || { apt-get update -q && apt-get install -y -q fonts-noto-color-emoji; }; } >/dev/null; } || \
+		sudo -n apt-get install -y -q fonts-noto-color-emoji >/dev/null || \
+		echo "no colour emoji font: emoji fail the glyph check (apt-get install fonts-noto-color-emoji)"
 
 # Each benchmark writes benchmarks/results/<name>.json (about half an hour on 2 cores; run it on an
 # otherwise idle machine); BENCH_PG=postgresql+psycopg2://… adds PostgreSQL. On a CUDA machine,

@@ -3,10 +3,16 @@
 The chain: Noto Sans (Latin, Greek, Cyrillic), Noto Sans Arabic, Heebo (Hebrew), Noto Sans Thai,
 Noto Sans Devanagari, Noto Sans Tamil, each with Latin too, and Noto Sans CJK. The CJK collection
 holds one face per region (Japan, Korea, Simplified and Traditional Chinese, Hong Kong), each
-drawing the region's own forms of the shared characters: the locale picks the face."""
+drawing the region's own forms of the shared characters: the locale picks the face. Last comes
+Noto Color Emoji (Debian's `fonts-noto-color-emoji`, installed by `make fonts`; no registry package
+ships a colour emoji font that FreeType draws), a bitmap font drawn at its one size and scaled.
+
+A line that no one font covers is split into runs (`runs`): each grapheme cluster goes to the
+text's main font when it has the glyphs, else to the first font of the chain that has them."""
 
 from __future__ import annotations
 
+import os
 import unicodedata
 from functools import cache, lru_cache
 from pathlib import Path
@@ -60,11 +66,33 @@ def cjk_face(locale: str) -> int:
     return CJK_FACES["JP"]
 
 
+# Noto Color Emoji (SIL OFL) from Debian's fonts-noto-color-emoji; ADLOC_EMOJI_FONT names another.
+EMOJI_FONT = Path("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf")
+EMOJI_SIZE = 109  # px: the one size of the font's colour bitmaps (CBDT), scaled to the text's size
+EMOJI_INSTALL = "install Debian's fonts-noto-color-emoji (`make fonts`) for colour emoji"
+
+
+def emoji_face() -> Face | None:
+    """The colour emoji font, None where it is not installed."""
+    path = Path(os.environ.get("ADLOC_EMOJI_FONT") or EMOJI_FONT)
+    return Face(path) if path.is_file() else None
+
+
+def is_emoji(face: Face) -> bool:
+    return face == emoji_face()
+
+
 @cache
-def chain(locale: str = "") -> tuple[Face, ...]:
+def _chain(locale: str, emoji: Face | None) -> tuple[Face, ...]:
     import noto_cjk_sans_otc
 
-    return (*(Face(_package_font(m)) for m in CHAIN), Face(Path(noto_cjk_sans_otc.FONT_PATH), cjk_face(locale)))
+    faces = (*(Face(_package_font(m)) for m in CHAIN), Face(Path(noto_cjk_sans_otc.FONT_PATH), cjk_face(locale)))
+    return (*faces, emoji) if emoji else faces
+
+
+def chain(locale: str = "") -> tuple[Face, ...]:
+    """The fonts tried for a locale, in order (the colour emoji font last, where installed)."""
+    return _chain(locale, emoji_face())
 
 
 @cache
@@ -72,26 +100,99 @@ def coverage(face: Face) -> frozenset[int]:
     return frozenset(TTFont(str(face.path), lazy=True, fontNumber=face.index).getBestCmap())
 
 
+# Default-ignorable code points (Unicode's DerivedCoreProperties) that are not format controls
+# (category Cf, which covers bidi marks and isolates, ZWJ, ZWNJ and tag characters): variation
+# selectors, Mongolian free variation selectors and the Hangul fillers. No font needs to draw them.
+_IGNORABLE = (("\ufe00", "\ufe0f"), ("\U000e0100", "\U000e01ef"), ("\u180b", "\u180f"), ("\u115f", "\u1160"),
+              ("\u3164", "\u3164"), ("\uffa0", "\uffa0"), ("\u034f", "\u034f"))
+
+
 def drawn(ch: str) -> bool:
     """Whether a character needs a glyph: not a space, a format control (bidi marks and isolates,
-    ZWJ, ZWNJ) or a variation selector."""
-    return not ch.isspace() and unicodedata.category(ch) != "Cf" and not (
-        "\ufe00" <= ch <= "\ufe0f" or "\U000e0100" <= ch <= "\U000e01ef")
+    ZWJ, ZWNJ), a variation selector or another default-ignorable code point."""
+    return not ch.isspace() and unicodedata.category(ch) != "Cf" and not any(
+        low <= ch <= high for low, high in _IGNORABLE)
 
 
 def font_for(text: str, locale: str = "") -> Face:
-    """The first font in the locale's chain with a glyph for every character drawn (else the one
-    that covers the most)."""
+    """The text's main font: the first in the locale's chain with a glyph for every character
+    drawn, else the one that covers the most (the others go to fallback runs, see `runs`). The
+    emoji font is never the main font: it sets emoji only."""
     needed = {ord(ch) for ch in text if drawn(ch)}
-    faces = chain(locale)
+    faces = tuple(f for f in chain(locale) if not is_emoji(f))
     for face in faces:
         if needed <= coverage(face):
             return face
     return max(faces, key=lambda f: len(needed & coverage(f)))
 
 
+def chain_coverage(locale: str = "") -> frozenset[int]:
+    """Every code point some font of the locale's chain has a glyph for."""
+    return _chain_coverage(chain(locale))
+
+
+@cache
+def _chain_coverage(faces: tuple[Face, ...]) -> frozenset[int]:
+    return frozenset().union(*(coverage(f) for f in faces))
+
+
+class Run(NamedTuple):
+    """A stretch of a line set in one font: `start` and `end` index the line (Python characters)."""
+
+    start: int
+    end: int
+    face: Face
+
+
+def clusters(text: str) -> list[tuple[int, int]]:
+    """The extended grapheme clusters (UAX #29, ICU): an emoji ZWJ sequence, a flag, a base letter
+    with its marks, each one (start, end) span."""
+    from icu4py.breakers import CharacterBreaker
+
+    spans, start = [], 0
+    for cluster in CharacterBreaker(text, "en"):
+        spans.append((start, start + len(cluster)))
+        start += len(cluster)
+    return spans
+
+
+def _wants_emoji(cluster: str) -> bool:
+    """A cluster shown as an emoji picture: asked for (VS16, a keycap, ZWJ between pictures) or a
+    character from the pictographic planes."""
+    return "\ufe0f" in cluster or "\u20e3" in cluster or any(ord(ch) >= 0x1F000 for ch in cluster)
+
+
+def runs(text: str, locale: str = "", main: Face | None = None) -> list[Run]:
+    """Split a line into font runs: each grapheme cluster goes to the main font (by default the
+    line's `font_for`) when it has the cluster's glyphs (emoji go to the emoji font first), else to
+    the first font of the chain that has them; spaces and other clusters without glyphs stay in
+    the text run they are in. A line one font covers is one run."""
+    faces = chain(locale)
+    main = main or font_for(text, locale)
+    emoji = emoji_face()
+    out: list[Run] = []
+    for start, end in clusters(text):
+        cluster = text[start:end]
+        needed = {ord(ch) for ch in cluster if drawn(ch)}
+        if not needed:
+            face = out[-1].face if out and out[-1].face != emoji else main
+        elif emoji and _wants_emoji(cluster) and needed <= coverage(emoji):
+            face = emoji
+        elif needed <= coverage(main):
+            face = main
+        else:
+            face = next((f for f in faces if needed <= coverage(f)), main)
+        if out and out[-1].face == face:
+            out[-1] = out[-1]._replace(end=end)
+        else:
+            out.append(Run(start, end, face))
+    return out
+
+
 @lru_cache(maxsize=256)
 def load(face: Face, size: int, weight: str = "Bold") -> ImageFont.FreeTypeFont:
+    """The font at `size` px in the named weight where it is variable (the emoji font only exists
+    at EMOJI_SIZE: scale what it draws by size / EMOJI_SIZE)."""
     font = ImageFont.truetype(str(face.path), size, index=face.index, layout_engine=ImageFont.Layout.RAQM)
     try:
         names = [n.decode() if isinstance(n, bytes) else n for n in font.get_variation_names()]

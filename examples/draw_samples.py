@@ -15,7 +15,7 @@ HERE = Path(__file__).parent
 
 
 def gradient(size: tuple[int, int], top: tuple[int, int, int], bottom: tuple[int, int, int]) -> Image.Image:
-    width, height = size
+    _, height = size
     column = Image.new("RGB", (1, height))
     for y in range(height):
         t = y / max(1, height - 1)
@@ -101,7 +101,7 @@ def portrait(seed: int) -> Image.Image:
 TALENT = [
     ("pt-ana", "PT"), ("pt-joao", "PT"), ("de-lena", "DE"), ("de-jonas", "DE"), ("de-mia-expired", "DE"),
     ("de-paul-revoked", "DE"), ("fr-chloe", "FR"), ("fr-hugo", "FR"), ("mx-sofia", "MX"), ("mx-diego", "MX"),
-    ("ae-layla", "AE"), ("ae-omar", "AE"),
+    ("ae-layla", "AE"), ("ae-omar", "AE"), ("jp-yui", "JP"), ("jp-ren", "JP"), ("il-noa", "IL"), ("il-eitan", "IL"),
 ]
 
 

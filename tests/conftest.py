@@ -216,3 +216,15 @@ def record_eval(engine, locale: str, version: str, model: str, adapter: str, thr
 
     record = registry.EvalRecord(locale, version, model, adapter, threshold, target_precision, summary)
     return registry.record_evals(engine, [record])[0]
+
+
+@pytest.fixture
+def emoji_font():
+    """The colour emoji font `make fonts` installs: skipped without it, failed where CI requires it
+    (ADLOC_REQUIRE_EMOJI)."""
+    from adloc import fonts
+
+    if fonts.emoji_face() is None:
+        if os.environ.get("ADLOC_REQUIRE_EMOJI"):
+            pytest.fail(f"no colour emoji font and ADLOC_REQUIRE_EMOJI is set: {fonts.EMOJI_INSTALL}")
+        pytest.skip(fonts.EMOJI_INSTALL)

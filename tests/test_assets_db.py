@@ -454,7 +454,7 @@ def test_usage_of_an_unknown_talent_exits_2(catalog, capsys):
 def test_images_are_normalized_once_into_the_store(catalog, asset_store):
     with Session(engine_for(catalog)) as session:
         images = session.scalars(select(TalentImageRow)).all()
-    assert len(images) == 12
+    assert len(images) == 16
     for image in images:
         assert image.uri.startswith(str(asset_store))
         with Image.open(image.uri) as picture:

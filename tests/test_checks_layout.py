@@ -31,10 +31,16 @@ def test_does_not_fit():
 
 
 def test_glyphs_all_covered():
-    # Spaces, a zero-width joiner (Cf) and a combining accent (Mn) need no glyph of their own.
-    r = check_glyphs("headline", "Order now\u200d e\u0301", LATIN)
+    # Spaces and default-ignorable code points need no glyph of their own: a zero-width joiner and
+    # non-joiner, a variation selector, a bidi mark and an isolate.
+    r = check_glyphs("headline", "Order now\u200d\u200c e\ufe0f\u200f\u2068x\u2069", LATIN)
     assert (r.name, r.passed, r.severity) == ("glyphs:headline", True, F)
     assert r.detail.startswith("all ") and r.detail.endswith(" characters covered")
+
+
+def test_a_combining_mark_needs_its_glyph():
+    r = check_glyphs("headline", "Cafe\u0301", LATIN)
+    assert not r.passed and r.detail == "no glyph for '\u0301' U+0301"
 
 
 def test_glyphs_missing_character_named_with_code_point():
@@ -95,9 +101,16 @@ def test_contrast_judges_the_worst_part_of_the_box():
 
 
 def test_direction_rtl_text_laid_out_rtl():
-    r = check_direction("headline", "ابدأ صباحك مع قهوة Acme", "rtl")
+    r = check_direction("headline", "ابدأ صباحك مع قهوة Acme", "rtl", rtl_locale=True)
     assert (r.name, r.passed, r.severity) == ("direction:headline", True, F)
     assert r.detail == "laid out rtl"
+
+
+def test_the_locale_s_direction_wins_in_a_line_holding_both():
+    mixed = "Air 5 Pro במבצע"
+    assert check_direction("headline", mixed, "rtl", rtl_locale=True).passed  # a Hebrew ad
+    assert check_direction("headline", mixed, "ltr", rtl_locale=False).passed  # quoted in a Latin-script ad
+    assert not check_direction("headline", mixed, "ltr", rtl_locale=True).passed
 
 
 def test_direction_ltr_text_laid_out_ltr():

@@ -84,8 +84,15 @@ def test_demo_runs_the_sample_job(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert f"report: {out / 'report.html'}" in printed
     lines = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
-    assert len(lines) == 20  # 3 creatives, 4 creative x template pairs, 5 locales
-    assert {m["locale"] for m in lines} == {"pt-PT", "de-DE", "fr-FR", "es-MX", "ar-AE"}
+    assert len(lines) == 28  # 3 creatives, 4 creative x template pairs, 7 locales
+    assert {m["locale"] for m in lines} == {"pt-PT", "de-DE", "fr-FR", "es-MX", "ar-AE", "ja-JP", "he-IL"}
+    # Japanese and Hebrew from the memory, set in their own fonts (every glyph there) and directions.
+    for locale, direction in (("ja-JP", "ltr"), ("he-IL", "rtl")):
+        record = json.loads((out / "approved" / "morning-hero" / "morning-square" / f"{locale}.json").read_text())
+        assert record["copy"]["headline"]["path"] == "tm"
+        layout = {c["name"]: c for c in record["layout"]}
+        assert all(layout[f"glyphs:{slot}"]["passed"] for slot in ("headline", "cta")), layout
+        assert layout["direction:headline"]["detail"] == f"laid out {direction}"
     statuses = {m["status"] for m in lines}
     assert "approved" in statuses and "review" in statuses
     dead = [m for m in lines if m["status"] == "dead_letter"]
@@ -136,6 +143,28 @@ def test_preview_sets_lines_in_a_template_and_reports_the_layout_checks(catalog_
     assert main([*args, "--copy", long, "--out", str(tmp_path / "long.png")]) == 1
     failed = [c for c in json.loads(capsys.readouterr().out)["checks"] if not c["passed"]]
     assert [c["name"] for c in failed] == ["fits:cta"]
+
+
+@pytest.mark.usefixtures("emoji_font")
+def test_preview_sets_japanese_hebrew_and_emoji_and_names_a_glyph_no_font_has(catalog_db, tmp_path, capsys):
+    from PIL import Image
+
+    for locale, headline, cta, direction in (
+            ("ja-JP", "今だけ Acme コーヒー 30% オフ 🎉", "今週だけ￥350", "ltr"),
+            ("he-IL", "Air 5 Pro במבצע (עד 30%) 👍🏽", "הזמינו עכשיו ב-12.90 ₪", "rtl")):
+        out = tmp_path / f"{locale}.png"
+        code = main(["preview", "--template", "summer-banner", "--locale", locale, "--db", catalog_db, "--json",
+                     "--copy", f"headline={headline}", "--copy", f"cta={cta}", "--out", str(out)])
+        checks = {c["name"]: c for c in json.loads(capsys.readouterr().out)["checks"]}
+        assert code == 0 and all(c["passed"] for c in checks.values()), checks
+        assert checks["direction:headline"]["detail"] == f"laid out {direction}"
+        assert Image.open(out).size == (1200, 628)
+    # Ethiopic has no font in the chain: the glyph check names it, exit 1.
+    assert main(["preview", "--template", "summer-banner", "--locale", "ja-JP", "--db", catalog_db, "--json",
+                 "--copy", "headline=今だけ ሰላም", "--out", str(tmp_path / "x.png")]) == 1
+    failed = [c for c in json.loads(capsys.readouterr().out)["checks"] if not c["passed"]]
+    assert [c["name"] for c in failed] == ["glyphs:headline"] and "U+1230" in failed[0]["detail"]
+    assert "U+4ECA" not in failed[0]["detail"]
 
 
 @pytest.mark.parametrize("extra, message", [

@@ -93,8 +93,13 @@ def test_valid_job_parses():
 
 
 def test_example_job_file_loads():
+    """The demo job is VALID with Japan and Israel added, priced in yen and shekels."""
     path = Path(__file__).resolve().parents[1] / "examples" / "jobs" / "spring-coffee.yaml"
-    assert load_job(path) == parse_job(copy.deepcopy(VALID))
+    expected = job(locales=[*VALID["locales"], "ja-JP", "he-IL"])
+    for creative, yen, shekels in zip(expected["creatives"], (480, 350, 780), (12.90, 9.90, 19.90)):
+        creative["values"]["price"] |= {"ja-JP": {"amount": yen, "currency": "JPY"},
+                                        "he-IL": {"amount": shekels, "currency": "ILS"}}
+    assert load_job(path) == parse_job(expected)
 
 
 def test_load_job_round_trip(tmp_path):

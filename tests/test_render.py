@@ -7,7 +7,7 @@ import pytest
 from PIL import features
 
 from adloc import fonts
-from adloc.pipelines.render import layout, render
+from adloc.pipelines.render import layout, render, setter_for
 from adloc.records import TextSlot
 
 SLOT = TextSlot(name="headline", box=(10, 10, 300, 120), min_size=12, max_size=60, color="#ffffff", align="start")
@@ -205,3 +205,123 @@ def test_a_hebrew_line_opening_with_a_latin_name_is_right_to_left():
     image, _ = render(np.zeros((260, 680, 3), dtype=np.uint8), {"headline": text}, (WIDE,), "he-IL")
     columns = _ink_columns(image, WIDE.box)
     assert WIDE.box[2] - 1 - columns.max() < 6  # set from the right edge
+
+
+needs_emoji = pytest.mark.usefixtures("emoji_font")
+
+
+def _colourful(image: np.ndarray) -> np.ndarray:
+    """Columns holding saturated colour (an emoji's), not white text on the dark ground."""
+    rgb = image.astype(int)
+    return np.nonzero(((rgb.max(axis=2) - rgb.min(axis=2)) > 80).any(axis=0))[0]
+
+
+@needs_emoji
+def test_a_mixed_script_line_with_an_emoji_is_set_in_runs_on_one_line():
+    text = "今だけ Acme コーヒー 30% オフ 🎉"
+    runs = fonts.runs(text, "ja-JP")
+    assert [(text[r.start:r.end], r.face.path.name) for r in runs] == [
+        ("今だけ Acme コーヒー 30% オフ ", "NotoSansCJK-Regular.ttc"), ("🎉", fonts.EMOJI_FONT.name)]
+    slot = TextSlot(name="headline", box=(0, 0, 900, 80), min_size=40, max_size=40)
+    result = layout(text, slot, "ja-JP")
+    assert result.fits and result.lines == (text,)  # measured as one line, emoji included
+    image, checks = render(np.zeros((80, 900, 3), dtype=np.uint8), {"headline": text}, (slot,), "ja-JP")
+    assert {c.name: c for c in checks}["glyphs:headline"].passed
+    colour, ink = _colourful(image), _ink_columns(image, slot.box)
+    assert colour.size > 20 and colour.min() > 0.8 * ink.max()  # the emoji, in colour, at the line's end
+
+
+@needs_emoji
+def test_emoji_clusters_are_kept_whole():
+    family, flag, thumb = "👩\u200d👩\u200d👧", "🇯🇵", "👍🏽"
+    for cluster in (family, flag, thumb, "❤\ufe0f", "1\ufe0f\u20e3"):
+        assert fonts.clusters(cluster) == [(0, len(cluster))]
+        assert len(fonts.runs(f"Sale {cluster} now")) == 3, cluster
+    setter = setter_for("x", SLOT, "en-US", 40)
+    one = setter.length("🎉")
+    for cluster in (family, flag, thumb):
+        assert setter.length(cluster) == pytest.approx(one)  # one picture, not its parts side by side
+    narrow = TextSlot(name="headline", box=(0, 0, 50, 400), min_size=40, max_size=40)
+    lines = layout(f"{family}{flag}{thumb}", narrow, "en-US").lines
+    assert lines == (family, flag, thumb)  # broken between clusters, never inside one
+
+
+@needs_emoji
+def test_runs_of_a_right_to_left_line_are_drawn_in_bidi_order():
+    from adloc import bidi
+
+    text = "Air 5 Pro במבצע (עכשיו) 🎉"
+    setter = setter_for(text, WIDE, "he-IL", 40)
+    pieces = setter._pieces(text)
+    shown = [(text[p.start:p.end].strip(), p.rtl) for p in pieces]
+    # Left to right on the page: the emoji, the Hebrew (with its brackets), then the Latin name
+    # the line opened with, which a right-to-left reader meets first.
+    assert shown == [("🎉", True), ("במבצע (עכשיו)", True), ("Air 5 Pro", False)]
+    levels, _ = bidi.visual_order(text, rtl=True)
+    assert set(levels[:9]) == {2} and set(levels[10:]) == {1}
+    line = TextSlot(name="headline", box=(0, 0, 900, 80), min_size=40, max_size=40)
+    image, _ = render(np.zeros((80, 900, 3), dtype=np.uint8), {"headline": text}, (line,), "he-IL")
+    colour, ink = _colourful(image), _ink_columns(image, line.box)
+    assert colour.max() < ink.min() + 0.2 * (ink.max() - ink.min())  # the emoji on the left
+    assert line.box[2] - 1 - ink.max() < 6  # set from the right edge
+
+
+def test_brackets_are_mirrored_in_a_right_to_left_line():
+    """Logically "(" opens a Hebrew aside; drawn right to left it must still face the word it
+    encloses, so the bracket on the left is drawn as "(" (bulging left in its middle rows)."""
+    slot = TextSlot(name="headline", box=(0, 0, 400, 120), min_size=80, max_size=80, color="#ffffff")
+    image, _ = render(np.zeros((120, 400, 3), dtype=np.uint8), {"headline": "(עד)"}, (slot,), "he-IL")
+    ink = image.max(axis=2) > 128
+    columns = np.nonzero(ink.any(axis=0))[0]
+    bracket = ink[:, columns.min() : columns.min() + 12]
+    rows = np.nonzero(bracket.any(axis=1))[0]
+    top, middle = bracket[rows.min() + 2], bracket[(rows.min() + rows.max()) // 2]
+    assert np.nonzero(middle)[0].mean() < np.nonzero(top)[0].mean()
+
+
+@needs_emoji
+def test_arabic_with_a_latin_brand_a_price_and_an_emoji():
+    text = "عرض Acme بسعر 14.99 د.إ 🎉"
+    setter = setter_for(text, WIDE, "ar-AE", 40)
+    shown = [text[p.start:p.end].strip() for p in setter._pieces(text)]
+    assert shown[0] == "🎉" and shown[-1] == "عرض"
+    order = [next(i for i, s in enumerate(shown) if part in s) for part in ("د.إ", "14.99", "بسعر", "Acme")]
+    assert order == sorted(order)  # read from the right: عرض, Acme, بسعر, 14.99, د.إ, then the emoji
+    _, checks = render(np.zeros((260, 680, 3), dtype=np.uint8), {"headline": text}, (WIDE,), "ar-AE")
+    assert all(c.passed for c in checks if c.name.startswith(("glyphs", "direction", "fits"))), checks
+
+
+def test_two_scripts_no_one_font_has_are_set_in_two_fonts():
+    text = "今だけ ลดราคา セール"
+    runs = fonts.runs(text, "ja-JP")
+    assert [r.face.path.name for r in runs] == ["NotoSansCJK-Regular.ttc", "NotoSansThai[wdth,wght].ttf",
+                                                "NotoSansCJK-Regular.ttc"]
+    _, checks = render(np.zeros((260, 680, 3), dtype=np.uint8), {"headline": text}, (WIDE,), "ja-JP")
+    assert {c.name: c for c in checks}["glyphs:headline"].passed
+    # A Hebrew run inside a left-to-right Japanese line is drawn right to left, between its neighbours.
+    text = "今だけ שלום עולם セール"
+    setter = setter_for(text, WIDE, "ja-JP", 40)
+    assert [(text[p.start:p.end].strip(), p.rtl) for p in setter._pieces(text) if text[p.start:p.end].strip()] == [
+        ("今だけ", False), ("שלום עולם", True), ("セール", False)]
+
+
+def test_the_glyph_check_names_only_what_no_font_has(monkeypatch):
+    _, checks = render(np.zeros((260, 680, 3), dtype=np.uint8), {"headline": "今だけ ሰላም Acme"}, (WIDE,), "ja-JP")
+    detail = {c.name: c for c in checks}["glyphs:headline"].detail
+    assert "U+1230" in detail and "U+4ECA" not in detail  # Ethiopic has no font; the kanji has one
+    monkeypatch.setenv("ADLOC_EMOJI_FONT", "/nonexistent/emoji.ttf")
+    _, checks = render(np.zeros((260, 680, 3), dtype=np.uint8), {"headline": "Sale 🎉"}, (WIDE,), "en-US")
+    glyphs = {c.name: c for c in checks}["glyphs:headline"]
+    assert not glyphs.passed and "U+1F389" in glyphs.detail and "fonts-noto-color-emoji" in glyphs.detail
+
+
+def test_japanese_headlines_break_between_phrases_and_korean_at_spaces():
+    slot = TextSlot(name="headline", box=(0, 0, 370, 300), min_size=40, max_size=40)
+    assert layout("アイスコーヒーでひと休み", slot, "ja-JP").lines == ("アイスコーヒーで", "ひと休み")
+    assert layout("Acmeのコーヒーで朝をはじめよう", slot, "ja-JP").lines == ("Acmeのコーヒーで", "朝をはじめよう")
+    # Where phrases cannot fit at any size, characters break as before (strictly).
+    tight = TextSlot(name="headline", box=(0, 0, 120, 600), min_size=40, max_size=40)
+    lines = layout("アイスコーヒーでひと休み", tight, "ja-JP").lines
+    assert len(lines) > 2 and "".join(lines) == "アイスコーヒーでひと休み"
+    korean = TextSlot(name="headline", box=(0, 0, 240, 300), min_size=40, max_size=40)
+    assert layout("지금만 커피 할인", korean, "ko-KR").lines == ("지금만 커피", "할인")

@@ -63,7 +63,7 @@ def lookup_for(db: str, items):
 def test_expand_makes_one_item_per_creative_template_and_locale_sorted_by_key(catalog_db):
     items = expand(load_job(SAMPLE_JOB), str(SAMPLE_JOB), catalog_db, RUN_DATE)
     keys = [item.key for item in items]
-    assert len(items) == 20 and keys == sorted(keys) and len(set(keys)) == 20  # 4 creative x template, 5 locales
+    assert len(items) == 28 and keys == sorted(keys) and len(set(keys)) == 28  # 4 creative x template, 7 locales
     assert keys[:3] == ["afternoon-break/summer-banner/ar-AE", "afternoon-break/summer-banner/de-DE",
                         "afternoon-break/summer-banner/es-MX"]
     treat = [item for item in items if item.creative == "weekend-treat" and item.locale == "pt-PT"]
@@ -272,9 +272,9 @@ def canned(text: str, confidence: float = 0.9) -> Generation:
     return Generation(text, confidence, len(text.split()))
 
 
-# The sample job's lines the memory lacks, canned per locale: de-DE, pt-PT and fr-FR good lines
-# (but one fr-FR line below the threshold), es-MX one line left in English, ar-AE none canned (a
-# failed generation: every ar-AE model line takes the old path).
+# The sample job's lines the memory lacks, canned per locale: de-DE, pt-PT, fr-FR and ja-JP good
+# lines (but one fr-FR line below the threshold), es-MX one line left in English, ar-AE and he-IL
+# none canned (a failed generation: every model line there takes the old path).
 SAMPLE_LINES = {
     ("de-DE", "Take a break with an iced coffee"): canned("Mach eine Pause mit einem Eiskaffee", 0.91),
     ("pt-PT", "Only {price} this week"): canned("Só {price} esta semana", 0.88),
@@ -288,6 +288,8 @@ SAMPLE_LINES = {
     ("es-MX", "Start your morning with Acme coffee"): canned("Empieza tu mañana con café Acme"),
     ("es-MX", "Two for {price}"): canned("Two for {price}", 0.95),
     ("es-MX", "Coffee and a donut for the weekend"): canned("Un café y una dona para el fin de semana"),
+    ("ja-JP", "Two for {price}"): canned("2つで{price}"),
+    ("ja-JP", "Coffee and a donut for the weekend"): canned("週末はコーヒーとドーナツを"),
 }
 
 # (creative, template, locale) -> (status, path of each slot's line)
@@ -303,6 +305,8 @@ SAMPLE_OUTCOMES = {
     ("morning-hero", "morning-square", "es-MX"): ("approved", {"headline": "model", "cta": "tm"}),
     ("morning-hero", "morning-square", "fr-FR"): ("approved", {"headline": "model", "cta": "tm"}),
     ("morning-hero", "morning-square", "pt-PT"): ("approved", TM_TM),
+    **{(creative, template, locale): ("approved", TM_TM) for creative, template in (
+        ("morning-hero", "morning-square"), ("afternoon-break", "summer-banner")) for locale in ("ja-JP", "he-IL")},
     **{("weekend-treat", template, locale): outcome
        for template in ("morning-square", "summer-banner")
        for locale, outcome in {
@@ -311,6 +315,8 @@ SAMPLE_OUTCOMES = {
            "es-MX": ("review", {"headline": "model", "cta": "source"}),
            "fr-FR": ("approved", {"headline": "model", "cta": "model"}),
            "pt-PT": ("approved", {"headline": "model", "cta": "model"}),
+           "ja-JP": ("approved", {"headline": "model", "cta": "model"}),
+           "he-IL": ("review", {"headline": "source", "cta": "source"}),
        }.items()},
 }
 
@@ -326,11 +332,11 @@ def calibrate_fake(db_url: str, locales: list[str], threshold: float) -> None:
 def test_the_sample_job_with_canned_lines_routes_each_item_and_reruns_nothing(catalog_db, fake_copy_model,
                                                                                tmp_path):
     fake_copy_model.lines.update(SAMPLE_LINES)
-    calibrate_fake(catalog_db, ["pt-PT", "de-DE", "fr-FR", "es-MX"], 0.5)  # ar-AE never evaluated: all to review
+    calibrate_fake(catalog_db, ["pt-PT", "de-DE", "fr-FR", "es-MX", "ja-JP"], 0.5)  # ar-AE, he-IL: all to review
     out = tmp_path / "out"
     settings = job_pipeline.RunSettings(db_url=catalog_db, out=str(out), run_date=RUN_DATE)
     items, counts = job_pipeline.run(load_job(SAMPLE_JOB), str(SAMPLE_JOB), settings, test_pipeline=pipeline())
-    assert len(items) == 20
+    assert len(items) == 28
 
     # Only the lines the memory lacks reached the model, once per item (weekend-treat has two
     # templates), none for the de-DE dead letters.
@@ -340,13 +346,13 @@ def test_the_sample_job_with_canned_lines_routes_each_item_and_reruns_nothing(ca
         ("fr-FR", "Start your morning with Acme coffee"), ("fr-FR", "Only {price} this week"),
         ("es-MX", "Take a break with an iced coffee"), ("es-MX", "Start your morning with Acme coffee"),
         ("ar-AE", "Take a break with an iced coffee"), ("ar-AE", "Only {price} this week")]},
-        **{f"{locale}:{source}": 2 for locale in ("pt-PT", "fr-FR", "es-MX", "ar-AE")
+        **{f"{locale}:{source}": 2 for locale in ("pt-PT", "fr-FR", "es-MX", "ar-AE", "ja-JP", "he-IL")
            for source in ("Two for {price}", "Coffee and a donut for the weekend")}})
 
     # The manifest: one line per item, its status and copy paths as routed, files as hashed.
     manifest = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
     records = {(m["creative"], m["template"], m["locale"]): m for m in manifest}
-    assert len(manifest) == 20 and set(records) == set(SAMPLE_OUTCOMES)
+    assert len(manifest) == 28 and set(records) == set(SAMPLE_OUTCOMES)
     for key, (status, paths) in SAMPLE_OUTCOMES.items():
         line = records[key]
         folder = out / status / key[0] / key[1]
@@ -384,12 +390,12 @@ def test_the_sample_job_with_canned_lines_routes_each_item_and_reruns_nothing(ca
     assert {k: counts[k] for k in ("items_approved", "items_review", "items_dead_letter", "talent_found",
                                    "talent_missing", "copy_gate_passed", "copy_fallbacks", "copy_model_loads",
                                    "copy_model_batches")} == {
-        "items_approved": 12, "items_review": 6, "items_dead_letter": 2, "talent_found": 18, "talent_missing": 2,
-        "copy_gate_passed": 15, "copy_fallbacks": 9, "copy_model_loads": 1, "copy_model_batches": 1}
+        "items_approved": 18, "items_review": 8, "items_dead_letter": 2, "talent_found": 26, "talent_missing": 2,
+        "copy_gate_passed": 19, "copy_fallbacks": 13, "copy_model_loads": 1, "copy_model_batches": 1}
 
     # The report: every section counted, the dead letters' reason, the rejected candidate.
     html = (out / "report.html").read_text()
-    for heading in ("Needs review (6)", "Approved (12)", "Dead letter (2)", "Copy models", "Talent rights"):
+    for heading in ("Needs review (8)", "Approved (18)", "Dead letter (2)", "Copy models", "Talent rights"):
         assert f"<h2>{heading}</h2>" in html
     assert f"no licensed talent tagged smiling for region DE, channel social, on {RUN_DATE}" in html
     assert "model said: Seulement {price} cette semaine" in html and FAKE_MODEL_ID in html

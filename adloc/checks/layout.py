@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection
 
 import numpy as np
 
@@ -20,13 +21,18 @@ def check_fits(slot: str, size: int | None, min_size: int) -> CheckResult:
     return CheckResult(name, True, 1.0, f"fits at {size}px (minimum {min_size}px)", F)
 
 
-def check_glyphs(slot: str, text: str, covered: set[int]) -> CheckResult:
-    """Every visible character has a glyph in the slot's font chain: no tofu boxes."""
-    missing = sorted({ch for ch in text if not ch.isspace() and ord(ch) not in covered
-                      and unicodedata.category(ch) not in ("Cf", "Mn")})
+def check_glyphs(slot: str, text: str, covered: Collection[int]) -> CheckResult:
+    """Every character drawn has a glyph in some font of the slot's chain (`covered`): no tofu
+    boxes. Spaces and default-ignorable code points (ZWJ, ZWNJ, variation selectors, bidi marks)
+    need none."""
+    from adloc import fonts
+
+    missing = sorted({ch for ch in text if fonts.drawn(ch) and ord(ch) not in covered})
     name = f"glyphs:{slot}"
     if missing:
         shown = ", ".join(f"{ch!r} U+{ord(ch):04X}" for ch in missing[:5])
+        if fonts.emoji_face() is None and any(ord(ch) >= 0x1F000 or 0x2600 <= ord(ch) < 0x2800 for ch in missing):
+            shown += f" ({fonts.EMOJI_INSTALL})"
         return CheckResult(name, False, 0.0, f"no glyph for {shown}", F)
     return CheckResult(name, True, 1.0, f"all {len(set(text))} characters covered", F)
 
@@ -54,16 +60,17 @@ def check_contrast(slot: str, text_rgb: tuple[int, int, int], background: np.nda
 
 
 def text_direction(text: str, rtl_locale: bool) -> str:
-    """The direction a line is set in: right to left when it holds any right-to-left letter (an
-    Arabic line that starts with a Latin brand name included), left to right when it holds only
-    left-to-right letters, and the locale's direction when it holds no letters (a price). What sits
-    in a directional isolate (a filled-in value, `locale.fill_placeholders`) does not count."""
+    """The direction a line is set in: the locale's direction whenever the line holds a letter
+    written that way (an Arabic line that starts with a Latin brand name is right to left; a
+    Japanese line quoting a Hebrew word is left to right), the other direction when it holds only
+    the other direction's letters (an English line waiting for a translator in an Arabic ad), and
+    the locale's direction when it holds no letters (a price). What sits in a directional isolate
+    (a filled-in value, `locale.fill_placeholders`) does not count."""
     kinds = {unicodedata.bidirectional(ch) for ch in _ISOLATED.sub("", text)}
-    if kinds & {"R", "AL"}:
-        return "rtl"
-    if "L" in kinds:
-        return "ltr"
-    return "rtl" if rtl_locale else "ltr"
+    rtl, ltr = bool(kinds & {"R", "AL"}), "L" in kinds
+    if rtl_locale:
+        return "ltr" if ltr and not rtl else "rtl"
+    return "rtl" if rtl and not ltr else "ltr"
 
 
 _ISOLATED = re.compile("[\u2066\u2067\u2068][^\u2069]*(?:\u2069|$)")

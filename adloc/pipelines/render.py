@@ -1,14 +1,15 @@
 """Render stage: set the localized copy into the template's text slots (raqm shaping and bidi,
-word wrap, shrink-to-fit) and run the layout checks."""
+font fallback by runs, line breaking by UAX #14, shrink-to-fit) and run the layout checks."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-from adloc import fonts
+from adloc import bidi, fonts
 from adloc import locale as loc
 from adloc.checks.layout import (
     check_contrast,
@@ -38,42 +39,136 @@ def direction_of(text: str, locale: str) -> str:
     return text_direction(text, loc.is_rtl(locale))
 
 
-def _segments(text: str, locale: str) -> list[str]:
-    """The line-break opportunities of UAX #14 (ICU, through icu4py): between words, between CJK
-    characters but never before a closing bracket or small kana (strict breaking in Japanese and
-    Chinese), and inside Thai, Lao, Khmer and Burmese by ICU's dictionaries. Each segment keeps
-    its trailing spaces."""
+def _segments(text: str, locale: str, phrases: bool = True) -> list[str]:
+    """The line-break opportunities of UAX #14 (ICU, through icu4py): between words, inside Thai,
+    Lao, Khmer and Burmese by ICU's dictionaries, and in Japanese and Chinese between characters
+    but never before a closing bracket or small kana (strict breaking). With `phrases`, Japanese
+    breaks only between phrases (ICU's `lw=phrase`: "アイスコーヒーで|ひと休み", not inside "ひと休み")
+    and Korean only at spaces (`lw=keepall`), as headlines are set. Each segment keeps its trailing
+    spaces."""
     from icu4py.breakers import LineBreaker
 
     language = loc.language(locale) if locale else "en"
-    return list(LineBreaker(text, f"{language}@lb=strict" if language in ("ja", "zh") else language))
+    keywords = {"ja": "lb=strict;lw=phrase" if phrases else "lb=strict", "zh": "lb=strict",
+                "ko": "lw=keepall" if phrases else ""}.get(language, "")
+    return list(LineBreaker(text, f"{language}@{keywords}" if keywords else language))
 
 
-def _wrap(text: str, font, width: int, direction: str, language: str, locale: str = "") -> list[str]:
+@dataclass(frozen=True)
+class Setter:
+    """Sets the lines of one slot's text: its main font (`fonts.font_for` of the whole text), size
+    and weight, the paragraph direction and language. A line the main font covers is measured and
+    drawn by raqm in one call; a line with fallback runs (an emoji, another script) piece by piece
+    in bidi order (`adloc.bidi`), the emoji font's bitmaps scaled from EMOJI_SIZE to the size."""
+
+    main: fonts.Face
+    size: int
+    weight: str
+    direction: str
+    language: str
+    locale: str
+
+    @property
+    def font(self):
+        return fonts.load(self.main, self.size, self.weight)
+
+    def _pieces(self, line: str) -> tuple[bidi.Piece, ...] | None:
+        return _pieces(line, self.locale, self.main, self.direction, fonts.emoji_face())
+
+    def _piece_length(self, text: str, face: fonts.Face, rtl: bool) -> float:
+        direction = "rtl" if rtl else "ltr"
+        if fonts.is_emoji(face):
+            font = fonts.load(face, fonts.EMOJI_SIZE)
+            return font.getlength(text, direction=direction) * self.size / fonts.EMOJI_SIZE
+        return fonts.load(face, self.size, self.weight).getlength(text, direction=direction, language=self.language)
+
+    def length(self, line: str) -> float:
+        """The line's advance width in px."""
+        pieces = self._pieces(line)
+        if pieces is None:
+            return self.font.getlength(line, direction=self.direction, language=self.language)
+        return sum(self._piece_length(line[p.start : p.end], p.key, p.rtl) for p in pieces)
+
+    def draw(self, canvas: Image.Image, left: float, baseline: float, line: str, colour) -> None:
+        """Draw a line from `left` on the baseline (px)."""
+        draw = ImageDraw.Draw(canvas)
+        pieces = self._pieces(line)
+        if pieces is None:
+            draw.text((left, baseline), line, font=self.font, fill=colour, direction=self.direction,
+                      language=self.language, anchor="ls")
+            return
+        x = left
+        for piece in pieces:
+            text = line[piece.start : piece.end]
+            width = self._piece_length(text, piece.key, piece.rtl)
+            if fonts.is_emoji(piece.key):
+                _draw_emoji(canvas, text, x, baseline, self.size, piece.rtl)
+            elif text.strip():
+                draw.text((x, baseline), text, font=fonts.load(piece.key, self.size, self.weight), fill=colour,
+                          direction="rtl" if piece.rtl else "ltr", language=self.language, anchor="ls")
+            x += width
+
+
+@lru_cache(maxsize=4096)
+def _pieces(line: str, locale: str, main: fonts.Face, direction: str, emoji: fonts.Face | None) -> tuple[bidi.Piece, ...] | None:
+    """A line's pieces in visual order (None when the main font sets it all); `emoji` is part of
+    the key because the runs depend on whether the emoji font is installed."""
+    runs = fonts.runs(line, locale, main)
+    if len(runs) == 1 and runs[0].face == main:
+        return None
+    keys = [None] * len(line)
+    for run in runs:
+        keys[run.start : run.end] = [run.face] * (run.end - run.start)
+    return tuple(bidi.pieces(line, keys, direction == "rtl"))
+
+
+def _draw_emoji(canvas: Image.Image, text: str, left: float, baseline: float, size: int, rtl: bool) -> None:
+    """Colour emoji: drawn at the font's bitmap size, scaled to `size` (Lanczos), pasted with alpha
+    so that the baselines meet."""
+    font = fonts.load(fonts.emoji_face(), fonts.EMOJI_SIZE)
+    ascent, descent = font.getmetrics()
+    width = max(1, round(font.getlength(text, direction="rtl" if rtl else "ltr")))
+    sprite = Image.new("RGBA", (width, ascent + descent), (0, 0, 0, 0))
+    ImageDraw.Draw(sprite).text((0, ascent), text, font=font, embedded_color=True, anchor="ls",
+                                direction="rtl" if rtl else "ltr")
+    scale = size / fonts.EMOJI_SIZE
+    scaled = sprite.resize((max(1, round(width * scale)), max(1, round((ascent + descent) * scale))),
+                           Image.Resampling.LANCZOS)
+    canvas.paste(scaled.convert("RGB"), (round(left), round(baseline - ascent * scale)), mask=scaled.getchannel("A"))
+
+
+def _wrap(text: str, setter: Setter, width: int, phrases: bool = True) -> list[str]:
     """Greedy line filling at the break opportunities; a segment wider than the line (one long
     word) stays whole, and makes the size shrink."""
     lines: list[str] = []
-    for segment in _segments(text, locale or language):
+    for segment in _segments(text, setter.locale or setter.language, phrases):
         candidate = (lines[-1] + segment) if lines else segment
-        if lines and font.getlength(candidate.rstrip(), direction=direction, language=language) <= width:
+        if lines and setter.length(candidate.rstrip()) <= width:
             lines[-1] = candidate
         else:
             lines.append(segment)
     return [line.strip() for line in lines if line.strip()]
 
 
+def setter_for(text: str, slot: TextSlot, locale: str, size: int) -> Setter:
+    return Setter(fonts.font_for(text, locale), size, slot.weight, direction_of(text, locale),
+                  loc.language(locale), locale)
+
+
 def layout(text: str, slot: TextSlot, locale: str) -> Layout:
-    """The largest size between the slot's max and min at which the wrapped text fits its box."""
+    """The largest size between the slot's max and min at which the wrapped text fits its box:
+    broken between phrases where the language has them (Japanese, Korean), else, when no size
+    fits that way, at every opportunity."""
     _, _, width, height = slot.box
-    direction, language = direction_of(text, locale), loc.language(locale)
-    face = fonts.font_for(text, locale)
+    direction = direction_of(text, locale)
     lines: list[str] = []
-    for size in range(slot.max_size, slot.min_size - 1, -1):
-        font = fonts.load(face, size, slot.weight)
-        lines = _wrap(text, font, width, direction, language, locale)
-        widest = max((font.getlength(line, direction=direction, language=language) for line in lines), default=0)
-        if widest <= width and len(lines) * size * LINE_SPACING <= height:
-            return Layout(size, tuple(lines), True, direction)
+    for phrases in (True, False) if loc.language(locale) in ("ja", "ko") else (True,):
+        for size in range(slot.max_size, slot.min_size - 1, -1):
+            setter = setter_for(text, slot, locale, size)
+            lines = _wrap(text, setter, width, phrases)
+            widest = max((setter.length(line) for line in lines), default=0)
+            if widest <= width and len(lines) * size * LINE_SPACING <= height:
+                return Layout(size, tuple(lines), True, direction)
     return Layout(slot.min_size, tuple(lines), False, direction)
 
 
@@ -102,15 +197,13 @@ def render(image: np.ndarray, copy: dict[str, str], slots: tuple[TextSlot, ...],
     out = image.copy()
     placed = []
     checks = []
-    language = loc.language(locale)
     for slot in slots:
         text = copy.get(slot.name, "")
         if not text:
             continue
         x, y, width, height = slot.box
         result = layout(text, slot, locale)
-        face = fonts.font_for(text, locale)
-        font = fonts.load(face, result.size, slot.weight)
+        setter = setter_for(text, slot, locale, result.size)
         align = slot.align
         if result.direction == "rtl" and align != "center":
             align = "end" if align == "start" else "start"  # start and end follow the reading order
@@ -118,7 +211,7 @@ def render(image: np.ndarray, copy: dict[str, str], slots: tuple[TextSlot, ...],
         top = y + (height - line_height * len(result.lines)) / 2
         lines = []
         for i, line in enumerate(result.lines):
-            line_width = font.getlength(line, direction=result.direction, language=language)
+            line_width = setter.length(line)
             left = {"start": x, "center": x + (width - line_width) / 2, "end": x + width - line_width}[align]
             lines.append((left, top + i * line_height, line_width, line))
         # The block the text covers, with a margin, inside the slot: where contrast is measured.
@@ -134,21 +227,19 @@ def render(image: np.ndarray, copy: dict[str, str], slots: tuple[TextSlot, ...],
                 out[y0:y1, x0:x1], opacity = scrimmed
                 contrast = check_contrast(slot.name, colour, out[y0:y1, x0:x1], result.size)
                 contrast = replace(contrast, detail=f"{contrast.detail} on a {opacity:.0%} scrim")
-        placed.append((lines, font, colour, result.direction))
+        placed.append((lines, setter, colour))
         checks += [
             check_fits(slot.name, result.size if result.fits else None, slot.min_size),
-            check_glyphs(slot.name, text, set(fonts.coverage(face))),
+            check_glyphs(slot.name, text, fonts.chain_coverage(locale)),
             contrast,
             check_direction(slot.name, text, result.direction, loc.is_rtl(locale)),
         ]
     canvas = Image.fromarray(out)
-    draw = ImageDraw.Draw(canvas)
-    for lines, font, colour, direction in placed:
-        size = font.size
+    for lines, setter, colour in placed:
+        size = setter.size
         for left, top, _, line in lines:
             # On a baseline that centres capitals and descenders in the line's box, whatever the
             # font's own ascender (Noto Sans Arabic's is a third taller than Noto Sans's, and drew text low).
             baseline = top + size * (LINE_SPACING - CAP_HEIGHT - DESCENDER) / 2 + size * CAP_HEIGHT
-            draw.text((left, baseline), line, font=font, fill=colour, direction=direction, language=language,
-                      anchor="ls")
+            setter.draw(canvas, left, baseline, line, colour)
     return np.asarray(canvas), checks
