@@ -40,7 +40,8 @@ def _package_font(module: str) -> Path:
 # Tried in order; the first font that covers every character of a text sets it.
 CHAIN = ("fontpkg_noto_sans", "fontpkg_noto_sans_arabic", "fontpkg_heebo", "fontpkg_noto_sans_thai",
          "fontpkg_noto_sans_devanagari", "fontpkg_noto_sans_tamil")
-# The faces of NotoSansCJK-Regular.ttc (noto-cjk-sans-otc), by region.
+# The faces of Noto Sans CJK's variable collection (NotoSansCJK-VF.otf.ttc, weights Thin to Black,
+# from the manimgx-fonts-cjk package), by region.
 CJK_FACES = {"JP": 0, "KR": 1, "SC": 2, "TC": 3, "HK": 4}
 
 
@@ -82,11 +83,15 @@ def is_emoji(face: Face) -> bool:
     return face == emoji_face()
 
 
+def _cjk_font() -> Path:
+    import manimgx_fonts_cjk
+
+    return Path(manimgx_fonts_cjk.__file__).with_name("NotoSansCJK-VF.otf.ttc")
+
+
 @cache
 def _chain(locale: str, emoji: Face | None) -> tuple[Face, ...]:
-    import noto_cjk_sans_otc
-
-    faces = (*(Face(_package_font(m)) for m in CHAIN), Face(Path(noto_cjk_sans_otc.FONT_PATH), cjk_face(locale)))
+    faces = (*(Face(_package_font(m)) for m in CHAIN), Face(_cjk_font(), cjk_face(locale)))
     return (*faces, emoji) if emoji else faces
 
 

@@ -179,7 +179,7 @@ def test_every_big_market_s_script_has_its_glyphs_and_fits(locale, text):
                                           ("zh-Hant-TW", 3), ("zh-HK", 4), ("de-DE", 0)])
 def test_the_locale_picks_the_cjk_face_of_its_region(locale, face):
     chosen = fonts.font_for("骨", locale)  # a character whose strokes differ by region
-    assert chosen.index == face and chosen.path.name == "NotoSansCJK-Regular.ttc"
+    assert chosen.index == face and chosen.path.name == "NotoSansCJK-VF.otf.ttc"
 
 
 def test_thai_breaks_between_words_it_has_no_spaces_for():
@@ -221,7 +221,7 @@ def test_a_mixed_script_line_with_an_emoji_is_set_in_runs_on_one_line():
     text = "今だけ Acme コーヒー 30% オフ 🎉"
     runs = fonts.runs(text, "ja-JP")
     assert [(text[r.start:r.end], r.face.path.name) for r in runs] == [
-        ("今だけ Acme コーヒー 30% オフ ", "NotoSansCJK-Regular.ttc"), ("🎉", fonts.EMOJI_FONT.name)]
+        ("今だけ Acme コーヒー 30% オフ ", "NotoSansCJK-VF.otf.ttc"), ("🎉", fonts.EMOJI_FONT.name)]
     slot = TextSlot(name="headline", box=(0, 0, 900, 80), min_size=40, max_size=40)
     result = layout(text, slot, "ja-JP")
     assert result.fits and result.lines == (text,)  # measured as one line, emoji included
@@ -294,8 +294,8 @@ def test_arabic_with_a_latin_brand_a_price_and_an_emoji():
 def test_two_scripts_no_one_font_has_are_set_in_two_fonts():
     text = "今だけ ลดราคา セール"
     runs = fonts.runs(text, "ja-JP")
-    assert [r.face.path.name for r in runs] == ["NotoSansCJK-Regular.ttc", "NotoSansThai[wdth,wght].ttf",
-                                                "NotoSansCJK-Regular.ttc"]
+    assert [r.face.path.name for r in runs] == ["NotoSansCJK-VF.otf.ttc", "NotoSansThai[wdth,wght].ttf",
+                                                "NotoSansCJK-VF.otf.ttc"]
     _, checks = render(np.zeros((260, 680, 3), dtype=np.uint8), {"headline": text}, (WIDE,), "ja-JP")
     assert {c.name: c for c in checks}["glyphs:headline"].passed
     # A Hebrew run inside a left-to-right Japanese line is drawn right to left, between its neighbours.
@@ -325,3 +325,13 @@ def test_japanese_headlines_break_between_phrases_and_korean_at_spaces():
     assert len(lines) > 2 and "".join(lines) == "アイスコーヒーでひと休み"
     korean = TextSlot(name="headline", box=(0, 0, 240, 300), min_size=40, max_size=40)
     assert layout("지금만 커피 할인", korean, "ko-KR").lines == ("지금만 커피", "할인")
+
+
+def test_cjk_is_set_in_the_slot_s_weight():
+    """The CJK collection is variable: a bold slot gets bold kanji, not the thin default."""
+    ink = {}
+    for weight in ("Regular", "Bold"):
+        slot = TextSlot(name="headline", box=(0, 0, 400, 80), min_size=48, max_size=48, color="#ffffff", weight=weight)
+        image, _ = render(np.zeros((80, 400, 3), dtype=np.uint8), {"headline": "今だけ休み"}, (slot,), "ja-JP")
+        ink[weight] = int((image.max(axis=2) > 128).sum())
+    assert ink["Bold"] > 1.3 * ink["Regular"] > 0
