@@ -57,22 +57,18 @@ class Piece(NamedTuple):
 
 
 def pieces(text: str, keys: list, rtl: bool) -> list[Piece]:
-    """Cut a line where `keys` (one per character: its font) or the embedding level changes, and
-    return the pieces in visual order, left to right."""
+    """Cut a line into maximal logical stretches of one key (`keys`, one per character: its font)
+    and one embedding level, and return them in visual order, left to right. Cutting in logical
+    order keeps an Arabic or Hebrew word with its vowel marks whole (FriBidi keeps a mark after its
+    letter in the visual order, which a visual cut would split off)."""
     levels, v2l = visual_order(text, rtl)
+    where = [0] * len(text)  # logical index -> visual position
+    for position, logical in enumerate(v2l):
+        where[logical] = position
     out: list[Piece] = []
-    group: list[int] = []
-
-    def close() -> None:
-        if group:
-            i = group[0]
-            out.append(Piece(min(group), max(group) + 1, keys[i], levels[i] % 2 == 1))
-
-    for logical in v2l:
-        if group and (keys[logical] != keys[group[-1]] or levels[logical] != levels[group[-1]]
-                      or abs(logical - group[-1]) != 1):
-            close()
-            group = []
-        group.append(logical)
-    close()
-    return out
+    start = 0
+    for i in range(1, len(text) + 1):
+        if i == len(text) or keys[i] != keys[start] or levels[i] != levels[start]:
+            out.append(Piece(start, i, keys[start], levels[start] % 2 == 1))
+            start = i
+    return sorted(out, key=lambda piece: min(where[piece.start : piece.end]))

@@ -75,8 +75,12 @@ EMOJI_INSTALL = "install Debian's fonts-noto-color-emoji (`make fonts`) for colo
 
 def emoji_face() -> Face | None:
     """The colour emoji font, None where it is not installed."""
-    path = Path(os.environ.get("ADLOC_EMOJI_FONT") or EMOJI_FONT)
-    return Face(path) if path.is_file() else None
+    return _emoji_face(os.environ.get("ADLOC_EMOJI_FONT") or str(EMOJI_FONT))
+
+
+@cache
+def _emoji_face(path: str) -> Face | None:
+    return Face(Path(path)) if Path(path).is_file() else None
 
 
 def is_emoji(face: Face) -> bool:
@@ -129,6 +133,13 @@ def font_for(text: str, locale: str = "") -> Face:
         if needed <= coverage(face):
             return face
     return max(faces, key=lambda f: len(needed & coverage(f)))
+
+
+def tofu(text: str, locale: str = "", main: Face | None = None) -> set[str]:
+    """The characters drawn that the font their run was given lacks: a cluster no one font covers
+    whole (a Hebrew letter with a mark only another font has) is drawn in one font, with boxes."""
+    return {text[i] for run in runs(text, locale, main) for i in range(run.start, run.end)
+            if drawn(text[i]) and ord(text[i]) not in coverage(run.face)}
 
 
 def chain_coverage(locale: str = "") -> frozenset[int]:
@@ -185,8 +196,10 @@ def runs(text: str, locale: str = "", main: Face | None = None) -> list[Run]:
             face = emoji
         elif needed <= coverage(main):
             face = main
-        else:
-            face = next((f for f in faces if needed <= coverage(f)), main)
+        else:  # the first font with the whole cluster, else the first with its base letter
+            base = next(ord(ch) for ch in cluster if drawn(ch))
+            face = next((f for f in faces if needed <= coverage(f)),
+                        main if base in coverage(main) else next((f for f in faces if base in coverage(f)), main))
         if out and out[-1].face == face:
             out[-1] = out[-1]._replace(end=end)
         else:

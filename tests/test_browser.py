@@ -135,7 +135,7 @@ def test_submit_the_sample_job_run_it_look_and_approve_in_the_browser(browser, s
     assert sorted(queued_spec.pop("locales")) == sorted(expected.pop("locales"))  # the form lists them sorted
     assert queued_spec == expected
 
-    # The worker runs it; the job page becomes the gallery: 20 items, a dead letter without image.
+    # The worker runs it; the job page becomes the gallery: 28 items, a dead letter without image.
     assert main(["worker", "--once", "--db", catalog_db]) == 0
     page.reload()
     assert page.inner_text("#job-status") == "done"
@@ -143,7 +143,7 @@ def test_submit_the_sample_job_run_it_look_and_approve_in_the_browser(browser, s
 
     with Session(engine_for(catalog_db)) as session:
         statuses = [i.status for i in session.scalars(select(JobItemRow))]
-    assert len(statuses) == page.locator(".card").count() == 20  # 3 creatives, 4 creative x template, 5 locales
+    assert len(statuses) == page.locator(".card").count() == 28  # 3 creatives, 4 creative x template, 7 locales
     assert "dead_letter" in statuses  # weekend-treat has no licensed talent in DE
     assert page.locator(".card img").count() == sum(s != "dead_letter" for s in statuses)
     for image in page.locator(".card img").all():  # the gallery loads images as they scroll into view

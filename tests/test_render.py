@@ -335,3 +335,27 @@ def test_cjk_is_set_in_the_slot_s_weight():
         image, _ = render(np.zeros((80, 400, 3), dtype=np.uint8), {"headline": "今だけ休み"}, (slot,), "ja-JP")
         ink[weight] = int((image.max(axis=2) > 128).sum())
     assert ink["Bold"] > 1.3 * ink["Regular"] > 0
+
+
+@needs_emoji
+def test_arabic_and_hebrew_with_their_vowel_marks_stay_whole_beside_an_emoji():
+    for text, locale in (("مَرْحَبًا بِكُمْ ☕", "ar-SA"), ("שָׁלוֹם ☕", "he-IL")):
+        setter = setter_for(text, WIDE, locale, 40)
+        words = text.removesuffix(" ☕")
+        assert [text[p.start:p.end].strip() for p in setter._pieces(text)] == ["☕", words]  # one shaped piece
+        alone = setter_for(words, WIDE, locale, 40).length(words)
+        assert setter.length(text) < alone + 1.5 * setter.length("☕")  # joined, not letter by letter
+
+
+def test_a_korean_word_is_never_broken_inside():
+    slot = TextSlot(name="headline", box=(0, 0, 260, 400), min_size=40, max_size=40)
+    assert layout("프리미엄커피 오늘만 할인", slot, "ko-KR").lines == ("프리미엄커피", "오늘만 할인")
+
+
+def test_a_cluster_no_one_font_covers_is_caught_and_blank_slots_are_skipped():
+    text = "ש\u0305"  # a Hebrew letter with a combining overline Heebo lacks
+    assert fonts.tofu(text, "he-IL") == {"\u0305"}  # the letter in its own font, the mark missing
+    _, checks = render(np.zeros((260, 680, 3), dtype=np.uint8), {"headline": text}, (WIDE,), "he-IL")
+    assert not {c.name: c for c in checks}["glyphs:headline"].passed
+    image, checks = render(np.zeros((260, 680, 3), dtype=np.uint8), {"headline": "   "}, (WIDE,), "en-US")
+    assert checks == [] and not image.any()

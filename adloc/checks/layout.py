@@ -21,17 +21,18 @@ def check_fits(slot: str, size: int | None, min_size: int) -> CheckResult:
     return CheckResult(name, True, 1.0, f"fits at {size}px (minimum {min_size}px)", F)
 
 
-def check_glyphs(slot: str, text: str, covered: Collection[int]) -> CheckResult:
-    """Every character drawn has a glyph in some font of the slot's chain (`covered`): no tofu
-    boxes. Spaces and default-ignorable code points (ZWJ, ZWNJ, variation selectors, bidi marks)
-    need none."""
+def check_glyphs(slot: str, text: str, covered: Collection[int], tofu: Collection[str] = ()) -> CheckResult:
+    """Every character drawn has a glyph in some font of the slot's chain (`covered`) and in the
+    font it is drawn in (`tofu` lists those that are not: `fonts.tofu`): no boxes. Spaces and
+    default-ignorable code points (ZWJ, ZWNJ, variation selectors, bidi marks) need none."""
     from adloc import fonts
 
-    missing = sorted({ch for ch in text if fonts.drawn(ch) and ord(ch) not in covered})
+    missing = sorted({ch for ch in text if fonts.drawn(ch) and ord(ch) not in covered} | set(tofu))
     name = f"glyphs:{slot}"
     if missing:
         shown = ", ".join(f"{ch!r} U+{ord(ch):04X}" for ch in missing[:5])
-        if fonts.emoji_face() is None and any(ord(ch) >= 0x1F000 or 0x2600 <= ord(ch) < 0x2800 for ch in missing):
+        if fonts.emoji_face() is None and any(0x1F000 <= ord(ch) < 0x1FB00 or 0x2600 <= ord(ch) < 0x27C0
+                                              for ch in missing):
             shown += f" ({fonts.EMOJI_INSTALL})"
         return CheckResult(name, False, 0.0, f"no glyph for {shown}", F)
     return CheckResult(name, True, 1.0, f"all {len(set(text))} characters covered", F)

@@ -44,14 +44,23 @@ def _segments(text: str, locale: str, phrases: bool = True) -> list[str]:
     Lao, Khmer and Burmese by ICU's dictionaries, and in Japanese and Chinese between characters
     but never before a closing bracket or small kana (strict breaking). With `phrases`, Japanese
     breaks only between phrases (ICU's `lw=phrase`: "アイスコーヒーで|ひと休み", not inside "ひと休み")
-    and Korean only at spaces (`lw=keepall`), as headlines are set. Each segment keeps its trailing
+    and Korean only at spaces (keep-all), as headlines are set. Each segment keeps its trailing
     spaces."""
     from icu4py.breakers import LineBreaker
 
     language = loc.language(locale) if locale else "en"
-    keywords = {"ja": "lb=strict;lw=phrase" if phrases else "lb=strict", "zh": "lb=strict",
-                "ko": "lw=keepall" if phrases else ""}.get(language, "")
-    return list(LineBreaker(text, f"{language}@{keywords}" if keywords else language))
+    keywords = {"ja": "lb=strict;lw=phrase" if phrases else "lb=strict", "zh": "lb=strict"}.get(language, "")
+    segments = list(LineBreaker(text, f"{language}@{keywords}" if keywords else language))
+    if language == "ko" and phrases:
+        # keep-all: ICU's binding ignores `lw=keepall`, so join what it gives up to each space.
+        words: list[str] = []
+        for segment in segments:
+            if words and not words[-1][-1].isspace():
+                words[-1] += segment
+            else:
+                words.append(segment)
+        return words
+    return segments
 
 
 @dataclass(frozen=True)
@@ -199,7 +208,7 @@ def render(image: np.ndarray, copy: dict[str, str], slots: tuple[TextSlot, ...],
     checks = []
     for slot in slots:
         text = copy.get(slot.name, "")
-        if not text:
+        if not text.strip():
             continue
         x, y, width, height = slot.box
         result = layout(text, slot, locale)
@@ -230,7 +239,7 @@ def render(image: np.ndarray, copy: dict[str, str], slots: tuple[TextSlot, ...],
         placed.append((lines, setter, colour))
         checks += [
             check_fits(slot.name, result.size if result.fits else None, slot.min_size),
-            check_glyphs(slot.name, text, fonts.chain_coverage(locale)),
+            check_glyphs(slot.name, text, fonts.chain_coverage(locale), fonts.tofu(text, locale, setter.main)),
             contrast,
             check_direction(slot.name, text, result.direction, loc.is_rtl(locale)),
         ]
