@@ -42,3 +42,8 @@ class InvalidFields(AdlocError):
         self.source = str(source)
         self.errors = list(errors)
         super().__init__(f"{self.source}:\n" + "\n".join(f"  {e}" for e in self.errors))
+
+
+class MatteError(AdlocError):
+    """A talent photo whose matte cannot be trusted (no person, the whole frame, several people);
+    the message names the photo and says why."""

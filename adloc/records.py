@@ -167,6 +167,8 @@ class Talent:
     image_uri: str
     tags: tuple[str, ...] = ()
     image_sha256: str = ""  # of the normalized image in the asset store: lineage names it, not a path
+    matte_uri: str = ""  # a photo imported without alpha: the matte made for it (`adloc.matte`)
+    matte_sha256: str = ""
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from adloc.checks.image import (
     check_not_degenerate,
     check_outside_unchanged,
     check_size,
+    check_talent_cutout,
     check_talent_faithful,
 )
 
@@ -238,3 +239,19 @@ def test_the_output_size_is_one_the_channel_takes(size, channel, passed):
     r = check_channel_size(size, channel)
     assert (r.name, r.passed) == ("channel_size", passed)
     assert f"{size[0]}x{size[1]}" in r.detail
+
+
+# --- talent_cutout ----------------------------------------------------------------------------
+
+
+def test_a_cutout_passes_and_a_photo_with_its_background_fails():
+    from pathlib import Path
+
+    cutout = np.asarray(Image.open(Path(__file__).parents[1] / "examples" / "talent" / "pt-ana.png").convert("RGBA"))
+    r = check_talent_cutout(cutout)
+    assert (r.name, r.passed, r.severity) == ("talent_cutout", True, C) and r.detail.startswith("a cutout filling")
+    canvas = np.zeros((200, 300, 4), dtype=np.uint8)
+    canvas[40:190, 100:220] = (90, 120, 160, 255)  # a photo pasted whole: an opaque rectangle
+    r = check_talent_cutout(canvas)
+    assert not r.passed and r.detail.startswith("the talent is an opaque 120x150 rectangle (100% of its box)")
+    assert not check_talent_cutout(np.zeros((10, 10, 4), dtype=np.uint8)).passed

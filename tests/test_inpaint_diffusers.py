@@ -47,7 +47,7 @@ def _tiny_catalog(folder: Path) -> Path:
     }))
     talent = np.zeros((96, 64, 4), dtype=np.uint8)
     talent[..., :3] = (200, 150, 120)
-    talent[20:, 8:56, 3] = 255
+    talent[..., 3] = figure(96, 64, (8, 56), 44, (30, 32), 12)
     Image.fromarray(talent).save(folder / "catalog" / "t.png")
     (folder / "catalog" / "talent.yaml").write_text(yaml.safe_dump({"talent": [{
         "id": "de-tiny", "name": "Tiny", "region": "DE", "image": "t.png",
@@ -86,6 +86,15 @@ def test_noisy_diffusion_output_falls_back_to_the_blend(tmp_path, tiny_inpainter
     assert final["band_plausible"]["passed"]
 
 
+def figure(height: int, width: int, shoulders: tuple[int, int], chest: int, head: tuple[int, int],
+           radius: int) -> np.ndarray:
+    """A head-and-shoulders cutout's alpha: a body from row `chest` down between the `shoulders`
+    columns, a round head of `radius` centred at (column, row) `head` (a cutout, not a box)."""
+    yy, xx = np.mgrid[0:height, 0:width]
+    body = (yy >= chest) & (xx >= shoulders[0]) & (xx < shoulders[1])
+    return np.where(body | ((xx - head[0]) ** 2 + (yy - head[1]) ** 2 <= radius**2), 255, 0).astype(np.uint8)
+
+
 def _request(seed: int, mask_crop: int | None = None, fill: tuple = (), size: int = 64):
     from adloc.models.blend import make_request
 
@@ -93,7 +102,7 @@ def _request(seed: int, mask_crop: int | None = None, fill: tuple = (), size: in
     template = np.stack([60 + xx * 2, 90 + yy, 140 + 0 * xx], axis=-1).astype(np.uint8)
     talent = np.zeros((size, size, 4), dtype=np.uint8)
     talent[..., :3] = (200, 150, 120)
-    talent[24:, 10:30, 3] = 255
+    talent[..., 3] = figure(size, size, (10, 30), 36, (20, 29), 7)
     return make_request(f"k{seed}", template, talent, 6, "a café", seed, 2, 1.0, fill, mask_crop)
 
 

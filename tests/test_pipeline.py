@@ -225,6 +225,37 @@ def test_unreadable_talent_image_is_a_dead_letter_not_a_crash(tmp_path, catalog_
         "dead_letter/weekend-treat/summer-banner/ar-AE.json"]
 
 
+def test_a_talent_photo_with_its_own_background_is_not_approved(tmp_path, catalog_db, fake_copy_model):
+    """A portrait photographed in front of a backdrop, stored without a matte: pasted whole it is a
+    box of the studio in the ad. The image check fails it and the item waits for review."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+    from sqlalchemy import update
+    from sqlalchemy.orm import Session
+
+    from adloc.assets_db.engine import engine_for
+    from adloc.assets_db.schema import TalentImageRow
+
+    photo = Image.new("RGB", (600, 800), (70, 90, 140))  # the studio backdrop
+    ImageDraw.Draw(photo).ellipse((180, 120, 420, 420), fill=(224, 172, 138))  # a face
+    photo_path = tmp_path / "portrait.png"
+    photo.save(photo_path)
+    with Session(engine_for(catalog_db)) as session, session.begin():
+        session.execute(update(TalentImageRow).where(TalentImageRow.talent_id.like("pt-%")).values(uri=str(photo_path)))
+    spec = json.loads(json.dumps(SMALL_JOB))
+    spec["creatives"] = spec["creatives"][1:]  # translation-memory hits only: the copy is approved
+    spec["locales"] = ["pt-PT"]
+    out = tmp_path / "out"
+    assert run_cli(write_job(tmp_path / "job.yaml", spec), out, catalog_db) == 0
+    [line] = manifest(out)
+    assert line["status"] == "review"
+    record = record_of(line)
+    checks = {c["name"]: c for c in record["image"]["checks"]}
+    assert not checks["talent_cutout"]["passed"] and "carries its own background" in checks["talent_cutout"]["detail"]
+    assert all(slot["approved"] for slot in record["copy"].values())  # only the image holds it back
+    assert np.asarray(Image.open(line["uri"])).shape[:2] == (628, 1200)
+
+
 def test_rerun_with_a_changed_status_leaves_no_stale_files(tmp_path, catalog_db, fake_copy_model):
     spec = json.loads(json.dumps(SMALL_JOB))
     spec["creatives"] = spec["creatives"][1:]  # translation-memory hits only

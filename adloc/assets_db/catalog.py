@@ -21,10 +21,12 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Protocol
 
+import numpy as np
 import yaml
 from babel import Locale
+from PIL import Image
 from pydantic import (
     AfterValidator,
     Field,
@@ -49,7 +51,7 @@ from adloc.assets_db.schema import (
     TemplateSlotRow,
     TMRow,
 )
-from adloc.errors import AdlocError
+from adloc.errors import AdlocError, MatteError
 from adloc.fields import Strict, text
 from adloc.records import Channel, GlossaryTerm
 from adloc.template import TemplateSpec, load_template_spec, spec_to_json
@@ -123,6 +125,9 @@ class _Talent:
     where: str  # "file: talent[3]" or "file: row 7"
     image: images.NormalizedImage | None = None
     source: str = ""
+    matte: images.NormalizedImage | None = None  # made at import for a photo without alpha
+    matte_model: str = ""  # what made it
+    refused: str = ""  # why this photo's matte was refused (the rest of the file goes on)
 
     def field(self, name: str) -> str:
         return f"{self.where}, field {name}" if ": row " in self.where else f"{self.where}.{name}"
@@ -243,7 +248,16 @@ def _image_path(base: Path, image: str) -> str:
     return str((base / image).resolve())
 
 
-def _prepare_talent(path: Path, images_dir: Path | None) -> list[_Talent]:
+class Matter(Protocol):
+    """Makes the alpha matte (H x W uint8) of a photo without one (H x W x 3 uint8); `where` names
+    the photo in a MatteError. `adloc.models.matte.Matter` is the one the CLI and the demo pass."""
+
+    model_id: str
+
+    def __call__(self, rgb: np.ndarray, where: str) -> np.ndarray: ...
+
+
+def _prepare_talent(path: Path, images_dir: Path | None, matter: Matter | None = None) -> list[_Talent]:
     """Parse and validate a talent file and load every image; raises with every problem found."""
     if path.suffix.lower() == ".csv":
         talent, errors = _talent_from_csv(path)
@@ -264,15 +278,31 @@ def _prepare_talent(path: Path, images_dir: Path | None) -> list[_Talent]:
                 t.image = images.load(t.source)
             except images.ImageError as exc:
                 errors.append(f"{t.field('image')}: {exc}")
+                continue
+            if not t.image.has_alpha and matter is not None:
+                _matte(t, matter)
     if errors:
         raise CatalogError(errors)
     return talent
 
 
-def _children(t: _Talent, image_uri: str) -> tuple[list, list, list]:
+def _matte(t: _Talent, matter: Matter) -> None:
+    """A photo without alpha gets its matte; a matte that cannot be trusted marks the talent
+    refused, with the reason."""
+    assert t.image is not None
+    rgb = np.asarray(Image.open(io.BytesIO(t.image.png)).convert("RGB"))
+    try:
+        t.matte = images.matte_png(matter(rgb, t.source))
+        t.matte_model = matter.model_id
+    except MatteError as exc:
+        t.refused = f"{t.field('image')}: {exc}"
+
+
+def _children(t: _Talent, image_uri: str, matte_uri: str = "") -> tuple[list, list, list]:
     e = t.entry
+    matte = ({"matte_uri": matte_uri, "matte_sha256": t.matte.sha256, "matte_model": t.matte_model} if t.matte else {})
     images_ = [TalentImageRow(position=0, uri=image_uri, sha256=t.image.sha256, width=t.image.width,
-                              height=t.image.height, has_alpha=t.image.has_alpha, source=t.source)]
+                              height=t.image.height, has_alpha=t.image.has_alpha, source=t.source, **matte)]
     tags = [TalentTagRow(tag=tag) for tag in sorted(set(e.tags))]
     rights = [RightRow(region=region, channel=channel, status=right.status, starts_on=right.consent[0],
                        ends_on=right.consent[1], credit=right.credit)
@@ -280,12 +310,12 @@ def _children(t: _Talent, image_uri: str) -> tuple[list, list, list]:
     return images_, tags, rights
 
 
-def _put_talent(session: Session, talent: list[tuple[_Talent, str]]) -> None:
+def _put_talent(session: Session, talent: list[tuple[_Talent, str, str]]) -> None:
     """Add new talent; update existing talent in place (name, region, images, tags, rights). Their
     status is never touched: an import cannot undo a takedown, even one that commits meanwhile."""
-    ids = [t.entry.id for t, _ in talent]
+    ids = [t.entry.id for t, *_ in talent]
     existing = {r.id: r for r in session.scalars(select(TalentRow).where(TalentRow.id.in_(ids)).with_for_update())}
-    for t, _ in talent:
+    for t, *_ in talent:
         old = existing.get(t.entry.id)
         if old is not None:
             old.name, old.region = t.entry.name, t.entry.region
@@ -293,8 +323,8 @@ def _put_talent(session: Session, talent: list[tuple[_Talent, str]]) -> None:
             old.tags.clear()
             old.rights.clear()
     session.flush()  # the old children go before the new ones meet their unique constraints
-    for t, uri in talent:
-        images_, tags, rights = _children(t, uri)
+    for t, uri, matte_uri in talent:
+        images_, tags, rights = _children(t, uri, matte_uri)
         row = existing.get(t.entry.id)
         if row is None:
             row = TalentRow(id=t.entry.id, name=t.entry.name, region=t.entry.region, status="active",
@@ -304,13 +334,23 @@ def _put_talent(session: Session, talent: list[tuple[_Talent, str]]) -> None:
 
 
 def import_talent(engine: Engine, path: str | Path, images_dir: str | Path | None = None,
-                  store: str | None = None) -> int:
-    """Import a talent file (CSV or YAML); returns the number of talent imported."""
+                  store: str | None = None, refused: list[str] | None = None, matter: Matter | None = None) -> int:
+    """Import a talent file (CSV or YAML); returns the number of talent imported. With a `matter`,
+    a photo without alpha gets a matte, stored beside it (without one it is imported as it is, and
+    the run's talent_cutout check stops it). Where the matte cannot be trusted (too little or too
+    much of the frame, several people), that talent is left out and the reason appended to
+    `refused`, the rest imported; without a `refused` list the whole file is refused (CatalogError)."""
     path = Path(path)
-    talent = _prepare_talent(path, Path(images_dir) if images_dir else None)
+    talent = _prepare_talent(path, Path(images_dir) if images_dir else None, matter)
+    if refused is None and any(t.refused for t in talent):
+        raise CatalogError([t.refused for t in talent if t.refused])
+    if refused is not None:
+        refused += [t.refused for t in talent if t.refused]
     store = store or images.default_store()
-    stored = [(t, _put_image(store, "talent", t.image)) for t in talent]
-    _commit(engine, path, lambda session: _put_talent(session, stored))
+    stored = [(t, _put_image(store, "talent", t.image), _put_image(store, "mattes", t.matte) if t.matte else "")
+              for t in talent if not t.refused]
+    if stored:
+        _commit(engine, path, lambda session: _put_talent(session, stored))
     return len(stored)
 
 
@@ -494,9 +534,11 @@ def _put_language(session: Session, tm: list[TMRow], terms: list[GlossaryRow]) -
     session.add_all([*tm, *terms])
 
 
-def import_catalog(engine: Engine, folder: str | Path, store: str | None = None) -> dict[str, int]:
+def import_catalog(engine: Engine, folder: str | Path, store: str | None = None,
+                   matter: Matter | None = None) -> dict[str, int]:
     """Import an examples-style folder in one transaction: `templates/*.yaml`, `catalog/talent.yaml`
-    (or `.csv`), `catalog/tm.yaml`, `catalog/glossary.yaml`. Returns counts."""
+    (or `.csv`), `catalog/tm.yaml`, `catalog/glossary.yaml`. Returns counts. `matter`: as
+    `import_talent`, but a refused matte refuses the whole folder."""
     folder = Path(folder)
     if not folder.is_dir():
         raise CatalogError(f"{folder}: no such folder")
@@ -509,18 +551,20 @@ def import_catalog(engine: Engine, folder: str | Path, store: str | None = None)
     talent_path = next((p for p in (folder / "catalog" / n for n in ("talent.yaml", "talent.csv")) if p.is_file()), None)
     talent, tm, terms = [], [], []
     try:
-        talent = _prepare_talent(talent_path, None) if talent_path else []
+        talent = _prepare_talent(talent_path, None, matter) if talent_path else []
     except CatalogError as exc:
         errors += exc.errors
     try:
         tm, terms = _language_rows(folder / "catalog" / "tm.yaml", folder / "catalog" / "glossary.yaml")
     except CatalogError as exc:
         errors += exc.errors
+    errors += [t.refused for t in talent if t.refused]  # a catalog folder goes in whole or not at all
     if errors:
         raise CatalogError(errors)
     store = store or images.default_store()
     template_rows = [_template_row(t, _put_image(store, "templates", t.image)) for t in templates]
-    stored = [(t, _put_image(store, "talent", t.image)) for t in talent]
+    stored = [(t, _put_image(store, "talent", t.image), _put_image(store, "mattes", t.matte) if t.matte else "")
+              for t in talent]
 
     def put(session: Session) -> None:
         _put_templates(session, template_rows)

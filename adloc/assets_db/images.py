@@ -126,3 +126,11 @@ def put(store: str, kind: str, image: NormalizedImage) -> str:
     if not FileSystems.exists(uri):
         write_bytes(uri, image.png)
     return uri
+
+
+def matte_png(alpha: np.ndarray) -> NormalizedImage:
+    """An alpha matte (H x W uint8) as the store keeps it: an 8-bit greyscale PNG named by its hash."""
+    buffer = io.BytesIO()
+    Image.fromarray(alpha, "L").save(buffer, format="PNG", compress_level=6)
+    png = buffer.getvalue()
+    return NormalizedImage(png, hashlib.sha256(png).hexdigest(), alpha.shape[1], alpha.shape[0], False)

