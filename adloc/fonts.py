@@ -172,10 +172,16 @@ def clusters(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def pictographic(ch: str) -> bool:
+    """A character from the blocks emoji come from: the pictographic planes (U+1F000 to U+1FAFF)
+    and the BMP's Miscellaneous Symbols and Dingbats (U+2600 to U+27BF)."""
+    return 0x1F000 <= ord(ch) < 0x1FB00 or 0x2600 <= ord(ch) < 0x27C0
+
+
 def _wants_emoji(cluster: str) -> bool:
-    """A cluster shown as an emoji picture: asked for (VS16, a keycap, ZWJ between pictures) or a
-    character from the pictographic planes."""
-    return "\ufe0f" in cluster or "\u20e3" in cluster or any(ord(ch) >= 0x1F000 for ch in cluster)
+    """A cluster shown as an emoji picture: asked for (VS16, a keycap) or a character from the
+    pictographic planes (a BMP symbol without VS16 keeps its text glyph where a text font has one)."""
+    return "\ufe0f" in cluster or "\u20e3" in cluster or any(ord(ch) >= 0x1F000 and pictographic(ch) for ch in cluster)
 
 
 def runs(text: str, locale: str = "", main: Face | None = None) -> list[Run]:

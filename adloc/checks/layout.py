@@ -31,8 +31,7 @@ def check_glyphs(slot: str, text: str, covered: Collection[int], tofu: Collectio
     name = f"glyphs:{slot}"
     if missing:
         shown = ", ".join(f"{ch!r} U+{ord(ch):04X}" for ch in missing[:5])
-        if fonts.emoji_face() is None and any(0x1F000 <= ord(ch) < 0x1FB00 or 0x2600 <= ord(ch) < 0x27C0
-                                              for ch in missing):
+        if fonts.emoji_face() is None and any(fonts.pictographic(ch) for ch in missing):
             shown += f" ({fonts.EMOJI_INSTALL})"
         return CheckResult(name, False, 0.0, f"no glyph for {shown}", F)
     return CheckResult(name, True, 1.0, f"all {len(set(text))} characters covered", F)

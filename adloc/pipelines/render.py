@@ -159,8 +159,9 @@ def _wrap(text: str, setter: Setter, width: int, phrases: bool = True) -> list[s
     return [line.strip() for line in lines if line.strip()]
 
 
-def setter_for(text: str, slot: TextSlot, locale: str, size: int) -> Setter:
-    return Setter(fonts.font_for(text, locale), size, slot.weight, direction_of(text, locale),
+def setter_for(text: str, slot: TextSlot, locale: str, size: int, main: fonts.Face | None = None) -> Setter:
+    """The setter of a slot's text at `size` px; `main`: its main font where the caller has it."""
+    return Setter(main or fonts.font_for(text, locale), size, slot.weight, direction_of(text, locale),
                   loc.language(locale), locale)
 
 
@@ -169,11 +170,11 @@ def layout(text: str, slot: TextSlot, locale: str) -> Layout:
     broken between phrases where the language has them (Japanese, Korean), else, when no size
     fits that way, at every opportunity."""
     _, _, width, height = slot.box
-    direction = direction_of(text, locale)
+    direction, main = direction_of(text, locale), fonts.font_for(text, locale)
     lines: list[str] = []
     for phrases in (True, False) if loc.language(locale) in ("ja", "ko") else (True,):
         for size in range(slot.max_size, slot.min_size - 1, -1):
-            setter = setter_for(text, slot, locale, size)
+            setter = setter_for(text, slot, locale, size, main)
             lines = _wrap(text, setter, width, phrases)
             widest = max((setter.length(line) for line in lines), default=0)
             if widest <= width and len(lines) * size * LINE_SPACING <= height:
