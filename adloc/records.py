@@ -51,6 +51,21 @@ class CopyPath(StrEnum):
     SOURCE = "source"  # the English source kept for a translator, for review
 
 
+class Compositing(StrEnum):
+    """How the blend joins the talent to the template across the band (chosen per template)."""
+
+    FEATHER = "feather"  # an alpha ramp across the band
+    SEAMLESS = "seamless"  # a Poisson solve over the band: no seam, both sides keep their texture
+    MATCH = "match"  # the talent's rim takes the scene's colour and light, then the feather
+
+
+class FillRepair(StrEnum):
+    """The classical inpainting that repairs a template's fill boxes without a model (OpenCV)."""
+
+    TELEA = "telea"  # A. Telea, "An Image Inpainting Technique Based on the Fast Marching Method", 2004
+    NAVIER_STOKES = "navier-stokes"  # M. Bertalmio, A. Bertozzi, G. Sapiro, CVPR 2001
+
+
 class ImagePath(StrEnum):
     """How an item's image was made."""
 
@@ -127,6 +142,7 @@ class TalentSlot:
     box: Box
     anchor: str = "bottom"  # bottom | center
     band: int = 12  # width in pixels of the inpainting band around the talent's silhouette
+    compositing: Compositing = Compositing.FEATHER  # how the blend crosses the band
 
 
 @dataclass(frozen=True)
@@ -146,6 +162,8 @@ class Template:
     mirror_for_rtl: bool = False  # right-to-left locales get the layout mirrored (`template.for_locale`)
     mirror_image: bool = False  # ... and the image flipped with it (its background may be)
     mirrored: bool = False  # this is the mirrored layout: read the image flipped when mirror_image
+    fill_repair: FillRepair = FillRepair.TELEA  # how the blend repairs the fill boxes
+    logo: Box | None = None  # where the brand's logo sits in the picture: the talent's face keeps clear of it
 
     def text_slot(self, name: str) -> TextSlot:
         for slot in self.text_slots:
@@ -169,6 +187,17 @@ class Talent:
     image_sha256: str = ""  # of the normalized image in the asset store: lineage names it, not a path
     matte_uri: str = ""  # a photo imported without alpha: the matte made for it (`adloc.matte`)
     matte_sha256: str = ""
+    face: Box | None = None  # the face found at import, in the photo's pixels (`adloc.models.face`)
+
+
+@dataclass(frozen=True)
+class KeepClear:
+    """What the layout keeps clear of an item's talent: its face as placed (None: none was found at
+    import), the photo's placed edges (the crop), and the template's logo box; template pixels."""
+
+    face: Box | None
+    frame: Box | None = None
+    logo: Box | None = None
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,16 @@ from pydantic import (
 )
 
 from adloc.fields import Strict
-from adloc.records import TalentSlot, Template, TextSlot
+from adloc.records import Compositing, FillRepair, TalentSlot, Template, TextSlot
 
 
 class _TalentSlotSpec(Strict):
     box: tuple[int, int, int, int]
     anchor: Literal["bottom", "center"] = "bottom"
     band: int = Field(12, ge=1, le=256)
+    # feather: an alpha ramp; seamless: a Poisson solve over the band; match: the talent's rim takes
+    # the scene's colour and light, then the ramp. Only the band changes: the talent's core is exact.
+    compositing: Compositing = Compositing.FEATHER
 
 
 class _TextSlotSpec(Strict):
@@ -60,6 +63,8 @@ class TemplateSpec(Strict):
     steps: int = Field(20, ge=1, le=200)
     guidance: float = Field(7.5, ge=0)
     fill: list[tuple[int, int, int, int]] = Field(default_factory=list)  # more boxes to inpaint
+    fill_repair: FillRepair = FillRepair.TELEA  # without a model: telea or navier-stokes (OpenCV)
+    logo: tuple[int, int, int, int] | None = None  # the logo in the picture: no face may cover it
     mask_crop: int | None = Field(None, ge=0, le=1024)  # inpaint a crop around the mask, this much padding
     # For right-to-left locales (ar-*, he-*): the talent and text slots mirrored, so the eye reads
     # from the right; mirror_image also flips the picture (only where its background may be flipped).
@@ -77,6 +82,8 @@ class TemplateSpec(Strict):
         width, height = self.size
         boxes = {"talent_slot.box": self.talent_slot.box}
         boxes.update({f"fill[{i}]": box for i, box in enumerate(self.fill)})
+        if self.logo is not None:
+            boxes["logo"] = self.logo
         boxes.update({f"text_slots.{name}.box": slot.box for name, slot in self.text_slots.items()})
         for field, (x, y, w, h) in boxes.items():
             if w <= 0 or h <= 0 or x < 0 or y < 0 or x + w > width or y + h > height:
@@ -104,7 +111,8 @@ def to_record(spec: TemplateSpec, image_uri: str) -> Template:
         image_uri=image_uri,
         width=spec.size[0],
         height=spec.size[1],
-        talent_slot=TalentSlot(box=spec.talent_slot.box, anchor=spec.talent_slot.anchor, band=spec.talent_slot.band),
+        talent_slot=TalentSlot(box=spec.talent_slot.box, anchor=spec.talent_slot.anchor, band=spec.talent_slot.band,
+                               compositing=spec.talent_slot.compositing),
         text_slots=tuple(
             TextSlot(name=name, box=s.box, min_size=s.size[0], max_size=s.size[1], color=s.color,
                      align=s.align, max_chars=s.max_chars, weight=s.weight)
@@ -118,6 +126,8 @@ def to_record(spec: TemplateSpec, image_uri: str) -> Template:
         mask_crop=spec.mask_crop,
         mirror_for_rtl=spec.mirror_for_rtl,
         mirror_image=spec.mirror_image,
+        fill_repair=spec.fill_repair,
+        logo=tuple(spec.logo) if spec.logo else None,
     )
 
 
@@ -128,8 +138,9 @@ def _mirror(box: tuple[int, int, int, int], width: int) -> tuple[int, int, int, 
 
 def for_locale(template: Template, locale: str) -> Template:
     """The layout a locale gets: for a right-to-left locale of a template that declares
-    `mirror_for_rtl`, every box mirrored about the vertical centre line (talent slot, text slots,
-    fill boxes; `start` alignment already follows the reading direction); otherwise the template."""
+    `mirror_for_rtl`, every box mirrored about the vertical centre line (talent slot, text slots, and
+    where the picture flips with them its fill boxes and logo; `start` alignment already follows
+    the reading direction); otherwise the template."""
     from dataclasses import replace
 
     from adloc import locale as loc
@@ -141,7 +152,9 @@ def for_locale(template: Template, locale: str) -> Template:
         template,
         talent_slot=replace(template.talent_slot, box=_mirror(template.talent_slot.box, width)),
         text_slots=tuple(replace(slot, box=_mirror(slot.box, width)) for slot in template.text_slots),
-        fill=tuple(_mirror(box, width) for box in template.fill),
+        # The fill boxes and the logo are places in the picture: they move only when it is flipped.
+        fill=tuple(_mirror(box, width) for box in template.fill) if template.mirror_image else template.fill,
+        logo=_mirror(template.logo, width) if template.logo and template.mirror_image else template.logo,
         mirrored=True,
     )
 

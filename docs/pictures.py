@@ -2,8 +2,10 @@
 
 Run from the repository root after `make demo`: `.venv/bin/python docs/pictures.py`. It writes
 docs/demo-output.png (approved squares in four scripts, a Japanese banner and a French banner
-waiting for review) and docs/preview-scripts.png (lines in Japanese with an emoji, Thai and Hebrew
-opening with a Latin name, set by `adloc preview` in the sample templates)."""
+waiting for review), docs/preview-scripts.png (lines in Japanese with an emoji, Thai and Hebrew
+opening with a Latin name, set by `adloc preview` in the sample templates) and docs/portrait.png
+(the sample catalog's photographed talent, a JPEG with its studio backdrop, and what
+examples/jobs/portrait.yaml makes of it, run into out/portrait with the demo's database)."""
 
 from __future__ import annotations
 
@@ -60,6 +62,12 @@ def main() -> None:
                             f"headline={headline}", "--copy", f"cta={cta}", "--out", str(shots[-1])],
                            check=True, stdout=subprocess.DEVNULL)
         sheet([shots[:2], shots[2:]], ROOT / "docs" / "preview-scripts.png")
+    portrait = ROOT / "out" / "portrait"
+    subprocess.run([str(adloc), "run", str(ROOT / "examples" / "jobs" / "portrait.yaml"), "--out", str(portrait)],
+                   check=True, stdout=subprocess.DEVNULL)
+    square = next(portrait.glob("*/morning-hero/morning-square/pt-PT.png"))
+    banner = next(portrait.glob("*/afternoon-break/summer-banner/pt-PT.png"))
+    sheet([[ROOT / "examples" / "talent" / "us-eileen.jpg", square], [banner]], ROOT / "docs" / "portrait.png")
 
 
 if __name__ == "__main__":

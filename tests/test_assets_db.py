@@ -112,7 +112,8 @@ def test_only_active_rights_in_window_for_region_and_channel(catalog):
     eligible = eligible_talent(engine_for(catalog), {"DE", "FR", "PT"}, "social", ON)
     assert ids(eligible["DE"]) == ["de-jonas", "de-lena"]  # expired Mia and revoked Paul excluded
     assert ids(eligible["FR"]) == ["fr-chloe", "fr-hugo"]
-    assert ids(eligible["PT"]) == ["pt-ana", "pt-joao"]
+    # Eileen is American, licensed for Portugal as well: rights, not the talent's region, decide
+    assert ids(eligible["PT"]) == ["pt-ana", "pt-joao", "us-eileen"]
     assert eligible["PT"][0].image_uri.endswith(".png") and Path(eligible["PT"][0].image_uri).is_file()
 
 
@@ -313,7 +314,7 @@ def test_reimport_updates_talent_but_never_undoes_a_takedown(catalog):
     with Session(engine) as session:
         ana = session.get(TalentRow, "pt-ana")
         assert (ana.status, ana.revoked_reason) == ("revoked", "contract ended")
-    assert ids(eligible_talent(engine, {"PT"}, "social", ON)["PT"]) == ["pt-joao"]
+    assert ids(eligible_talent(engine, {"PT"}, "social", ON)["PT"]) == ["pt-joao", "us-eileen"]
 
 
 def test_a_renewed_consent_is_a_second_right_not_a_conflict(db, tmp_path):

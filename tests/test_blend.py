@@ -9,7 +9,7 @@ import pytest
 
 from adloc.checks.image import check_band_plausible, check_outside_unchanged, check_talent_faithful
 from adloc.mask import box, dilate, erode, signed_distance
-from adloc.models.blend import blend, make_request, restore
+from adloc.models.blend import blend, make_request, repair_fill, restore
 
 H, W = 90, 120
 
@@ -36,6 +36,7 @@ def full_frame(talent: np.ndarray, template: np.ndarray, band_width: int, fill=(
     ramp = np.clip((signed_distance(silhouette, half + 1) + half) / (2 * half), 0, 1)
     feather = np.where(core, 1.0, ramp * (talent[..., 3] / 255.0)).astype(np.float32)
     alpha = feather[..., None]
+    template = repair_fill(template, fill)
     mixed = template.astype(np.float32) * (1 - alpha) + talent[..., :3].astype(np.float32) * alpha
     return {"core": core, "band": band, "feather": feather,
             "blend": np.clip(np.rint(mixed), 0, 255).astype(np.uint8)}

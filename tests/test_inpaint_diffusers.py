@@ -106,13 +106,27 @@ def _request(seed: int, mask_crop: int | None = None, fill: tuple = (), size: in
     return make_request(f"k{seed}", template, talent, 6, "a café", seed, 2, 1.0, fill, mask_crop)
 
 
-def test_a_fill_region_is_inpainted_and_the_blend_keeps_the_template_there():
+def _placeholder(request):
+    """The request's template with a magenta placeholder painted in its fill box."""
+    x, y, w, h = request.fill[0]
+    request.template = request.template.copy()
+    request.template[y : y + h, x : x + w] = (255, 0, 255)
+    return request
+
+
+def test_a_fill_region_is_in_the_band_and_the_blend_repairs_it_without_a_model():
+    from adloc.checks.image import check_fill_repaired
     from adloc.models.blend import blend
 
-    plain, filled = _request(1), _request(1, fill=((40, 4, 16, 12),))
+    plain, filled = _request(1), _placeholder(_request(1, fill=((40, 4, 16, 12),)))
     assert not plain.band[4:16, 40:56].any() and filled.band[4:16, 40:56].all()
     assert (filled.band & filled.core).sum() == 0
-    assert np.array_equal(blend(filled)[4:16, 40:56], filled.template[4:16, 40:56])
+    repaired = blend(filled)
+    assert not (repaired[4:16, 40:56] == (255, 0, 255)).all(axis=-1).any()  # no magenta left
+    assert np.array_equal(repaired[20:, :], blend(_request(1))[20:, :])  # the rest as without a fill box
+    assert check_fill_repaired(repaired, filled.fill, "telea").passed
+    left = check_fill_repaired(filled.template, filled.fill, "nothing")
+    assert not left.passed and "fill box [40, 4, 16, 12] still stands out" in left.detail
 
 
 @pytest.mark.slow  # loads the tiny diffusers pipeline
@@ -148,14 +162,17 @@ def test_mask_crop_inpaints_around_the_band_and_restore_is_exact(tiny_inpainter)
     assert checks["outside_unchanged"] and checks["talent_faithful"] and checks["size"]
 
 
-def test_the_blend_cannot_repaint_a_fill_region_so_the_item_goes_to_review():
+@pytest.mark.parametrize("method", ["telea", "navier-stokes"])
+def test_the_blend_repairs_a_fill_region_classically_so_the_item_is_approved(method):
+    from dataclasses import replace
+
     from adloc.models.blend import blend, restore
     from adloc.pipelines.image import judge
 
-    request = _request(1, fill=((40, 4, 16, 12),))
+    request = replace(_placeholder(_request(1, fill=((40, 4, 16, 12),))), fill_repair=method)
     _, outcome = judge(request, restore(blend(request), request), "blend")
     fill = {c.name: c for c in outcome.checks}["fill"]
-    assert not outcome.approved and not fill.passed and "need an inpainting model" in fill.detail
+    assert outcome.approved and fill.passed and f"repaired by {method} inpainting (OpenCV)" in fill.detail
     _, plain = judge(_request(1), restore(blend(_request(1)), _request(1)), "blend")
     assert plain.approved and "fill" not in {c.name for c in plain.checks}
 

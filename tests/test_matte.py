@@ -30,7 +30,7 @@ def talent_file(folder: Path, photos: dict[str, np.ndarray]) -> Path:
         Image.fromarray(rgb).save(folder / f"{name}.jpg", quality=92)
     path = folder / "talent.yaml"
     path.write_text(yaml.safe_dump({"talent": [
-        {"id": f"pt-{name}", "name": name, "region": "PT", "image": f"{name}.jpg", "tags": ["photo"], "rights": RIGHTS}
+        {"id": f"pt-{name}", "name": name, "region": "PT", "image": f"{name}.jpg", "tags": ["studio"], "rights": RIGHTS}
         for name in photos]}))
     return path
 
@@ -134,7 +134,7 @@ def test_importing_a_portrait_jpeg_and_running_it_gives_a_cutout_not_a_box(tmp_p
     eileen = next(t for t in json.loads(capsys.readouterr().out) if t["id"] == "pt-eileen")
     assert eileen["cutout"] == "matte" and eileen["matte"]["model"].startswith("mediapipe-selfie-segmentation")
     spec = {"job": "photo", "brand": "Acme Coffee", "channel": "social", "locales": ["pt-PT"],
-            "creatives": [{"id": "hero", "template": "morning-square", "talent": {"tags": ["photo"]},
+            "creatives": [{"id": "hero", "template": "morning-square", "talent": {"tags": ["studio"]},
                            "copy": {"headline": "Start your morning with Acme coffee", "cta": "Order now for {price}"},
                            "values": {"price": 2.49}}]}
     out_dir = tmp_path / "out"
@@ -145,6 +145,8 @@ def test_importing_a_portrait_jpeg_and_running_it_gives_a_cutout_not_a_box(tmp_p
     checks = {c["name"]: c for c in record["image"]["checks"]}
     assert line["talent"] == "pt-eileen" and checks["talent_cutout"]["passed"], checks["talent_cutout"]
     assert line["status"] == "approved"
+    layout = {c["name"]: c for c in record["layout"]}
+    assert layout["face_clear"]["passed"] and "is clear of the text and the crop" in layout["face_clear"]["detail"]
     # The backdrop's top corners do not reach the ad: there the template shows, not the photo's grey.
     template = np.asarray(Image.open(Path(__file__).parents[1] / "examples" / "templates" / "morning-square.png")
                           .convert("RGB")).astype(int)
@@ -157,3 +159,45 @@ def test_importing_a_portrait_jpeg_and_running_it_gives_a_cutout_not_a_box(tmp_p
     left, top = x + (w - side) // 2, y + h - side
     for cx, cy in ((left + 10, top + 10), (left + side - 10, top + 10)):
         assert np.abs(output[cy, cx] - template[cy, cx]).max() <= 2, (cx, cy)
+
+
+def test_decontamination_takes_the_old_backdrop_out_of_the_soft_edge():
+    """A red disc shot on a light studio wall, its edge a ramp I = aF + (1 - a)B: the soft pixels
+    get the disc's own red back, the solid ones are untouched."""
+    from adloc.models.matte import SOLID, decontaminate
+
+    yy, xx = np.mgrid[0:64, 0:64]
+    distance = np.hypot(yy - 32, xx - 32)
+    alpha = np.rint(np.clip((24 - distance) / 8, 0, 1) * 255).astype(np.uint8)  # solid inside r 16, clear past 24
+    red, wall = np.array([200, 30, 40], float), np.array([235, 235, 225], float)
+    a = alpha[..., None] / 255.0
+    photo = np.rint(a * red + (1 - a) * wall).astype(np.uint8)
+    clean = decontaminate(photo, alpha)
+    soft = (alpha > 13) & (alpha < SOLID)
+    assert soft.sum() > 100
+    assert np.abs(photo[soft].astype(int) - red).max() > 100  # the wall shows through the edge as taken
+    assert np.abs(clean[soft].astype(int) - red).max() <= 4  # and is gone from it
+    assert np.array_equal(clean[alpha >= SOLID], photo[alpha >= SOLID])
+    assert np.array_equal(decontaminate(photo, np.full_like(alpha, 255)), photo)  # a solid cutout: as it is
+
+
+@pytest.mark.slow
+def test_the_astronaut_s_edge_carries_no_studio_grey_onto_a_dark_template():
+    """Composited on a dark template, the soft edge of her matte is nearer her own colours than the
+    backdrop's light grey once the backdrop is taken out (and was not before)."""
+    from adloc.models.matte import CLEAR, SOLID, decontaminate, matte
+
+    rgb = astronaut()
+    alpha = matte(rgb, "astronaut.png")
+    backdrop = rgb[alpha <= CLEAR].reshape(-1, 3).astype(float)
+    soft = (alpha > 64) & (alpha < SOLID)  # the outer half of the edge is where a halo shows
+    a = alpha[..., None] / 255.0
+    dark = np.array([30, 20, 15], float)
+
+    def lightness(colours: np.ndarray) -> float:
+        composite = a * colours + (1 - a) * dark
+        return float(composite[soft].mean())
+
+    assert backdrop.mean() > 120  # the wall is light
+    before, after = lightness(rgb.astype(float)), lightness(decontaminate(rgb, alpha).astype(float))
+    assert after < before - 5, (before, after)  # the light rim is gone (measured: 86.1 before, 79.7 after)

@@ -128,6 +128,8 @@ class _Talent:
     matte: images.NormalizedImage | None = None  # made at import for a photo without alpha
     matte_model: str = ""  # what made it
     refused: str = ""  # why this photo's matte was refused (the rest of the file goes on)
+    face: tuple[int, int, int, int] | None = None  # found at import, in the photo's pixels
+    face_model: str = ""  # what found it
 
     def field(self, name: str) -> str:
         return f"{self.where}, field {name}" if ": row " in self.where else f"{self.where}.{name}"
@@ -257,7 +259,17 @@ class Matter(Protocol):
     def __call__(self, rgb: np.ndarray, where: str) -> np.ndarray: ...
 
 
-def _prepare_talent(path: Path, images_dir: Path | None, matter: Matter | None = None) -> list[_Talent]:
+class FaceFinder(Protocol):
+    """Finds the largest face in a photo (H x W x 3 or 4 uint8): (x, y, width, height) in its
+    pixels, or None. `adloc.models.face.FaceFinder` is the one the CLI and the demo pass."""
+
+    model_id: str
+
+    def __call__(self, rgba: np.ndarray) -> tuple[int, int, int, int] | None: ...
+
+
+def _prepare_talent(path: Path, images_dir: Path | None, matter: Matter | None = None,
+                    faces: FaceFinder | None = None) -> list[_Talent]:
     """Parse and validate a talent file and load every image; raises with every problem found."""
     if path.suffix.lower() == ".csv":
         talent, errors = _talent_from_csv(path)
@@ -281,6 +293,9 @@ def _prepare_talent(path: Path, images_dir: Path | None, matter: Matter | None =
                 continue
             if not t.image.has_alpha and matter is not None:
                 _matte(t, matter)
+            if faces is not None and not t.refused:
+                t.face = faces(np.asarray(Image.open(io.BytesIO(t.image.png))))
+                t.face_model = faces.model_id
     if errors:
         raise CatalogError(errors)
     return talent
@@ -301,8 +316,9 @@ def _matte(t: _Talent, matter: Matter) -> None:
 def _children(t: _Talent, image_uri: str, matte_uri: str = "") -> tuple[list, list, list]:
     e = t.entry
     matte = ({"matte_uri": matte_uri, "matte_sha256": t.matte.sha256, "matte_model": t.matte_model} if t.matte else {})
+    face = {"face": ",".join(map(str, t.face)) if t.face else "", "face_model": t.face_model}
     images_ = [TalentImageRow(position=0, uri=image_uri, sha256=t.image.sha256, width=t.image.width,
-                              height=t.image.height, has_alpha=t.image.has_alpha, source=t.source, **matte)]
+                              height=t.image.height, has_alpha=t.image.has_alpha, source=t.source, **matte, **face)]
     tags = [TalentTagRow(tag=tag) for tag in sorted(set(e.tags))]
     rights = [RightRow(region=region, channel=channel, status=right.status, starts_on=right.consent[0],
                        ends_on=right.consent[1], credit=right.credit)
@@ -334,14 +350,16 @@ def _put_talent(session: Session, talent: list[tuple[_Talent, str, str]]) -> Non
 
 
 def import_talent(engine: Engine, path: str | Path, images_dir: str | Path | None = None,
-                  store: str | None = None, refused: list[str] | None = None, matter: Matter | None = None) -> int:
+                  store: str | None = None, refused: list[str] | None = None, matter: Matter | None = None,
+                  faces: FaceFinder | None = None) -> int:
     """Import a talent file (CSV or YAML); returns the number of talent imported. With a `matter`,
     a photo without alpha gets a matte, stored beside it (without one it is imported as it is, and
     the run's talent_cutout check stops it). Where the matte cannot be trusted (too little or too
     much of the frame, several people), that talent is left out and the reason appended to
-    `refused`, the rest imported; without a `refused` list the whole file is refused (CatalogError)."""
+    `refused`, the rest imported; without a `refused` list the whole file is refused (CatalogError).
+    With `faces`, each photo's face is found and recorded, for the layouts to keep clear."""
     path = Path(path)
-    talent = _prepare_talent(path, Path(images_dir) if images_dir else None, matter)
+    talent = _prepare_talent(path, Path(images_dir) if images_dir else None, matter, faces)
     if refused is None and any(t.refused for t in talent):
         raise CatalogError([t.refused for t in talent if t.refused])
     if refused is not None:
@@ -535,10 +553,10 @@ def _put_language(session: Session, tm: list[TMRow], terms: list[GlossaryRow]) -
 
 
 def import_catalog(engine: Engine, folder: str | Path, store: str | None = None,
-                   matter: Matter | None = None) -> dict[str, int]:
+                   matter: Matter | None = None, faces: FaceFinder | None = None) -> dict[str, int]:
     """Import an examples-style folder in one transaction: `templates/*.yaml`, `catalog/talent.yaml`
-    (or `.csv`), `catalog/tm.yaml`, `catalog/glossary.yaml`. Returns counts. `matter`: as
-    `import_talent`, but a refused matte refuses the whole folder."""
+    (or `.csv`), `catalog/tm.yaml`, `catalog/glossary.yaml`. Returns counts. `matter` and `faces`:
+    as `import_talent`, but a refused matte refuses the whole folder."""
     folder = Path(folder)
     if not folder.is_dir():
         raise CatalogError(f"{folder}: no such folder")
@@ -551,7 +569,7 @@ def import_catalog(engine: Engine, folder: str | Path, store: str | None = None,
     talent_path = next((p for p in (folder / "catalog" / n for n in ("talent.yaml", "talent.csv")) if p.is_file()), None)
     talent, tm, terms = [], [], []
     try:
-        talent = _prepare_talent(talent_path, None, matter) if talent_path else []
+        talent = _prepare_talent(talent_path, None, matter, faces) if talent_path else []
     except CatalogError as exc:
         errors += exc.errors
     try:

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import Engine, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from adloc.assets_db.queries import ineligibility
+from adloc.assets_db.queries import ineligibility, parse_face
 from adloc.assets_db.schema import JobItemRow, JobRow, OutputRow, RightRow, TalentRow
 from adloc.errors import AdlocError, NotFound
 from adloc.fields import has_control
@@ -183,5 +183,8 @@ def list_talent(engine: Engine, region: str | None = None, status: str | None = 
                 "cutout": ("matte" if t.images and t.images[0].matte_uri else "alpha") if t.images else "",
                 "matte": ({"uri": t.images[0].matte_uri, "sha256": t.images[0].matte_sha256,
                            "model": t.images[0].matte_model} if t.images and t.images[0].matte_uri else None),
+                # The face found at import (x, y, width, height in the photo's pixels) and its detector.
+                "face": ({"box": list(parse_face(t.images[0].face)), "model": t.images[0].face_model}
+                         if t.images and t.images[0].face else None),
             })
     return sorted(out, key=lambda r: r["id"])

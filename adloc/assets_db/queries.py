@@ -42,11 +42,19 @@ def ineligibility(on: date):
 def _rights(regions: set[str], channel: str):
     return (
         select(TalentRow.id, TalentRow.name, TalentRow.region, TalentImageRow.uri, TalentImageRow.sha256,
-               RightRow.region, TalentImageRow.matte_uri, TalentImageRow.matte_sha256)
+               RightRow.region, TalentImageRow.matte_uri, TalentImageRow.matte_sha256, TalentImageRow.face)
         .join(RightRow, RightRow.talent_id == TalentRow.id)
         .join(TalentImageRow, (TalentImageRow.talent_id == TalentRow.id) & (TalentImageRow.position == 0))
         .where(RightRow.region.in_(sorted(regions)), RightRow.channel == channel)
     )
+
+
+def parse_face(text: str) -> tuple[int, int, int, int] | None:
+    """A face box as the database keeps it ("x,y,width,height"; "" for none)."""
+    if not text:
+        return None
+    x, y, w, h = (int(v) for v in text.split(","))
+    return (x, y, w, h)
 
 
 def eligible_talent(engine: Engine, regions: set[str], channel: str, on: date) -> dict[str, list[Talent]]:
@@ -63,9 +71,9 @@ def eligible_talent(engine: Engine, regions: set[str], channel: str, on: date) -
             for talent_id, tag in session.execute(tag_stmt.where(TalentTagRow.talent_id.in_(sorted(ids)))):
                 tags[talent_id].append(tag)
     out: dict[str, list[Talent]] = {region: [] for region in regions}
-    for talent_id, name, home, uri, sha256, region, matte_uri, matte_sha256 in rows:
+    for talent_id, name, home, uri, sha256, region, matte_uri, matte_sha256, face in rows:
         out[region].append(Talent(talent_id, name, home, uri, tuple(sorted(tags[talent_id])), sha256, matte_uri,
-                                  matte_sha256))
+                                  matte_sha256, parse_face(face)))
     # Sorted here, by code point: the seeded choice indexes this list, and a database's collation
     # (PostgreSQL's ICU or libc rules against SQLite's bytes) must not change who is picked.
     return {region: sorted(talent, key=lambda t: t.id) for region, talent in out.items()}

@@ -91,6 +91,10 @@ class TalentImageRow(Base):
     matte_uri: Mapped[str] = mapped_column(Text, default="", server_default="")
     matte_sha256: Mapped[str] = mapped_column(String(64), default="", server_default="")
     matte_model: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # The face found at import, "x,y,width,height" in the photo's pixels ("" when none was found or
+    # none was looked for), and the detector that found it (`adloc.models.face.model_id`).
+    face: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    face_model: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
 
 class TalentTagRow(Base):

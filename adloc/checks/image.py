@@ -105,6 +105,44 @@ def check_band_plausible(output: np.ndarray, reference: np.ndarray, band: np.nda
     return CheckResult("band_plausible", True, 1.0 - ratio / max_ratio / 2, detail, F)
 
 
+def _mean_lab(rgb: np.ndarray) -> np.ndarray:
+    """The CIELAB (D65) of an N x 3 uint8 array's mean sRGB colour."""
+    import cv2
+
+    mean = rgb.reshape(-1, 3).astype(np.float32).mean(axis=0) / 255.0
+    return cv2.cvtColor(mean.reshape(1, 1, 3), cv2.COLOR_RGB2Lab).reshape(3).astype(np.float64)
+
+
+def colour_difference(output: np.ndarray, region: np.ndarray, around: np.ndarray) -> float:
+    """CIE76 colour difference (ΔE*ab) between the mean colours of two regions of an image: about
+    2.3 is just noticeable, above 20 a different colour. The band's against the scene around it is
+    the figure the colour match lowers."""
+    if not region.any() or not around.any():
+        return 0.0
+    return float(np.linalg.norm(_mean_lab(output[..., :3][region]) - _mean_lab(output[..., :3][around])))
+
+
+MAX_FILL_DIFFERENCE = 20.0  # ΔE*ab between a repaired fill box and the picture around it
+
+
+def check_fill_repaired(output: np.ndarray, boxes: tuple, how: str) -> CheckResult:
+    """Each fill box (a placeholder in the picture) now has the colour of the picture around it
+    (ΔE*ab of the means below MAX_FILL_DIFFERENCE, against a RING-pixel frame): it was repaired,
+    not left. `how` says what repaired it."""
+    worst, where = 0.0, None
+    for x, y, w, h in boxes:
+        inside = np.zeros(output.shape[:2], bool)
+        inside[y : y + h, x : x + w] = True
+        difference = colour_difference(output, inside, dilate(inside, RING) & ~inside)
+        if difference >= worst:
+            worst, where = difference, (x, y, w, h)
+    if worst > MAX_FILL_DIFFERENCE:
+        return CheckResult("fill", False, MAX_FILL_DIFFERENCE / worst, f"fill box {list(where)} still stands out "
+                           f"after {how}: ΔE {worst:.0f} to the picture around it", F)
+    return CheckResult("fill", True, 1.0, f"{len(boxes)} fill box(es) repaired by {how} "
+                       f"(ΔE at most {worst:.0f} to the picture around)", F)
+
+
 def check_not_degenerate(output: np.ndarray) -> CheckResult:
     """No NaN, no blank frame, no blown-out frame."""
     if np.issubdtype(output.dtype, np.floating) and np.isnan(output).any():
@@ -162,15 +200,21 @@ def check_bytes(n_bytes: int, budget: int, channel: str, encoding: str = "") -> 
 
 
 def check_inpainted(output: np.ndarray, template: np.ndarray, talent: np.ndarray, core: np.ndarray,
-                    band: np.ndarray, composite: np.ndarray) -> list[CheckResult]:
+                    band: np.ndarray, composite: np.ndarray, fill: tuple = ()) -> list[CheckResult]:
     """Every image check on an inpainter's output: the design outside the mask, the licensed
-    talent, the band against the hard composite, sanity, and size."""
+    talent, the band against the hard composite (but for the `fill` boxes, whose placeholder is
+    meant to go: `check_fill_repaired`), sanity, and size."""
     outside = ~(band | core)
+    seam = band
+    if fill:
+        seam = band.copy()
+        for x, y, w, h in fill:
+            seam[y : y + h, x : x + w] = False
     return [
         check_talent_cutout(talent),
         check_outside_unchanged(output, template, outside),
         check_talent_faithful(output, talent, core),
-        check_band_plausible(output, composite, band),
+        check_band_plausible(output, composite, seam),
         check_not_degenerate(output),
         check_size((output.shape[1], output.shape[0]), (template.shape[1], template.shape[0])),
     ]

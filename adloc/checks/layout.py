@@ -84,3 +84,36 @@ def check_direction(slot: str, text: str, direction: str, rtl_locale: bool = Fal
     if direction != expected:
         return CheckResult(name, False, 0.0, f"laid out {direction}, text needs {expected}", F)
     return CheckResult(name, True, 1.0, f"laid out {direction}", F)
+
+
+MAX_FACE_COVER = 0.02  # of the face box: a text block's margin may graze it, no more
+
+
+def _overlap(a, b) -> int:
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    return max(0, min(ax + aw, bx + bw) - max(ax, bx)) * max(0, min(ay + ah, by + bh) - max(ay, by))
+
+
+def check_face_clear(face, covers: dict, frame=None) -> CheckResult:
+    """The talent's face (x, y, width, height as placed, in template pixels; found at import) is
+    not covered by what is drawn over the picture (`covers`: name -> box, the text blocks with
+    their scrims and the logo) beyond MAX_FACE_COVER of its area, and the crop (`frame`: the
+    photo's placed edges) does not cut through it. A talent without a found face passes, saying so."""
+    name = "face_clear"
+    if face is None:
+        return CheckResult(name, True, 1.0, "no face found in the talent's photo at import: nothing to keep clear", F)
+    area = face[2] * face[3]
+    covered = {what: _overlap(face, box) / area for what, box in covers.items()}
+    over = {what: share for what, share in covered.items() if share > MAX_FACE_COVER}
+    if over:
+        what, share = max(over.items(), key=lambda kv: kv[1])
+        return CheckResult(name, False, 1 - share, f"{' and '.join(over)} cover{'s' if len(over) == 1 else ''} "
+                           f"the talent's face (at most {share:.0%} of it, by {what})", F)
+    if frame is not None:
+        fx, fy, fw, fh = frame
+        x, y, w, h = face
+        if x <= fx or y <= fy or x + w >= fx + fw or y + h >= fy + fh:
+            return CheckResult(name, False, 0.0, f"the crop cuts through the talent's face: the face {list(face)} "
+                               f"reaches the photo's edge {list(frame)}", F)
+    return CheckResult(name, True, 1.0, f"the talent's face {list(face)} is clear of the text and the crop", F)

@@ -58,21 +58,23 @@ def _warn_local_store(args) -> None:
 
 def import_catalog_command(args, _beam_args) -> int:
     from adloc.assets_db.catalog import import_catalog
+    from adloc.models.face import FaceFinder
     from adloc.models.matte import Matter
 
     _warn_local_store(args)
-    print(json.dumps(import_catalog(engine(args), args.folder, store=args.store, matter=Matter())))
+    print(json.dumps(import_catalog(engine(args), args.folder, store=args.store, matter=Matter(), faces=FaceFinder())))
     return 0
 
 
 def import_talent_command(args, _beam_args) -> int:
     from adloc.assets_db.catalog import import_talent
+    from adloc.models.face import FaceFinder
     from adloc.models.matte import Matter
 
     _warn_local_store(args)
     refused: list[str] = []
     count = import_talent(engine(args), args.file, images_dir=args.images, store=args.store, refused=refused,
-                          matter=Matter())
+                          matter=Matter(), faces=FaceFinder())
     print(f"imported {count} talent from {args.file}")
     for reason in refused:
         print(f"not imported: {reason}", file=sys.stderr)
@@ -101,8 +103,9 @@ def list_command(args, _beam_args) -> int:
     for r in rows:
         why = f"  ({r['revoked_reason']})" if r["status"] == "revoked" else ""
         matte = f"  matte {r['matte']['sha256'][:12]} by {r['matte']['model']}" if r["matte"] else ""
+        face = f"  face {','.join(map(str, r['face']['box']))}" if r["face"] else ""
         print(f"{r['id']:<20} {r['name']:<14} {r['region']:<4} {r['status']:<8} {','.join(r['usable_in']) or '-':<14} "
-              f"{','.join(r['channels']) or '-':<16} {r['ends_on'] or '-'!s:<10} {r['cutout']:<6}{why}{matte}".rstrip())
+              f"{','.join(r['channels']) or '-':<16} {r['ends_on'] or '-'!s:<10} {r['cutout']:<6}{why}{face}{matte}".rstrip())
     print(f"{len(rows)} talent")
     return 0
 

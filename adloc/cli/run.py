@@ -51,9 +51,10 @@ def run_command(args, beam_args: list[str]) -> int:
 
 def demo_command(args, beam_args: list[str]) -> int:
     from adloc.assets_db.catalog import import_catalog
+    from adloc.models.face import FaceFinder
     from adloc.models.matte import Matter
 
-    counts = import_catalog(engine(args), EXAMPLES, matter=Matter())
+    counts = import_catalog(engine(args), EXAMPLES, matter=Matter(), faces=FaceFinder())
     print(f"asset DB {db_url(args)}: sample catalog loaded "
           f"({counts['templates']} templates, {counts['talent']} talent, {counts['tm']} TM units)")
     return run_job(DEMO_JOB, args, db_url(args), beam_args)

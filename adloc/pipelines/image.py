@@ -13,10 +13,10 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.ml.inference.base import KeyedModelHandler, RunInference
 from PIL import Image
 
-from adloc.checks import CheckResult, Severity, blocking_failures
-from adloc.checks.image import check_inpainted
+from adloc.checks import blocking_failures
+from adloc.checks.image import check_fill_repaired, check_inpainted
 from adloc.models.blend import InpaintRequest, blend, make_request, restore
-from adloc.records import ImageOutcome, ImagePath, Talent, Template, WorkItem
+from adloc.records import Box, ImageOutcome, ImagePath, Talent, Template, WorkItem
 
 
 def template_image(template: Template) -> np.ndarray:
@@ -40,27 +40,48 @@ def read_image(uri: str) -> Image.Image:
 
 
 def talent_image(talent: Talent) -> Image.Image:
-    """The talent's image with its alpha: its own, or the matte made for it at import."""
+    """The talent's image with its alpha: its own, or the matte made for it at import, with the
+    photo's old background taken out of the matte's soft edge (`matte.decontaminate`)."""
+    from adloc.models.matte import decontaminate
+
     image = read_image(talent.image_uri)
     if not talent.matte_uri:
         return image
-    matted = image.convert("RGB")
-    matted.putalpha(read_image(talent.matte_uri).convert("L"))
+    alpha = np.asarray(read_image(talent.matte_uri).convert("L"))
+    matted = Image.fromarray(decontaminate(np.asarray(image.convert("RGB")), alpha))
+    matted.putalpha(Image.fromarray(alpha))
     return matted
+
+
+def placement(template: Template, size: tuple[int, int]) -> tuple[float, int, int, tuple[int, int]]:
+    """Where a talent image of `size` (width, height) goes in the slot box: fitted whole (aspect
+    kept) and anchored. (scale, left, top, fitted size), in template pixels."""
+    x, y, w, h = template.talent_slot.box
+    scale = min(w / size[0], h / size[1])
+    fitted = (max(1, round(size[0] * scale)), max(1, round(size[1] * scale)))
+    left = x + (w - fitted[0]) // 2
+    top = y + h - fitted[1] if template.talent_slot.anchor == "bottom" else y + (h - fitted[1]) // 2
+    return scale, left, top, fitted
 
 
 def place_talent(template: Template, talent: Image.Image) -> np.ndarray:
     """The talent cutout fitted into the slot box (aspect kept) and anchored, on a transparent canvas."""
-    x, y, w, h = template.talent_slot.box
     talent = talent.convert("RGBA")
-    scale = min(w / talent.width, h / talent.height)
-    size = (max(1, round(talent.width * scale)), max(1, round(talent.height * scale)))
+    _, left, top, size = placement(template, talent.size)
     fitted = talent.resize(size, Image.Resampling.LANCZOS)
-    left = x + (w - size[0]) // 2
-    top = y + h - size[1] if template.talent_slot.anchor == "bottom" else y + (h - size[1]) // 2
     canvas = Image.new("RGBA", (template.width, template.height), (0, 0, 0, 0))
     canvas.paste(fitted, (left, top))
     return np.asarray(canvas)
+
+
+def placed_face(template: Template, talent: Talent, size: tuple[int, int]) -> Box | None:
+    """The talent's face (found at import, in the photo's pixels) where the placement puts it, in
+    template pixels; None when no face was found."""
+    if talent.face is None:
+        return None
+    scale, left, top, _ = placement(template, size)
+    fx, fy, fw, fh = talent.face
+    return (left + round(fx * scale), top + round(fy * scale), max(1, round(fw * scale)), max(1, round(fh * scale)))
 
 
 def compose(item: WorkItem) -> InpaintRequest:
@@ -73,22 +94,23 @@ def compose(item: WorkItem) -> InpaintRequest:
             f"template {template.id}: image {template.image_uri} is {base.shape[1]}x{base.shape[0]}, "
             f"the template declares {template.width}x{template.height}"
         )
-    talent = place_talent(template, talent_image(item.talent))
+    photo = talent_image(item.talent)
+    talent = place_talent(template, photo)
+    _, left, top, (width, height) = placement(template, photo.size)
     return make_request(item.key, base, talent, template.talent_slot.band, template.prompt_for(item.locale),
-                        item.seed, template.steps, template.guidance, template.fill, template.mask_crop)
+                        item.seed, template.steps, template.guidance, template.fill, template.mask_crop,
+                        template.talent_slot.compositing, template.fill_repair,
+                        placed_face(template, item.talent, photo.size), (left, top, width, height))
 
 
 def image_checks(image: np.ndarray, request: InpaintRequest, inpainted: bool = True,
                  composite: np.ndarray | None = None) -> list:
     """`composite`: the request's hard composite, where the caller has it already."""
     checks = check_inpainted(image, request.template, request.talent, request.core, request.band,
-                             request.composite() if composite is None else composite)
+                             request.composite() if composite is None else composite, request.fill)
     if request.fill:
-        checks.append(
-            CheckResult("fill", True, 1.0, f"{len(request.fill)} fill region(s) repainted by the model", Severity.FUNCTIONAL)
-            if inpainted else
-            CheckResult("fill", False, 0.0, f"{len(request.fill)} fill region(s) need an inpainting model; "
-                        "the blend left them as they were", Severity.FUNCTIONAL))
+        how = "the inpainting model" if inpainted else f"{request.fill_repair} inpainting (OpenCV)"
+        checks.append(check_fill_repaired(image, request.fill, how))
     return checks
 
 

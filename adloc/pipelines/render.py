@@ -14,12 +14,13 @@ from adloc import locale as loc
 from adloc.checks.layout import (
     check_contrast,
     check_direction,
+    check_face_clear,
     check_fits,
     check_glyphs,
     relative_luminance,
     text_direction,
 )
-from adloc.records import TextSlot
+from adloc.records import KeepClear, TextSlot
 
 LINE_SPACING = 1.2
 CAP_HEIGHT = 0.71  # of the font size: the capitals of both Noto fonts (714 of 1000 units)
@@ -201,12 +202,16 @@ def _scrim(region: np.ndarray, text_rgb: tuple[int, int, int], size: int) -> tup
     return None
 
 
-def render(image: np.ndarray, copy: dict[str, str], slots: tuple[TextSlot, ...], locale: str) -> tuple[np.ndarray, list]:
+def render(image: np.ndarray, copy: dict[str, str], slots: tuple[TextSlot, ...], locale: str,
+           keep_clear: KeepClear | None = None) -> tuple[np.ndarray, list]:
     """Draw each slot's text; returns the new image and the layout checks. Where the text would not
-    reach the WCAG contrast ratio on the picture, a scrim goes under it first (the check says so)."""
+    reach the WCAG contrast ratio on the picture, a scrim goes under it first (the check says so).
+    With `keep_clear` (an item with talent), the face check: no text block, scrim or logo over the
+    talent's face, no crop through it."""
     out = image.copy()
     placed = []
     checks = []
+    blocks: dict[str, tuple[int, int, int, int]] = {}
     for slot in slots:
         text = copy.get(slot.name, "")
         if not text.strip():
@@ -229,6 +234,7 @@ def render(image: np.ndarray, copy: dict[str, str], slots: tuple[TextSlot, ...],
         x0 = max(x, int(min(left for left, *_ in lines)) - pad)
         x1 = min(x + width, int(max(left + w for left, _, w, _ in lines)) + pad + 1)
         y0, y1 = max(y, int(top) - pad), min(y + height, int(top + line_height * len(lines)) + pad + 1)
+        blocks[f"the {slot.name} text"] = (x0, y0, x1 - x0, y1 - y0)  # where the text and any scrim go
         colour = _rgb(slot.color)
         contrast = check_contrast(slot.name, colour, out[y0:y1, x0:x1], result.size)
         if not contrast.passed:
@@ -244,6 +250,9 @@ def render(image: np.ndarray, copy: dict[str, str], slots: tuple[TextSlot, ...],
             contrast,
             check_direction(slot.name, text, result.direction, loc.is_rtl(locale)),
         ]
+    if keep_clear is not None:
+        covers = {**blocks, **({"the logo": keep_clear.logo} if keep_clear.logo else {})}
+        checks.append(check_face_clear(keep_clear.face, covers, keep_clear.frame))
     canvas = Image.fromarray(out)
     for lines, setter, colour in placed:
         size = setter.size

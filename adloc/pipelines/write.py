@@ -27,6 +27,7 @@ from adloc.records import (
     ImageRecord,
     ItemRecord,
     ItemStatus,
+    KeepClear,
     LineRecord,
     SlotCopy,
     WorkItem,
@@ -148,7 +149,9 @@ class WriteItem(beam.DoFn):
         # Drawn with each value isolated: its direction is its own, the line's is the copy's.
         drawn = {name: loc.fill_placeholders(slot.text, item.values, item.locale, isolate=True)
                  for name, slot in copies.items()}
-        final, layout_checks = render(image, drawn, item.template.text_slots, item.locale)
+        request = result.example
+        keep_clear = KeepClear(request.face, request.frame, item.template.logo)
+        final, layout_checks = render(image, drawn, item.template.text_slots, item.locale, keep_clear)
         png, level = encode_png(final, BYTE_BUDGETS[item.channel])
         layout_checks.append(check_bytes(len(png), BYTE_BUDGETS[item.channel], item.channel, f"PNG level {level}"))
         layout_checks.append(check_channel_size((final.shape[1], final.shape[0]), item.channel))
