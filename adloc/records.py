@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 
 from adloc.errors import AdlocError
@@ -34,12 +34,14 @@ class Formality(StrEnum):
 
 
 class ItemStatus(StrEnum):
-    """Where an item ended: shipped, waiting for a person, or failed irrecoverably."""
+    """Where an item ended: shipped, waiting for a person, turned down by one, or failed
+    irrecoverably. A status is also its folder's name in the output."""
 
     PENDING = "pending"  # planned, not written yet
     APPROVED = "approved"
     REVIEW = "review"
     DEAD_LETTER = "dead_letter"
+    REJECTED = "rejected"  # a reviewer's rejection: the record (with the reason) in rejected/, no image
 
 
 class CopyPath(StrEnum):
@@ -49,6 +51,7 @@ class CopyPath(StrEnum):
     MODEL = "model"  # the copy model's line, through the gate
     TM_FUZZY = "tm_fuzzy"  # the closest memory line: the old path, for review
     SOURCE = "source"  # the English source kept for a translator, for review
+    REVIEWED = "reviewed"  # the line a reviewer approved (as the run made it, or edited)
 
 
 class Compositing(StrEnum):
@@ -321,6 +324,9 @@ class LineRecord:
     # The learned gate's view of the model's line, {version, base_model, features}: what a reviewer's
     # decision on it teaches the next gate. None without a learned gate (and then not written).
     gate: dict | None = None
+    # A reviewed line's making in the run, {path, text, approved, reason}: what a later change of
+    # mind and the gate's lessons look at. None for a line as the run made it (and then not written).
+    run: dict | None = None
 
     def to_json(self) -> dict:
         out = {"source": self.source, "text": self.text, "rendered": self.rendered, "path": self.path.value,
@@ -328,7 +334,16 @@ class LineRecord:
                "candidate": self.candidate, "checks": [c.to_json() for c in self.checks]}
         if self.gate is not None:
             out["gate"] = self.gate
+        if self.run is not None:
+            out["run"] = self.run
         return out
+
+    def as_run(self) -> LineRecord:
+        """The line as the run made it, before any reviewer's decision replaced it."""
+        if self.run is None:
+            return self
+        return replace(self, text=str(self.run["text"]), path=CopyPath(self.run["path"]),
+                       approved=bool(self.run["approved"]), reason=str(self.run["reason"]), run=None)
 
     @classmethod
     def from_json(cls, data: dict) -> LineRecord:
@@ -337,7 +352,8 @@ class LineRecord:
                    CopyPath(data["path"]), bool(data["approved"]),
                    None if confidence is None else float(confidence), str(data.get("reason") or ""),
                    data.get("candidate"), tuple(CheckResult.from_json(c) for c in data.get("checks", [])),
-                   data.get("gate") if isinstance(data.get("gate"), dict) else None)
+                   data.get("gate") if isinstance(data.get("gate"), dict) else None,
+                   data.get("run") if isinstance(data.get("run"), dict) else None)
 
 
 @dataclass(frozen=True)
@@ -385,8 +401,14 @@ class ItemRecord:
     copy: dict[str, LineRecord] = field(default_factory=dict)
     image: ImageRecord | None = None
     layout: tuple[CheckResult, ...] = ()
-    reason: str | None = None  # why a dead letter is one
+    reason: str | None = None  # why a dead letter or a rejected item is one
     thumbnail: bytes | None = None
+    # The picture before any text was set (the output's pictures/ folder) and what the text must
+    # keep clear of in it: a reviewer's approval re-renders the item from them, without models.
+    picture: str = ""
+    keep_clear: KeepClear | None = None
+    # The decision a delivered item carries: {decision, reviewer, revision, decided_at, notes}.
+    review: dict | None = None
 
     @property
     def key(self) -> str:
@@ -411,13 +433,20 @@ class ItemRecord:
         out: dict = {"job": self.job, "creative": self.creative, "template": self.template, "locale": self.locale,
                      "status": self.status.value, "uri": self.uri, "seed": self.seed, "run_date": self.run_date,
                      "talent": self.talent, "talent_image": self.talent_image, "inputs": self.inputs}
-        if self.status is ItemStatus.DEAD_LETTER:
+        if self.status in (ItemStatus.DEAD_LETTER, ItemStatus.REJECTED):
             out["reason"] = self.reason
-        else:
+        if self.status is not ItemStatus.DEAD_LETTER:
             out.update({"sha256": self.sha256, "models": dict(self.models),
                         "copy": {slot: line.to_json() for slot, line in self.copy.items()},
                         "image": self.image.to_json() if self.image else None,
                         "layout": [c.to_json() for c in self.layout]})
+            if self.picture:
+                out["picture"] = self.picture
+            if self.keep_clear is not None:
+                k = self.keep_clear
+                out["keep_clear"] = {"face": _box(k.face), "frame": _box(k.frame), "logo": _box(k.logo)}
+            if self.review is not None:
+                out["review"] = self.review
         return json.dumps(out, indent=2, ensure_ascii=False).encode()
 
     @classmethod
@@ -439,7 +468,22 @@ class ItemRecord:
                 image=ImageRecord.from_json(image) if image else None,
                 layout=tuple(CheckResult.from_json(c) for c in raw.get("layout") or []),
                 reason=raw.get("reason"),
+                picture=str(raw.get("picture") or ""),
+                keep_clear=KeepClear(*(_unbox(raw["keep_clear"].get(k)) for k in ("face", "frame", "logo")))
+                if isinstance(raw.get("keep_clear"), dict) else None,
+                review=raw.get("review") if isinstance(raw.get("review"), dict) else None,
             )
         except (ValueError, TypeError, KeyError, AttributeError) as exc:  # what a hand-edited file may hold
             what = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
             raise AdlocError(f"{where}: not an item record: {what}") from None
+
+
+def _box(box) -> list[int] | None:
+    return None if box is None else [int(v) for v in box]
+
+
+def _unbox(value) -> tuple[int, int, int, int] | None:
+    if value is None:
+        return None
+    x, y, w, h = (int(v) for v in value)
+    return (x, y, w, h)

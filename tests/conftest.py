@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from fakes import OvalMatter
 
 from adloc.assets_db.catalog import import_catalog
 from adloc.assets_db.engine import _new_engine, engine_for, upgrade
@@ -88,7 +89,7 @@ def sample_catalog_file(tmp_path_factory) -> Path:
     import normalizes every image; copying the file is 50 times faster). Never used directly."""
     path = tmp_path_factory.mktemp("sample-catalog") / "assets.db"
     url = f"sqlite:///{path}"
-    import_catalog(engine_for(url), EXAMPLES)
+    import_catalog(engine_for(url), EXAMPLES, matter=OvalMatter())  # the photographed talent gets a matte
     engine_for(url).dispose()
     return path
 
@@ -99,7 +100,7 @@ def catalog(db, sample_catalog_file) -> str:
     if db.startswith("sqlite:///"):
         shutil.copyfile(sample_catalog_file, db.removeprefix("sqlite:///"))
     else:
-        import_catalog(engine_for(db), EXAMPLES)
+        import_catalog(engine_for(db), EXAMPLES, matter=OvalMatter())
     return db
 
 

@@ -131,3 +131,20 @@ class FakeCopyModel:
     def forget(self) -> None:
         for made in self.handlers:
             _ASKED.pop(made.token, None)
+
+
+class OvalMatter:
+    """A fake matter for the sample catalog's photograph in the fast tests: the person is an upright
+    oval standing on the frame's bottom edge (half its width, nine tenths of its height), with a
+    two-pixel soft rim. No model runs; the real matter has its own tests (test_matte.py)."""
+
+    model_id = "fake-oval-matter-v1"
+
+    def __call__(self, rgb, where: str):
+        import numpy as np
+
+        height, width = rgb.shape[:2]
+        yy, xx = np.mgrid[0:height, 0:width]
+        ry, rx = 0.9 * height, 0.25 * width
+        inside = 1 - np.hypot((xx - width / 2) / rx, (yy - height) / ry)  # > 0 inside the oval
+        return np.rint(np.clip(inside * min(rx, ry) / 2, 0, 1) * 255).astype(np.uint8)

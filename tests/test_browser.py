@@ -162,6 +162,14 @@ def test_submit_the_sample_job_run_it_look_and_approve_in_the_browser(browser, s
         typed[source] = FRENCH[source]
     card.locator("input[name=reviewer]").fill("ana")
     page.screenshot(path=str(shots / "4-review.png"), full_page=True)
+    # Check and preview: the same card again, the lines as typed, set into the picture.
+    card.locator("button[value=preview]").click()
+    card = page.locator(f"#review-{item_id}")
+    assert card.locator(f"#preview-{item_id}").count() == 1
+    assert sorted(f.input_value() for f in card.locator("input[name^='copy.']").all()) == sorted(typed.values())
+    page.screenshot(path=str(shots / "4-preview.png"), full_page=True)
+    if card.locator("input[name=reviewer]").count():
+        card.locator("input[name=reviewer]").fill("ana")
     card.locator("button[value=approve]").click()
     assert f"Item {item_id}: decision recorded" in page.inner_text("#decided")
     page.screenshot(path=str(shots / "5-decided.png"), full_page=True)
@@ -171,3 +179,35 @@ def test_submit_the_sample_job_run_it_look_and_approve_in_the_browser(browser, s
         assert decision.reviewer == "ana" and decision.decision in ("approved", "edited")
         learnt = session.scalars(select(TMRow).where(TMRow.origin == "review")).all()
     assert {(r.locale, r.source, r.target) for r in learnt} == {("fr-FR", s, t) for s, t in typed.items()}
+
+    # The approval is the asset: the gallery shows the item approved, its French lines, and the
+    # image served is the one written under approved/ (no rerun of the job).
+    with Session(engine_for(catalog_db)) as session:
+        item = session.get(JobItemRow, item_id)
+        job_id, record_uri = item.job_id, item.record_uri
+    assert "/approved/" in record_uri
+    page.goto(f"{server}/jobs/{job_id}")
+    approved = page.locator(f"#item-{item_id}")
+    assert "approved" in approved.inner_text() and "by ana" in approved.inner_text()
+    for target in typed.values():
+        assert target.split(" {")[0] in approved.inner_text()
+    served = page.request.get(f"{server}/jobs/{job_id}/items/{item_id}.png").body()
+    assert served == Path(record_uri.removesuffix(".json") + ".png").read_bytes()
+    approved.scroll_into_view_if_needed()
+    approved.screenshot(path=str(shots / "6-approved-in-gallery.png"))
+
+    # Reject another item: it leaves the queue for rejected/, with the reason, and shows so.
+    page.click("text=Review")
+    other = page.locator(".card", has_text="de-DE").first
+    other_id = int(other.get_attribute("id").removeprefix("review-"))
+    other.locator("input[name=reviewer]").fill("bo")
+    other.locator("input[name=reason]").fill("the picture is off brand")
+    other.locator("input[name=wrong][value=image]").check()
+    other.locator("button[value=reject]").click()
+    assert f"Item {other_id}: decision recorded" in page.inner_text("#decided")
+    assert page.locator(f"#review-{other_id}").count() == 0
+    page.goto(f"{server}/jobs/{job_id}")
+    rejected = page.locator(f"#item-{other_id}")
+    assert "rejected" in rejected.inner_text() and "the picture is off brand" in rejected.inner_text()
+    assert rejected.locator("img").count() == 0
+    page.screenshot(path=str(shots / "7-gallery-after-decisions.png"), full_page=True)

@@ -222,7 +222,8 @@ def test_unreadable_talent_image_is_a_dead_letter_not_a_crash(tmp_path, catalog_
     assert (lines["pt-PT"]["status"], lines["pt-PT"]["talent"]) == ("approved", "pt-joao")  # the job goes on
     assert sorted(str(p.relative_to(out)) for p in out.glob("*/*/*/*")) == [
         "approved/weekend-treat/summer-banner/pt-PT.json", "approved/weekend-treat/summer-banner/pt-PT.png",
-        "dead_letter/weekend-treat/summer-banner/ar-AE.json"]
+        "dead_letter/weekend-treat/summer-banner/ar-AE.json",
+        "pictures/weekend-treat/summer-banner/pt-PT.png"]  # the picture before text, for a later approval
 
 
 def test_a_talent_photo_with_its_own_background_is_not_approved(tmp_path, catalog_db, fake_copy_model):
@@ -264,7 +265,8 @@ def test_rerun_with_a_changed_status_leaves_no_stale_files(tmp_path, catalog_db,
     out = tmp_path / "out"
     assert run_cli(job, out, catalog_db) == 0
     assert sorted(str(p.relative_to(out)) for p in out.rglob("*/pt-PT.*")) == [
-        "approved/weekend-treat/summer-banner/pt-PT.json", "approved/weekend-treat/summer-banner/pt-PT.png"]
+        "approved/weekend-treat/summer-banner/pt-PT.json", "approved/weekend-treat/summer-banner/pt-PT.png",
+        "pictures/weekend-treat/summer-banner/pt-PT.png"]
     # By 2031 every licence in the sample catalog has lapsed: the item becomes a dead letter.
     assert main(["run", str(job), "--out", str(out), "--db", catalog_db, "--run-date", "2031-01-01"]) == 0
     assert [str(p.relative_to(out)) for p in out.rglob("*/pt-PT.*")] == [

@@ -45,7 +45,18 @@ def test_approved_lines_feed_the_memory_and_rejections_are_kept(catalog, tmp_pat
     assert [(n["locale"], n["reason"]) for n in negatives(engine_for(catalog))] == [("de-DE", "meaning lost")]
     # The negative is the model's line the gate turned down (not the English kept for a translator).
     made = negatives(engine_for(catalog), "de-DE")[0]["made"]["cta"]
-    de_record = json.loads((tmp_path / "first" / "review" / "c" / "summer-banner" / "de-DE.json").read_text())
+    first = tmp_path / "first"
+    de_record = json.loads((first / "rejected" / "c" / "summer-banner" / "de-DE.json").read_text())
+    assert (de_record["status"], de_record["reason"], de_record["review"]["reviewer"]) == ("rejected", "meaning lost", "ana")
+    assert not list(first.glob("review/c/summer-banner/*")) and not (first / "approved" / "c" / "summer-banner" / "de-DE.png").exists()
+    # The approval is the deliverable: the edited line set into the picture the run kept, under approved/.
+    pt_record = json.loads((first / "approved" / "c" / "summer-banner" / "pt-PT.json").read_text())
+    assert (pt_record["status"], pt_record["copy"]["cta"]["path"]) == ("approved", "reviewed")
+    assert pt_record["copy"]["cta"]["rendered"] == "Dois por 3" and pt_record["copy"]["cta"]["reason"] == "edited by ana"
+    assert pt_record["copy"]["cta"]["text"] == "Dois por {price}" and pt_record["copy"]["cta"]["run"]["path"] == "source"
+    assert pt_record["review"]["decision"] == "edited" and (first / "approved" / "c" / "summer-banner" / "pt-PT.png").is_file()
+    manifest = {(m["locale"], m["status"]) for m in map(json.loads, (first / "manifest.jsonl").read_text().splitlines())}
+    assert manifest == {("pt-PT", "approved"), ("de-DE", "rejected")}
     assert de_record["copy"]["cta"]["reason"].startswith("model output confidence 0.90 below the de-DE threshold 1.00")
     assert made == {"source": "Two for {price}", "path": "source", "model": "Zwei zum {price}"}
     assert rejected_model_lines(engine_for(catalog), "de-DE") == (("Two for {price}", "Zwei zum {price}"),)

@@ -487,7 +487,7 @@ def test_write_writes_each_items_image_and_record_and_the_dead_letters(catalog_d
     run_write(catalog_db, out, [MEMORY_ONLY, {**MEMORY_ONLY, "id": "gone", "broken": True}])
     written = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
     assert written == ["approved/hero/morning-square/de-DE.json", "approved/hero/morning-square/de-DE.png",
-                       "dead_letter/gone/morning-square/de-DE.json"]
+                       "dead_letter/gone/morning-square/de-DE.json", "pictures/hero/morning-square/de-DE.png"]
     record = ItemRecord.from_json((out / "approved/hero/morning-square/de-DE.json").read_bytes())
     png = (out / "approved/hero/morning-square/de-DE.png").read_bytes()
     assert record.sha256 == hashlib.sha256(png).hexdigest() and record.models == {

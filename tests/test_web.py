@@ -214,9 +214,25 @@ def test_a_queued_job_runs_shows_its_gallery_and_a_review_decision_reaches_the_d
     refused = web.post(f"/review/{item_id}", data={"csrf": token, "decision": "reject", "reviewer": "ana",
                                                     "reason": "bad", "wrong": ["headline", "logo"]})
     assert refused.status_code == 422 and "&#39;logo&#39; is neither a slot" in refused.text
+    # A line that loses the source's markup fails a critical check: refused, naming the slot and check.
+    refused = web.post(f"/review/{item_id}", data={
+        "csrf": token, "decision": "approve", "reviewer": "ana",
+        "copy.headline": "Pâtisseries fraîches tous les matins", "copy.cta": "Commandez maintenant pour {price}"})
+    assert refused.status_code == 422 and "copy.headline" in refused.text and "markup" in refused.text
+    # ... and the form comes back as edited, the failing check beside the line, with the preview.
+    assert 'value="Pâtisseries fraîches tous les matins"' in refused.text and 'id="preview-' in refused.text
+    assert "Approving these lines needs the override: copy.headline:markup" in refused.text
+    # A preview checks and sets the lines without recording anything.
+    previewed = web.post(f"/review/{item_id}", data={
+        "csrf": token, "decision": "preview", "reviewer": "ana",
+        "copy.headline": "Pâtisseries <b>fraîches</b> tous les matins", "copy.cta": "Commandez maintenant pour {price}"})
+    assert previewed.status_code == 200 and "data:image/png;base64," in previewed.text
+    assert "needs the override" not in previewed.text
+    with Session(engine_for(catalog_db)) as session:
+        assert session.scalars(select(ReviewRow)).all() == []
     decided = web.post(f"/review/{item_id}", data={
         "csrf": token, "decision": "approve", "reviewer": "ana",
-        "copy.headline": "Pâtisseries fraîches tous les matins", "copy.cta": "Commandez maintenant pour {price}"},
+        "copy.headline": "Pâtisseries <b>fraîches</b> tous les matins", "copy.cta": "Commandez maintenant pour {price}"},
         follow_redirects=True)
     assert decided.status_code == 200 and f"Item {item_id}: decision recorded" in decided.text
     with Session(engine_for(catalog_db)) as session:
@@ -224,7 +240,7 @@ def test_a_queued_job_runs_shows_its_gallery_and_a_review_decision_reaches_the_d
         assert (decision.job_item_id, decision.decision, decision.reviewer) == (item_id, "edited", "ana")
         memory = {r.source: r.target for r in session.scalars(select(TMRow).where(TMRow.locale == "fr-FR",
                                                                                  TMRow.origin == "review"))}
-    assert memory["Fresh <b>pastries</b> every morning"] == "Pâtisseries fraîches tous les matins"
+    assert memory["Fresh <b>pastries</b> every morning"] == "Pâtisseries <b>fraîches</b> tous les matins"
     assert f'id="review-{item_id}"' not in web.get("/review").text
     again = web.post(f"/review/{item_id}", data={"csrf": token, "decision": "reject", "reviewer": "bo",
                                                   "reason": "too late"})

@@ -1,4 +1,5 @@
-"""`adloc review list | approve | reject | change | history`: decisions on items sent to review."""
+"""`adloc review list | show | approve | reject | change | deliver | history`: decisions on items sent to
+review, carried through to the output."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ def register(sub) -> None:
         decide.add_argument("item", type=int)
         if command == "approve":
             _edit_option(decide)
+            _override_option(decide)
         else:
             decide.add_argument("--reason", required=True)
             _wrong_option(decide)
@@ -35,10 +37,22 @@ def register(sub) -> None:
     change.add_argument("item", type=int)
     change.add_argument("decision", choices=("approve", "reject"))
     _edit_option(change)
+    _override_option(change)
     _wrong_option(change)
     change.add_argument("--reason", required=True, help="why the decision changes (and, to reject, what is wrong)")
     _reviewer_option(change)
     change.set_defaults(func=change_command)
+    show = review.add_parser("show", help="an item waiting for review: each line's best candidate, where it came "
+                                          "from, why it waits and the checks it fails")
+    show.add_argument("item", type=int)
+    show.add_argument("--json", action="store_true")
+    add_db(show)
+    show.set_defaults(func=show_command)
+    again = review.add_parser("deliver", help="carry an item's decision through to the output again (after an "
+                                              "interrupted approval; changes nothing when it is there)")
+    again.add_argument("item", type=int)
+    add_db(again)
+    again.set_defaults(func=deliver_command)
     hist = review.add_parser("history", help="every decision taken on an item, oldest first")
     hist.add_argument("item", type=int)
     hist.add_argument("--json", action="store_true")
@@ -48,6 +62,11 @@ def register(sub) -> None:
 
 def _edit_option(parser) -> None:
     parser.add_argument("--edit", action="append", default=[], metavar="SLOT=TEXT", help="the line as it should read")
+
+
+def _override_option(parser) -> None:
+    parser.add_argument("--override", action="store_true",
+                        help="approve even where a line fails a critical check or no longer fits (recorded)")
 
 
 def _wrong_option(parser) -> None:
@@ -89,6 +108,10 @@ def _said(result: dict) -> None:
           + (f" (revision {result['revision']}, replacing: {result['supersedes']})" if result["supersedes"] else ""))
     for line in result["memory"]:
         print(f"  translation memory: {line['source']!r} -> {line['target']!r}")
+    if result.get("delivered"):
+        print(f"  {result['delivered']['status']}: {result['delivered']['uri']}")
+    elif result["decision"] != "rejected":
+        print("  its run kept no picture to set the lines into: a rerun of the job takes them from the memory")
 
 
 def decide_command(args, _beam_args) -> int:
@@ -96,7 +119,7 @@ def decide_command(args, _beam_args) -> int:
 
     _said(review.decide(engine(args), args.item, args.decision, args.reviewer or "",
                         getattr(args, "reason", "") or "", _edits(getattr(args, "edit", [])),
-                        getattr(args, "wrong", [])))
+                        getattr(args, "wrong", []), override=getattr(args, "override", False)))
     return 0
 
 
@@ -105,7 +128,56 @@ def change_command(args, _beam_args) -> int:
 
     decision = {"approve": "approved", "reject": "rejected"}[args.decision]
     _said(review.change(engine(args), args.item, decision, args.reviewer or "", args.reason, _edits(args.edit),
-                        args.wrong))
+                        args.wrong, override=args.override))
+    return 0
+
+
+def show_command(args, _beam_args) -> int:
+    from dataclasses import asdict
+
+    from sqlalchemy.orm import Session
+
+    from adloc.assets_db.schema import JobItemRow
+    from adloc.errors import NotFound
+    from adloc.services.deliver import suggestions
+
+    with Session(engine(args)) as session:
+        item = session.get(JobItemRow, args.item)
+        if item is None:
+            raise NotFound(f"item {args.item}: there is no item with this number")
+        head = {"item": item.id, "creative": item.creative, "template": item.template, "locale": item.locale,
+                "status": item.status, "record": item.record_uri}
+    lines = suggestions(engine(args), args.item)
+    if args.json:
+        print(json.dumps({**head, "lines": {slot: {**asdict(s), "failed": [c.to_json() for c in s.failed]}
+                                            for slot, s in lines.items()}}, ensure_ascii=False, indent=2))
+        return 0
+    print(f"item {head['item']}: {head['creative']} / {head['template']} / {head['locale']} ({head['status']})")
+    print(f"  image: {head['record'].removesuffix('.json')}.png")
+    for slot, s in lines.items():
+        print(f"  {slot}:")
+        print(f"    source: {s.source}")
+        print(f"    start:  {s.text}   [{s.origin}: {s.label}]")
+        if s.why:
+            print(f"    waits:  {s.why}")
+        for check in s.failed:
+            print(f"    fails:  {check.name} ({check.severity.value}): {check.detail}")
+    print(f"approve with: adloc review approve {head['item']} " + " ".join(
+        f"--edit {slot}={_quoted(s.text)}" for slot, s in lines.items()))
+    return 0
+
+
+def _quoted(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
+
+
+def deliver_command(args, _beam_args) -> int:
+    from adloc.services.deliver import deliver
+
+    done = deliver(engine(args), args.item)
+    print(f"item {done.item}: {done.status.value}: {done.uri}" + ("" if done.changed else " (already so; nothing changed)"))
     return 0
 
 

@@ -9,6 +9,7 @@ import json
 import os
 import uuid
 from collections import Counter
+from dataclasses import replace
 from datetime import date
 
 import apache_beam as beam
@@ -19,12 +20,12 @@ from adloc import pages
 from adloc.assets_db.engine import engine_for
 from adloc.assets_db.lineage import finish_run
 from adloc.assets_db.queries import talent_rights_overview
-from adloc.files import write_bytes
+from adloc.files import read_bytes, write_bytes
 from adloc.jobspec import Job
 from adloc.models.blend import BLEND_ID
 from adloc.pipelines.copy import CopyModels
 from adloc.pipelines.runner import RunSettings
-from adloc.pipelines.write import output_uri
+from adloc.pipelines.write import output_uri, thumbnail_of_png
 from adloc.records import CopyPath, ItemRecord, ItemStatus
 
 
@@ -62,6 +63,7 @@ def render_report(records: list[ItemRecord], info: dict, out: str = "") -> str:
     approved = [r for r in records if r.status is ItemStatus.APPROVED]
     review = [r for r in records if r.status is ItemStatus.REVIEW]
     dead = [r for r in records if r.status is ItemStatus.DEAD_LETTER]
+    rejected = [r for r in records if r.status is ItemStatus.REJECTED]
     return pages.render(
         "report.html",
         job=info["job"], brand=info["brand"], channel=info["channel"], locales=info["locales"],
@@ -70,10 +72,13 @@ def render_report(records: list[ItemRecord], info: dict, out: str = "") -> str:
         cards=[("items", len(records)), ("approved", len(approved)), ("need review", len(review)),
                ("dead letter", len(dead)), ("copy from TM", paths[CopyPath.TM]),
                ("copy from model", paths[CopyPath.MODEL]),
-               ("copy fallbacks", paths[CopyPath.TM_FUZZY] + paths[CopyPath.SOURCE])],
+               ("copy fallbacks", paths[CopyPath.TM_FUZZY] + paths[CopyPath.SOURCE])]
+        + ([("approved by a reviewer", sum(r.review is not None for r in approved)), ("rejected", len(rejected))]
+           if any(r.review is not None for r in records) else []),
         review=[_item(r) for r in review],
         approved=[_item(r) for r in approved],
         dead=dead,
+        rejected=rejected,
         models=[{**card, "locale": locale, "target_precision": card.get("target_precision"),
                  "eval_report": _eval_link(card.get("eval_report"), out)}
                 for locale, card in info.get("copy_models", {}).items()],
@@ -91,19 +96,46 @@ def manifest_line(record: ItemRecord) -> dict:
     }
 
 
+REPORT_INFO = "report.json"  # what the report says of the run besides its items, for rewriting it
+
+
 def write_summary(records: list[ItemRecord], out: str, info: dict, db_url: str | None = None,
                   run_id: int | None = None) -> None:
-    """The report, how the run ended in the asset database (its start was recorded before any file
-    was written), then the manifest: a manifest present means the job finished."""
+    """The report (with `report.json`, the run's part of it), how the run ended in the asset
+    database (its start was recorded before any file was written), then the manifest: a manifest
+    present means the job finished."""
     records = sorted(records, key=lambda r: (r.creative, r.template, r.locale))
+    write_bytes(FileSystems.join(out, REPORT_INFO),
+                json.dumps({k: v for k, v in info.items() if k != "run_token"},  # the same run, the same bytes
+                           indent=2, sort_keys=True, ensure_ascii=False, default=str).encode())
     write_bytes(FileSystems.join(out, "report.html"), render_report(records, info, out).encode())
     if db_url and run_id is not None:
         replaced = {r.key: [
             output_uri(out, folder, r.creative, r.template, r.locale, ".png")
             for folder in (ItemStatus.APPROVED, ItemStatus.REVIEW)] for r in records}
         finish_run(engine_for(db_url), run_id, out, records, replaced)
+    write_manifest(records, out)
+
+
+def write_manifest(records: list[ItemRecord], out: str) -> None:
+    """`manifest.jsonl`: one line per item, sorted by creative, template and locale."""
+    records = sorted(records, key=lambda r: (r.creative, r.template, r.locale))
     lines = "".join(json.dumps(manifest_line(r), ensure_ascii=False, sort_keys=True) + "\n" for r in records)
     write_bytes(FileSystems.join(out, "manifest.jsonl"), lines.encode())
+
+
+def rewrite_summary(records: list[ItemRecord], out: str) -> None:
+    """The report and the manifest again, after a reviewer's decision changed an item: from the
+    items' records and the run's `report.json` (thumbnails made from the images written)."""
+    records = sorted(records, key=lambda r: (r.creative, r.template, r.locale))
+    write_manifest(records, out)
+    where = FileSystems.join(out, REPORT_INFO)
+    if not FileSystems.exists(where):  # a run from before the report kept its part: its report stays
+        return
+    info = json.loads(read_bytes(where))
+    shown = [replace(r, thumbnail=thumbnail_of_png(read_bytes(r.uri)))
+             if r.status in (ItemStatus.APPROVED, ItemStatus.REVIEW) else r for r in records]
+    write_bytes(FileSystems.join(out, "report.html"), render_report(shown, info, out).encode())
 
 
 def report_info(job: Job, settings: RunSettings, inpainter_id: str, models: CopyModels) -> dict:

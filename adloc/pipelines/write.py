@@ -38,8 +38,8 @@ THUMBNAIL = 320
 
 
 def output_uri(out: str, folder: str, creative: str, template: str, locale: str, suffix: str) -> str:
-    """Where an item's files go: out/{approved|review|dead_letter}/creative/template/locale.suffix.
-    Ids are validated against [a-z0-9-] and locales against Babel before they get here."""
+    """Where an item's files go: out/{approved|review|rejected|dead_letter|pictures}/creative/
+    template/locale.suffix (pictures/: the item's picture before its text was set). Ids are validated against [a-z0-9-] and locales against Babel before they get here."""
     return FileSystems.join(out, folder, creative, template, f"{locale}{suffix}")
 
 
@@ -48,6 +48,16 @@ def item_path(out: str, folder: str, item: WorkItem, suffix: str) -> str:
 
 
 PNG_LEVELS = (6, 9)  # zlib levels tried in turn: the usual one, then the smallest
+
+
+PICTURES = "pictures"  # the folder of the pictures before text, which an approval renders into
+
+
+def encode_picture(image: np.ndarray) -> bytes:
+    """The text-free picture as kept for review (PNG, zlib level 1: lossless and quick; no one ships it)."""
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
 
 
 def encode_png(image: np.ndarray, budget: int | None = None) -> tuple[bytes, int]:
@@ -84,12 +94,15 @@ def _line(slot: SlotCopy, rendered: str) -> LineRecord:
                       slot.candidate, tuple(slot.checks), slot.gate)
 
 
-FOLDERS = (ItemStatus.APPROVED, ItemStatus.REVIEW, ItemStatus.DEAD_LETTER)  # a status is its folder's name
+FOLDERS = (ItemStatus.APPROVED, ItemStatus.REVIEW, ItemStatus.REJECTED, ItemStatus.DEAD_LETTER)  # a status is its folder's name
 
 
 def _clear_other_folders(out: str, item: WorkItem, keep: ItemStatus) -> None:
-    """A rerun that changes an item's status must not leave its old files in another folder."""
+    """A rerun that changes an item's status must not leave its old files in another folder (nor,
+    for a dead letter, the picture of a talent who may have been taken down)."""
     stale = [item_path(out, folder, item, suffix) for folder in FOLDERS if folder != keep for suffix in (".png", ".json")]
+    if keep is ItemStatus.DEAD_LETTER:
+        stale.append(item_path(out, PICTURES, item, ".png"))
     stale = [uri for uri in stale if FileSystems.exists(uri)]
     if stale:
         FileSystems.delete(stale)
@@ -159,14 +172,16 @@ class WriteItem(beam.DoFn):
         status = ItemStatus.APPROVED if approved else ItemStatus.REVIEW
         (self._approved if approved else self._review).inc()
         uri = item_path(self._out, status, item, ".png")
+        picture = item_path(self._out, PICTURES, item, ".png")
         record = _record(
             item, status, uri, sha256=hashlib.sha256(png).hexdigest(),
             models={"copy": self._copy_models[item.locale], "inpainter": result.model_id},
             copy={name: _line(slot, rendered[name]) for name, slot in copies.items()},
             image=ImageRecord(outcome.backend, outcome.path, outcome.approved, outcome.reason, tuple(outcome.checks)),
-            layout=tuple(layout_checks),
+            layout=tuple(layout_checks), picture=picture, keep_clear=keep_clear,
         )
         _clear_other_folders(self._out, item, status)
+        write_bytes(picture, encode_picture(image))
         write_bytes(uri, png)
         write_bytes(record.record_uri, record.to_json())
         return replace(record, thumbnail=thumbnail(final))

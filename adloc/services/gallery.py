@@ -50,7 +50,8 @@ def item_card(item: JobItemRow) -> dict:
     return {
         "id": item.id, "job_id": item.job_id, "creative": item.creative, "template": item.template,
         "locale": item.locale, "status": item.status, "reason": item.reason,
-        "image": record is not None and item.status != ItemStatus.DEAD_LETTER, "uri": record.uri if record else "",
+        "image": record is not None and item.status in (ItemStatus.APPROVED, ItemStatus.REVIEW),
+        "uri": record.uri if record else "", "review": record.review if record else None,
         "lines": copy, "image_path": record.image.path.value if record and record.image else "",
         "failed": [c for c in checks if not c.passed], "passed": sum(c.passed for c in checks),
     }
@@ -78,7 +79,8 @@ def _summary(row: JobRow, counts: dict[str, int]) -> dict:
     return {"id": row.id, "name": row.name, "brand": row.brand, "channel": row.channel, "status": row.status,
             "locales": spec["locales"], "total": expected, "done": done if row.status != JobStatus.QUEUED else 0,
             "approved": counts.get(ItemStatus.APPROVED, 0), "review": counts.get(ItemStatus.REVIEW, 0),
-            "dead_letter": counts.get(ItemStatus.DEAD_LETTER, 0), "error": row.error,
+            "dead_letter": counts.get(ItemStatus.DEAD_LETTER, 0), "rejected": counts.get(ItemStatus.REJECTED, 0),
+            "error": row.error,
             "submitted": row.submitted_at.strftime("%Y-%m-%d %H:%M") if row.submitted_at else ""}
 
 
@@ -144,12 +146,16 @@ def job_file(engine: Engine, job_id: int, name: str) -> bytes:
 
 
 def review_queue(engine: Engine) -> list[dict]:
-    """Items waiting for a decision, newest first, each with its card."""
+    """Items waiting for a decision, newest first, each with its card and the line each slot's
+    editing starts from (`suggestions`: the best candidate, where it came from, its failing checks)."""
     entries = review_store.pending(engine)
     with Session(engine) as session:  # the items in one query
         items = {i.id: i for i in session.scalars(
             select(JobItemRow).where(JobItemRow.id.in_([e["item"] for e in entries])))}
-    return [{**entry, **item_card(items[entry["item"]])} for entry in entries]
+    from adloc.services.deliver import suggestions
+
+    return [{**entry, **item_card(items[entry["item"]]), "suggestions": suggestions(engine, entry["item"])}
+            for entry in entries]
 
 
 def template_slots(engine: Engine) -> dict[str, list[str]]:

@@ -20,6 +20,7 @@ from adloc.errors import AdlocError, Conflict, NotFound
 from adloc.fields import has_control
 from adloc.files import read_bytes
 from adloc.records import CopyPath, ItemRecord, ItemStatus, LineRecord, ReviewDecision
+from adloc.services import deliver as delivery
 
 pending = store.pending
 
@@ -33,33 +34,39 @@ def history(engine: Engine, item_id: int) -> list[Decision]:
 
 
 def decide(engine: Engine, item_id: int, decision: ReviewDecision | str, reviewer: str, notes: str = "",
-           edits: dict[str, str] | None = None, wrong: list[str] | None = None) -> dict:
-    """Record the item's decision: `approved` (with optional per-slot `edits`) or `rejected` (with
-    `notes`, the reason, and optionally what is `wrong`: slot names and/or "image"). Returns
-    {item, decision, revision, memory: [{slot, source, target}]}.
+           edits: dict[str, str] | None = None, wrong: list[str] | None = None, override: bool = False) -> dict:
+    """Record the item's decision and carry it through to the output (`adloc.services.deliver`):
+    `approved` (with optional per-slot `edits`; the item is set again with those lines and written
+    under approved/) or `rejected` (with `notes`, the reason, and optionally what is `wrong`: slot
+    names and/or "image"; its record moves to rejected/). A line failing a critical check, or lines
+    that no longer fit, are approved only with `override`, which the decision records. Returns
+    {item, decision, revision, memory: [{slot, source, target}], delivered: {status, uri} | None}
+    (None: the item's run kept no picture to set the lines into; a rerun takes them from memory).
 
     Raises AdlocError for a decision that cannot be taken as given (the message names the field),
     NotFound for an item that is not reviewable, Conflict when the item was already decided."""
-    return _take(engine, item_id, decision, reviewer, notes, edits, change_of_mind=False, wrong=wrong)
+    return _take(engine, item_id, decision, reviewer, notes, edits, change_of_mind=False, wrong=wrong,
+                 override=override)
 
 
 def change(engine: Engine, item_id: int, decision: ReviewDecision | str, reviewer: str, reason: str,
-           edits: dict[str, str] | None = None, wrong: list[str] | None = None) -> dict:
+           edits: dict[str, str] | None = None, wrong: list[str] | None = None, override: bool = False) -> dict:
     """Replace the item's decision in force with a new one, deliberately: the earlier decision is
     kept and the new one links to it. `reason` says why (for a rejection it is also its reason).
     Lines an earlier approval put into the memory are taken out again, unless re-approved.
 
     Raises Conflict when there is no decision to change, or someone changed it at the same time."""
-    return _take(engine, item_id, decision, reviewer, reason, edits, change_of_mind=True, wrong=wrong)
+    return _take(engine, item_id, decision, reviewer, reason, edits, change_of_mind=True, wrong=wrong,
+                 override=override)
 
 
 def _take(engine: Engine, item_id: int, decision, reviewer: str, notes: str, edits: dict[str, str] | None,
-          change_of_mind: bool, wrong: list[str] | None = None) -> dict:
+          change_of_mind: bool, wrong: list[str] | None = None, override: bool = False) -> dict:
     edits = {slot: text.strip() for slot, text in (edits or {}).items()}
     # 1. The item and its decision in force: a second decision is refused whatever it says.
     with Session(engine) as session:
         item = session.get(JobItemRow, item_id)
-        if item is None or item.status not in (ItemStatus.REVIEW, ItemStatus.APPROVED):
+        if item is None or item.status not in (ItemStatus.REVIEW, ItemStatus.APPROVED, ItemStatus.REJECTED):
             raise NotFound(f"item {item_id}: no item waiting for review has this number")
         locale, record_uri = item.locale, item.record_uri
         in_force = store.current(session, item_id)
@@ -87,7 +94,8 @@ def _take(engine: Engine, item_id: int, decision, reviewer: str, notes: str, edi
     if decision is ReviewDecision.APPROVED and emptied:
         raise AdlocError(f"copy.{emptied[0]}: an approved line cannot be empty")
 
-    copy = _record(item_id, record_uri).copy
+    record = _record(item_id, record_uri)
+    copy = {slot: line.as_run() for slot, line in record.copy.items()}  # as the run made them
     wrong = sorted({part.strip() for part in wrong or [] if part.strip()})
     if wrong and decision is not ReviewDecision.REJECTED:
         raise AdlocError("wrong: only a rejection says what is wrong (an approval corrects the lines instead)")
@@ -112,10 +120,20 @@ def _take(engine: Engine, item_id: int, decision, reviewer: str, notes: str, edi
         memory = {copy[slot].source: text for slot, text in lines.items()}
     kind = ReviewDecision.EDITED if decision is ReviewDecision.APPROVED and edits else decision
 
-    # 4. Record it: the database refuses a second decision of the same revision.
-    made = {slot: _made(copy[slot]) | ({"wrong": slot in wrong} if wrong else {}) for slot in lines}
+    # 4. The deliverable, in memory: the lines set into the kept picture and checked again.
+    if decision is ReviewDecision.REJECTED:
+        prepared = delivery.rejection(engine, item_id, notes)
+    else:
+        prepared = delivery.prepare(engine, item_id, lines, reviewer, override) if record.picture else None
+
+    # 5. Record it: the database refuses a second decision of the same revision.
+    made = {slot: _made(copy[slot]) | ({"wrong": slot in wrong} if wrong else {})
+            | ({"override": True} if prepared is not None and prepared.overridden else {}) for slot in lines}
     taken: Decision = store.record(engine, item_id, kind, reviewer, notes, lines, made, memory, locale, in_force)
+    # 6. Then the output: written whole, then the database, then the old copies, manifest and report.
+    done = delivery.publish(engine, prepared, taken) if prepared is not None else None
     return {"item": item_id, "decision": kind.value, "revision": taken.revision,
+            "delivered": {"status": done.status.value, "uri": done.uri} if done else None,
             "supersedes": in_force.said() if in_force else None,
             "memory": [{"slot": slot, "source": copy[slot].source, "target": text}
                        for slot, text in sorted(lines.items()) if copy[slot].source in memory]}

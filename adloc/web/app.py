@@ -14,10 +14,11 @@ from fastapi import Path as Id
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from adloc.errors import AdlocError
+from adloc.errors import AdlocError, Conflict, NotFound
 from adloc.pages import environment as page_environment
 from adloc.records import Channel
 from adloc.services import database, gallery
+from adloc.services import deliver as delivery
 from adloc.services import jobs as jobs_service
 from adloc.services import review as review_service
 from adloc.web import forms
@@ -173,16 +174,44 @@ def create_app(db_url: str, out_root: str, token: str | None = None, secret: byt
     @app.post("/review/{item_id}", response_class=HTMLResponse)
     async def review_decide(request: Request, item_id: RowId):
         form = await form_of(request)
-        decision = {"approve": "approved", "reject": "rejected"}.get(form.get("decision", ""))
-        if decision is None:
-            raise Refused(422, "choose approve or reject")
+        action = form.get("decision", "")
+        decision = {"approve": "approved", "reject": "rejected"}.get(action)
+        if decision is None and action != "preview":
+            raise Refused(422, "choose preview, approve or reject")
         reviewer = request.state.user or (form.get("reviewer") or "").strip()
-        lines = {key.removeprefix("copy."): value for key, value in form.items()
+        lines = {key.removeprefix("copy."): value.strip() for key, value in form.items()
                  if key.startswith("copy.") and isinstance(value, str)}  # as shown, or as the reviewer edited them
-        review_service.decide(engine, item_id, decision, reviewer, (form.get("reason") or "").strip(),
-                              lines if decision == "approved" else {},
-                              form.get("wrong", []) if decision == "rejected" else None)
+        if action == "preview":  # the edited lines checked and set into the picture, nothing recorded
+            shown = delivery.preview(engine, item_id, lines)
+            return _review_page(request, item_id, lines, shown, form)
+        try:
+            review_service.decide(engine, item_id, decision, reviewer, (form.get("reason") or "").strip(),
+                                  lines if decision == "approved" else {},
+                                  form.get("wrong", []) if decision == "rejected" else None,
+                                  override=decision == "approved" and form.get("override") == "yes")
+        except AdlocError as exc:
+            if decision != "approved" or isinstance(exc, (NotFound, Conflict)):
+                raise
+            # Refused lines: the form again, as edited, with why and the checks each line fails now.
+            try:
+                shown = delivery.preview(engine, item_id, lines)
+            except AdlocError:
+                raise exc from None
+            return _review_page(request, item_id, lines, shown, form, problem=exc.message, status=exc.status)
         return RedirectResponse(f"/review?decided={item_id}", status_code=303)
+
+    def _review_page(request: Request, item_id: int, lines: dict, shown, form: dict, problem: str = "",
+                     status: int = 200) -> HTMLResponse:
+        import base64
+
+        cards = [c for c in gallery.review_queue(engine) if c["id"] == item_id]
+        if not cards:
+            raise NotFound(f"item {item_id}: no item waiting for review has this number")
+        card = {**cards[0], "edited": lines, "checked": shown.failed, "layout_failed": shown.layout,
+                "needs_override": shown.needs_override, "reason_given": form.get("reason") or "",
+                "reviewer_given": form.get("reviewer") or "",
+                "preview": base64.b64encode(shown.png).decode()}
+        return render(request, "review.html", status, items=[card], problem=problem, one=True)
 
     return app
 
