@@ -76,6 +76,18 @@ def encode_png(image: np.ndarray, budget: int | None = None) -> tuple[bytes, int
     return best
 
 
+def set_text(picture: np.ndarray, drawn: dict[str, str], slots, locale: str, keep_clear: KeepClear | None,
+             channel: Channel) -> tuple[np.ndarray, bytes, list]:
+    """`picture` (H x W x 3 uint8) with each slot's line drawn, as written: (the image, its PNG
+    bytes, the layout checks with the channel's byte budget and size). The one place a run and a
+    reviewer's approval set text into a picture."""
+    final, layout_checks = render(picture, drawn, slots, locale, keep_clear)
+    png, level = encode_png(final, BYTE_BUDGETS[channel])
+    layout_checks.append(check_bytes(len(png), BYTE_BUDGETS[channel], channel, f"PNG level {level}"))
+    layout_checks.append(check_channel_size((final.shape[1], final.shape[0]), channel))
+    return final, png, layout_checks
+
+
 def thumbnail_of_png(data: bytes) -> bytes:
     """The report's thumbnail of an image already written: the same bytes as when it was made."""
     return thumbnail(np.asarray(Image.open(io.BytesIO(data)).convert("RGB")))
@@ -164,10 +176,8 @@ class WriteItem(beam.DoFn):
                  for name, slot in copies.items()}
         request = result.example
         keep_clear = KeepClear(request.face, request.frame, item.template.logo)
-        final, layout_checks = render(image, drawn, item.template.text_slots, item.locale, keep_clear)
-        png, level = encode_png(final, BYTE_BUDGETS[item.channel])
-        layout_checks.append(check_bytes(len(png), BYTE_BUDGETS[item.channel], item.channel, f"PNG level {level}"))
-        layout_checks.append(check_channel_size((final.shape[1], final.shape[0]), item.channel))
+        final, png, layout_checks = set_text(image, drawn, item.template.text_slots, item.locale, keep_clear,
+                                             item.channel)
         approved = outcome.approved and all(s.approved for s in copies.values()) and not blocking_failures(layout_checks)
         status = ItemStatus.APPROVED if approved else ItemStatus.REVIEW
         (self._approved if approved else self._review).inc()

@@ -30,13 +30,11 @@ from adloc.assets_db import review as store
 from adloc.assets_db.schema import JobItemRow, JobRow, OutputRow, ReviewRow
 from adloc.checks import blocking_failures
 from adloc.checks.copy import check_copy
-from adloc.checks.image import check_bytes, check_channel_size
 from adloc.errors import AdlocError, NotFound
 from adloc.files import read_bytes, write_bytes
 from adloc.jobspec import Job, parse_job
-from adloc.pipelines.render import render
 from adloc.pipelines.report import rewrite_summary
-from adloc.pipelines.write import BYTE_BUDGETS, FOLDERS, encode_png, output_uri
+from adloc.pipelines.write import FOLDERS, output_uri, set_text
 from adloc.records import (
     Channel,
     CheckResult,
@@ -138,11 +136,7 @@ def prepare(engine: Engine, item_id: int, lines: dict[str, str], reviewer: str, 
     with Image.open(io.BytesIO(read_bytes(record.picture))) as kept:
         picture = np.asarray(kept.convert("RGB"))
     drawn = {slot: loc.fill_placeholders(line.text, values, record.locale, isolate=True) for slot, line in copy.items()}
-    final, layout = render(picture, drawn, template.text_slots, record.locale, record.keep_clear)
-    channel = Channel(job.channel)
-    png, level = encode_png(final, BYTE_BUDGETS[channel])
-    layout.append(check_bytes(len(png), BYTE_BUDGETS[channel], channel, f"PNG level {level}"))
-    layout.append(check_channel_size((final.shape[1], final.shape[0]), channel))
+    _, png, layout = set_text(picture, drawn, template.text_slots, record.locale, record.keep_clear, Channel(job.channel))
     blocking = blocking_failures(layout)
     if blocking and not override:
         raise AdlocError(f"layout: the approved lines fail the {blocking[0].name} check ({blocking[0].detail}); "
@@ -198,14 +192,20 @@ class Suggestion:
     failed: tuple[CheckResult, ...]
 
 
-def suggestions(engine: Engine, item_id: int) -> dict[str, Suggestion]:
-    """slot -> the line a reviewer of item `item_id` starts from, with its failing checks."""
+def suggestions(engine: Engine, item_id: int, contexts: dict | None = None) -> dict[str, Suggestion]:
+    """slot -> the line a reviewer of item `item_id` starts from, with its failing checks.
+    `contexts`: a dict shared across the calls for one page, so each job, template and locale's
+    spec, template and glossary are read once."""
     with Session(engine) as session:
         item = _load(session, item_id)
-    try:
-        context = _context(engine, item)
-    except (NotFound, AdlocError):  # a hand-made job or a template since removed: no checks to show
-        context = None
+    contexts = {} if contexts is None else contexts
+    key = (item.job_id, item.record.creative, item.record.template, item.record.locale)
+    if key not in contexts:
+        try:
+            contexts[key] = _context(engine, item)
+        except (NotFound, AdlocError):  # a hand-made job or a template since removed: no checks to show
+            contexts[key] = None
+    context = contexts[key]
     out = {}
     for slot, line in item.record.copy.items():
         if line.path in (CopyPath.TM, CopyPath.MODEL, CopyPath.REVIEWED):

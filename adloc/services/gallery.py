@@ -154,7 +154,8 @@ def review_queue(engine: Engine) -> list[dict]:
             select(JobItemRow).where(JobItemRow.id.in_([e["item"] for e in entries])))}
     from adloc.services.deliver import suggestions
 
-    return [{**entry, **item_card(items[entry["item"]]), "suggestions": suggestions(engine, entry["item"])}
+    contexts: dict = {}
+    return [{**entry, **item_card(items[entry["item"]]), "suggestions": suggestions(engine, entry["item"], contexts)}
             for entry in entries]
 
 
