@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export ADLOC_HOME ?= $(HOME)/.cache/adloc
 
-.PHONY: demo test test-fast lint bench models models-small browser fonts clean
+.PHONY: demo test test-fast lint bench models models-small browser fonts schemas clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ models-small: $(VENV)/.installed
 demo: models fonts
 	$(BIN)/adloc demo --out out/demo
 
-test: models-small browser fonts
+test: models-small browser fonts schemas
 	$(BIN)/python -m pytest -q
 
 # Every test that loads no model (no LLM, no diffusers pipeline): the stages with a fake copy model,
@@ -42,6 +42,21 @@ browser:
 		{ [ "$$(id -u)" = 0 ] && { apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; }; } >/dev/null; } || \
 		sudo -n apt-get install -y -q chromium >/dev/null || \
 		echo "no chromium: the browser tests are skipped (apt-get install chromium)"
+
+# The OASIS XLIFF 2.0 core schema (and the W3C xml.xsd it imports), which the tests validate
+# `adloc review export` against: read out of Debian's php-symfony-translation package (no PyPI package
+# ships it), the two files' sha256 pinned, cached under $ADLOC_HOME/schemas. Without it that test is skipped.
+XLIFF_XSD := $(ADLOC_HOME)/schemas/xliff-2.0/xliff_core_2.0.xsd
+schemas:
+	@[ -f "$(XLIFF_XSD)" ] || { d=$$(mktemp -d) && (cd $$d && apt-get download -q php-symfony-translation >/dev/null 2>&1 \
+		&& dpkg-deb -x php-symfony-translation_*.deb x \
+		&& s=x/usr/share/php/Symfony/Component/Translation/Resources/schemas \
+		&& echo "86869fdd384cc4c0bfda9097ded6b2058ccdc027973d5ce6177fceac17e96f89  $$s/xliff-core-2.0.xsd" | sha256sum -c --quiet \
+		&& echo "4811c301144dd763dca0cd9f8d0b4029c0a4ad1d84c73132c2531ec5f06ac340  $$s/xml.xsd" | sha256sum -c --quiet \
+		&& mkdir -p "$(dir $(XLIFF_XSD))informativeCopiesOf3rdPartySchemas/w3c" \
+		&& cp $$s/xml.xsd "$(dir $(XLIFF_XSD))informativeCopiesOf3rdPartySchemas/w3c/xml.xsd" \
+		&& cp $$s/xliff-core-2.0.xsd "$(XLIFF_XSD)"); rm -rf $$d; } || \
+		echo "no XLIFF 2.0 schema (apt-get download php-symfony-translation failed): its validation test is skipped"
 
 # Colour emoji: Noto Color Emoji (SIL OFL, 11 MB) from Debian's fonts-noto-color-emoji, since no
 # registry package ships a colour emoji font FreeType can draw; every other font is a pip package.

@@ -34,6 +34,12 @@ class Conflict(AdlocError):
     status = 409
 
 
+class Forbidden(AdlocError):
+    """A request its person may not make, e.g. a decision outside the reviewer's locales (web: 403)."""
+
+    status = 403
+
+
 class InvalidFields(AdlocError):
     """Several invalid fields found at once (a job spec, a catalog, an eval set): `errors` holds each
     'field: message'; the message is `source` and every error, one per line."""

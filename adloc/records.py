@@ -99,6 +99,14 @@ class ReviewDecision(StrEnum):
     EDITED = "edited"  # approved with lines a reviewer changed
 
 
+class Face(StrEnum):
+    """Where a review decision was taken."""
+
+    CLI = "cli"  # adloc review approve | reject | change
+    WEB = "web"  # the web app's review form
+    XLIFF = "xliff"  # a translator's file, through adloc review import
+
+
 class Severity(StrEnum):
     CRITICAL = "critical"  # the output is wrong: a changed price, a dropped placeholder
     FUNCTIONAL = "functional"  # the output does not do its job: wrong language, over budget

@@ -211,3 +211,47 @@ def test_submit_the_sample_job_run_it_look_and_approve_in_the_browser(browser, s
     assert "rejected" in rejected.inner_text() and "the picture is off brand" in rejected.inner_text()
     assert rejected.locator("img").count() == 0
     page.screenshot(path=str(shots / "7-gallery-after-decisions.png"), full_page=True)
+
+    # Translators: the queue's XLIFF for the job's French lines, downloaded as a person would, filled
+    # in by a "CAT tool" (this test), imported; those items are approved and show so in the gallery.
+    from copy import deepcopy
+
+    from lxml import etree
+
+    page.click("text=Review")
+    page.click("#exports summary")  # the queue's files for translators, folded under the heading
+    page.screenshot(path=str(shots / "8-exports.png"))
+    with page.expect_download() as download:
+        page.click(f"a.export[href*='job={job_id}'][href*='locale=fr-FR']")
+    xlf = tmp_path / "fr.xlf"
+    download.value.save_as(xlf)
+    x = "{urn:oasis:names:tc:xliff:document:2.0}"
+    root = etree.parse(str(xlf)).getroot()
+    units = list(root.iter(f"{x}unit"))
+    assert units and all(int(u.get("id")[1:].split(".")[0]) != item_id for u in units)  # the approved one is gone
+    for unit in units:
+        segment = unit.find(f"{x}segment")
+        source = segment.find(f"{x}source")
+        text = "".join(source.itertext()) if source.find(f"{x}ph") is None else None
+        line = FRENCH[text if text is not None else (source.text or "") + "{price}" + (source.find(f"{x}ph").tail or "")]
+        if segment.find(f"{x}target") is not None:
+            segment.remove(segment.find(f"{x}target"))
+        target = etree.SubElement(segment, f"{x}target")
+        before, _, after = line.partition("{price}")
+        target.text = before
+        if source.find(f"{x}ph") is not None:  # the placeholder as the CAT tool keeps it: the source's code
+            code = deepcopy(source.find(f"{x}ph"))
+            code.tail = after
+            target.append(code)
+        segment.set("state", "translated")
+    xlf.write_bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+    assert main(["review", "import", str(xlf), "--reviewer", "tess", "--db", catalog_db]) == 0
+    translated = {int(u.get("id")[1:].split(".")[0]) for u in units}
+    page.goto(f"{server}/jobs/{job_id}")
+    for done in sorted(translated):
+        card = page.locator(f"#item-{done}")
+        assert "approved" in card.inner_text() and "by tess" in card.inner_text()
+    page.locator(f"#item-{min(translated)}").scroll_into_view_if_needed()
+    page.screenshot(path=str(shots / "9-gallery-after-xliff.png"), full_page=True)
+    page.click("text=Review")
+    assert page.locator(".card", has_text="fr-FR").count() == 0

@@ -32,16 +32,22 @@ JOB = {"job": "finished", "brand": "Acme Coffee", "channel": "social", "locales"
 @pytest.fixture
 def waiting(catalog, tmp_path, fake_copy_model, capsys):
     """The job run with a threshold nothing clears: both items wait for review. -> (db, out, {locale: item})."""
+    return run_waiting(catalog, tmp_path, fake_copy_model, capsys)
+
+
+def run_waiting(catalog: str, tmp_path, fake_copy_model, capsys, name: str = "out"):
+    """Run JOB into tmp_path/name so that every item waits for review -> (db, out, {locale: item id})."""
     fake_copy_model.lines.update({
         ("fr-FR", "Fresh coffee every morning"): Generation("Du café frais chaque matin", 0.9, 5),
         ("fr-FR", "Two for {price}"): Generation("Deux pour {price}", 0.9, 4),
         ("de-DE", "Fresh coffee every morning"): Generation("Frischer Kaffee jeden Morgen", 0.9, 5),
         ("de-DE", "Two for {price}"): Generation("Zwei für {price}", 0.9, 4)})
-    out = tmp_path / "out"
+    out = tmp_path / name
     job = write_job(tmp_path / "job.yaml", JOB)
     assert main(["run", str(job), "--db", catalog, "--out", str(out), "--run-date", RUN_DATE, "--threshold", "1"]) == 0
     with Session(engine_for(catalog)) as session:
-        items = {r.locale: r.id for r in session.scalars(select(JobItemRow))}
+        latest = session.scalar(select(JobItemRow.job_id).order_by(JobItemRow.job_id.desc()).limit(1))
+        items = {r.locale: r.id for r in session.scalars(select(JobItemRow).where(JobItemRow.job_id == latest))}
     capsys.readouterr()
     return catalog, out, items
 
@@ -134,7 +140,7 @@ def test_a_line_failing_a_critical_check_needs_an_explicit_override_which_is_rec
                          override=True)
     assert done["delivered"]["status"] == "approved"
     approved = json.loads(_item(out, "approved", "fr-FR", ".json").read_text())
-    assert "copy.cta:placeholders" in approved["review"]["override"]
+    assert "copy.cta:placeholders" in approved["review"]["override"] and approved["review"]["face"] == "cli"
     assert approved["copy"]["cta"]["reason"].startswith("edited by ana (override: placeholders")
 
 

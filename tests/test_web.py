@@ -4,6 +4,7 @@ field, the queue, files by id only, review decisions, sign-in, CSRF, upload limi
 from __future__ import annotations
 
 import base64
+import html
 import json
 import re
 
@@ -296,3 +297,44 @@ def test_the_form_takes_a_register_per_ticked_locale():
     spec, errors = forms.spec_from_form({"locales": ["de-DE", "fr-FR"], "formality.de-DE": "informal",
                                          "formality.fr-FR": "", "formality.es-MX": "formal"}, ["cta"])
     assert errors == {} and spec["formality"] == {"de-DE": "informal"}  # es-MX is not ticked
+
+
+def test_reviewers_limited_to_locales_see_and_decide_only_theirs_and_translators_get_xliff(
+        catalog_db, tmp_path, fake_copy_model, capsys):
+    from test_deliver import FR, run_waiting
+
+    from adloc.errors import AdlocError
+    from adloc.services import review
+    from adloc.services.review import Reviewers
+
+    db, _, items = run_waiting(catalog_db, tmp_path, fake_copy_model, capsys)
+    reviewers = Reviewers.parse("ana=de-DE; lead=*")
+    assert reviewers.of("ana") == {"de-DE"} and reviewers.of("lead") is None and reviewers.of("bo") == frozenset()
+    with pytest.raises(AdlocError, match="'ana=' is not name=locale"):
+        Reviewers.parse("ana=")
+    web = client(db, tmp_path, token="s3cret", reviewers=reviewers)
+    ana = {"Authorization": "Basic " + base64.b64encode(b"ana:s3cret").decode()}
+    lead = {"Authorization": "Basic " + base64.b64encode(b"lead:s3cret").decode()}
+
+    page = web.get("/review", headers=ana)
+    assert f'id="review-{items["de-DE"]}"' in page.text and f'id="review-{items["fr-FR"]}"' not in page.text
+    assert "Your locales: de-DE" in page.text
+    form = {"csrf": csrf(page), "decision": "approve", **{f"copy.{slot}": text for slot, text in FR.items()}}
+    refused = web.post(f"/review/{items['fr-FR']}", data=form, headers=ana)
+    assert refused.status_code == 403 and "ana reviews de-DE only" in refused.text
+    assert web.post(f"/review/{items['fr-FR']}", data={**form, "decision": "preview"}, headers=ana).status_code == 403
+    assert web.get("/review/export?job=1&locale=fr-FR", headers=ana).status_code == 403
+    assert review.history(engine_for(db), items["fr-FR"]) == []
+    done = web.post(f"/review/{items['fr-FR']}", data=form, headers=lead, follow_redirects=False)
+    assert done.status_code == 303
+    [decision] = review.history(engine_for(db), items["fr-FR"])
+    assert (decision.reviewer, decision.face.value) == ("lead", "web")
+
+    # The queue offers each job and locale's waiting lines as XLIFF for translators.
+    page = web.get("/review", headers=lead)
+    [link] = [html.unescape(h) for h in re.findall(r'href="(/review/export\?job=\d+&amp;locale=[^"]+)"', page.text)]
+    assert link.endswith("locale=de-DE")
+    xlf = web.get(link, headers=lead)
+    assert xlf.status_code == 200 and xlf.headers["content-type"].startswith("application/xliff+xml")
+    assert f'<unit id="i{items["de-DE"]}.headline"'.encode() in xlf.content and b'trgLang="de-DE"' in xlf.content
+    assert web.get(link.replace("de-DE", "fr-FR"), headers=lead).status_code == 404  # nothing waits there now

@@ -53,7 +53,7 @@ from adloc.assets_db.schema import (
 )
 from adloc.errors import AdlocError, MatteError
 from adloc.fields import Strict, text
-from adloc.records import Channel, GlossaryTerm
+from adloc.records import Channel, GlossaryTerm, MemoryOrigin
 from adloc.template import TemplateSpec, load_template_spec, spec_to_json
 from adloc.translation_memory import tm_key
 
@@ -550,6 +550,41 @@ def _put_language(session: Session, tm: list[TMRow], terms: list[GlossaryRow]) -
             GlossaryRow.locale == row.locale, GlossaryRow.term == row.term, GlossaryRow.kind == row.kind))
     session.flush()
     session.add_all([*tm, *terms])
+
+
+def memory_entries(engine: Engine, locales: frozenset[str] | None = None) -> list[tuple[str, str, str, str]]:
+    """Every translation-memory line as (source, locale, target, origin), sorted; only `locales` when given."""
+    stmt = select(TMRow.source, TMRow.locale, TMRow.target, TMRow.origin)
+    if locales is not None:
+        stmt = stmt.where(TMRow.locale.in_(sorted(locales)))
+    with Session(engine) as session:
+        return sorted(tuple(r) for r in session.execute(stmt))
+
+
+def put_memory(engine: Engine, entries: list[tuple[str, str, str, str]], source: str) -> dict[str, int]:
+    """Put (source, locale, target, origin) lines into the memory in one transaction, each
+    replacing the locale's line for that source (origin "" -> import). Returns {added, replaced,
+    unchanged}."""
+    counts = {"added": 0, "replaced": 0, "unchanged": 0}
+    origins = {o.value for o in MemoryOrigin}
+
+    def put(session: Session) -> None:
+        for line, locale, target, origin in entries:
+            origin = origin if origin in origins else MemoryOrigin.IMPORT.value
+            key = tm_key(line)
+            row = session.scalar(select(TMRow).where(TMRow.locale == locale, TMRow.source_key == key))
+            if row is None:
+                session.add(TMRow(locale=locale, source=line, source_key=key, target=target, origin=origin))
+                session.flush()
+                counts["added"] += 1
+            elif (row.source, row.target, row.origin) == (line, target, origin):
+                counts["unchanged"] += 1
+            else:
+                row.source, row.target, row.origin = line, target, origin
+                counts["replaced"] += 1
+
+    _commit(engine, source, put)
+    return counts
 
 
 def import_catalog(engine: Engine, folder: str | Path, store: str | None = None,

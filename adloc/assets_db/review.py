@@ -18,13 +18,14 @@ from sqlalchemy.orm import Session, aliased
 from adloc.assets_db.lineage import _now
 from adloc.assets_db.schema import JobItemRow, JobRow, ReviewRow, TMRow
 from adloc.errors import Conflict
-from adloc.records import ItemStatus, JobStatus, MemoryOrigin, ReviewDecision
+from adloc.records import Face, ItemStatus, JobStatus, MemoryOrigin, ReviewDecision
 from adloc.translation_memory import tm_key
 
 
 @dataclass(frozen=True)
 class Decision:
-    """A recorded decision: who took it, when, and which revision (1, or a later change of mind)."""
+    """A recorded decision: who took it, when, from which face (CLI, web app, XLIFF import), and
+    which revision (1, or a later change of mind)."""
 
     id: int
     item: int
@@ -34,6 +35,7 @@ class Decision:
     decided_at: datetime
     revision: int
     supersedes: int | None
+    face: Face = Face.CLI
 
     def said(self) -> str:
         """'approved by ana on 2026-11-30 10:12 UTC' (for messages)."""
@@ -42,7 +44,7 @@ class Decision:
 
 def _decision(row: ReviewRow) -> Decision:
     return Decision(row.id, row.job_item_id, ReviewDecision(row.decision), row.reviewer, row.notes,
-                    row.decided_at, row.revision, row.supersedes_id)
+                    row.decided_at, row.revision, row.supersedes_id, Face(row.face))
 
 
 def current(session: Session, item_id: int) -> Decision | None:
@@ -62,7 +64,7 @@ def history(engine: Engine, item_id: int) -> list[Decision]:
 
 def record(engine: Engine, item_id: int, decision: ReviewDecision, reviewer: str, notes: str,
            lines: dict[str, str], made: dict[str, dict], memory: dict[str, str], locale: str,
-           supersedes: Decision | None) -> Decision:
+           supersedes: Decision | None, face: Face = Face.CLI) -> Decision:
     """Record a decision and its translation-memory effect in one transaction.
 
     `memory` maps source lines to the approved target: each is written to the locale's memory
@@ -84,7 +86,7 @@ def record(engine: Engine, item_id: int, decision: ReviewDecision, reviewer: str
             row = ReviewRow(job_item_id=item_id, decision=decision.value, reviewer=reviewer, notes=notes,
                             copy_json=json.dumps(lines, ensure_ascii=False, sort_keys=True),
                             lines_json=json.dumps(made, ensure_ascii=False, sort_keys=True),
-                            decided_at=_now(), revision=revision,
+                            decided_at=_now(), revision=revision, face=face.value,
                             supersedes_id=supersedes.id if supersedes else None)
             session.add(row)
             session.flush()

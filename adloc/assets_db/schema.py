@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from adloc.records import Channel, ItemStatus, JobStatus, MemoryOrigin, ReviewDecision
+from adloc.records import Channel, Face, ItemStatus, JobStatus, MemoryOrigin, ReviewDecision
 
 # Named constraints, so migrations can refer to them on every engine.
 NAMING = {
@@ -41,6 +41,7 @@ GLOSSARY_KINDS = ("keep", "required", "banned")
 ITEM_STATUSES = tuple(ItemStatus)
 JOB_STATUSES = tuple(JobStatus)
 REVIEW_DECISIONS = tuple(ReviewDecision)
+FACES = tuple(Face)
 MODEL_STATUSES = ("candidate", "champion", "retired")
 
 
@@ -262,6 +263,7 @@ class ReviewRow(Base):
     # One decision per item: a second one for the same revision breaks the unique key (race-safe on
     # both engines). A change of mind is the next revision, linked to the decision it replaces.
     __table_args__ = (CheckConstraint(_one_of("decision", REVIEW_DECISIONS), name="decision"),
+                      CheckConstraint(_one_of("face", FACES), name="face"),
                       UniqueConstraint("job_item_id", "revision"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -277,6 +279,7 @@ class ReviewRow(Base):
     # whether the reviewer said this line was wrong (absent: the reviewer did not say)
     lines_json: Mapped[str] = mapped_column(Text, default="{}")
     decided_at: Mapped[datetime] = mapped_column(DateTime)
+    face: Mapped[str] = mapped_column(String(16), default=Face.CLI.value, server_default=Face.CLI.value)  # where
 
 
 class ModelVersionRow(Base):

@@ -9,10 +9,10 @@ import logging
 import os
 import sys
 
-from adloc.cli import assets, db, gate, jobs, loop, models, review, run, serve, text
+from adloc.cli import assets, db, gate, jobs, loop, models, review, run, serve, text, tm
 
 # In `adloc --help` order.
-COMMANDS = (run, jobs, serve, text, models, loop, gate, db, assets, review)
+COMMANDS = (run, jobs, serve, text, models, loop, gate, db, assets, review, tm)
 BEAM_COMMANDS = ("run", "demo", "worker")  # Beam options pass through to these
 
 

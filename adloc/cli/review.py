@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+from dataclasses import asdict
 
 from adloc.cli.options import add_db, engine
 from adloc.errors import AdlocError
@@ -53,6 +55,22 @@ def register(sub) -> None:
     again.add_argument("item", type=int)
     add_db(again)
     again.set_defaults(func=deliver_command)
+    export = review.add_parser("export", help="the lines waiting for review as XLIFF 2.0, for translators in a CAT "
+                                              "tool or a translation-management system")
+    export.add_argument("--job", type=int, required=True, help="the job run whose waiting lines go out")
+    export.add_argument("--locale", help="only this locale's lines (XLIFF holds one target language per file)")
+    export.add_argument("--format", choices=("xliff",), default="xliff")
+    export.add_argument("--out", help="the file to write (one locale), or a folder for one file per locale "
+                                      "(default: stdout for one locale)")
+    add_db(export)
+    export.set_defaults(func=export_command)
+    imp = review.add_parser("import", help="take a translator's XLIFF back: check it and approve the items it "
+                                           "translates (a tampered file is refused whole)")
+    imp.add_argument("files", nargs="+", metavar="FILE.xlf")
+    imp.add_argument("--job", type=int, help="refuse a file for another job run")
+    imp.add_argument("--json", action="store_true")
+    _reviewer_option(imp)
+    imp.set_defaults(func=import_command)
     hist = review.add_parser("history", help="every decision taken on an item, oldest first")
     hist.add_argument("item", type=int)
     hist.add_argument("--json", action="store_true")
@@ -187,10 +205,71 @@ def history_command(args, _beam_args) -> int:
     decisions = review.history(engine(args), args.item)
     if args.json:
         print(json.dumps([{"revision": d.revision, "decision": d.decision.value, "reviewer": d.reviewer,
-                           "reason": d.notes, "decided_at": d.decided_at.isoformat(),
+                           "face": d.face.value, "reason": d.notes, "decided_at": d.decided_at.isoformat(),
                            "supersedes": d.supersedes} for d in decisions], indent=2, ensure_ascii=False))
         return 0
     for d in decisions:
-        print(f"{d.revision:>3}  {d.said()}" + (f": {d.notes}" if d.notes else ""))
+        print(f"{d.revision:>3}  {d.said()} via {d.face.value}" + (f": {d.notes}" if d.notes else ""))
     print(f"{len(decisions)} decision{'s' if len(decisions) != 1 else ''} on item {args.item}")
     return 0
+
+
+def export_command(args, _beam_args) -> int:
+    from pathlib import Path
+
+    from adloc import locale as loc
+    from adloc.files import write_bytes
+    from adloc.services import handoff
+
+    locale = None
+    if args.locale:
+        try:
+            locale = loc.canonical(args.locale)
+        except ValueError as exc:
+            raise AdlocError(f"locale: {exc}") from None
+    documents = handoff.export(engine(args), args.job, locale)
+    out = Path(args.out) if args.out else None
+    if len(documents) == 1 and (out is None or not out.is_dir()):
+        (data,) = documents.values()
+        if out is None:
+            sys.stdout.buffer.write(data)
+            return 0
+        targets = {out: data}
+    elif out is None:
+        raise AdlocError(f"job {args.job}'s waiting lines are in {len(documents)} locales "
+                         f"({', '.join(documents)}), one XLIFF file each: name a folder to write them to, "
+                         "or one locale")
+    else:
+        out.mkdir(parents=True, exist_ok=True)
+        targets = {out / f"job-{args.job}.{tag}.xlf": data for tag, data in documents.items()}
+    for path, data in targets.items():
+        write_bytes(str(path), data)
+        print(f"{path}: {data.count(b'<unit ')} lines")
+    return 0
+
+
+def import_command(args, _beam_args) -> int:
+    from pathlib import Path
+
+    from adloc.services import handoff
+
+    results = []
+    for name in args.files:
+        path = Path(name)
+        if not path.is_file():
+            raise AdlocError(f"{name}: no such file")
+        results.append(handoff.import_file(engine(args), path.read_bytes(), name, args.reviewer or "", args.job))
+    if args.json:
+        print(json.dumps([asdict(r) for r in results], indent=2, ensure_ascii=False))
+    for r in results if not args.json else ():
+        print(f"{r.file}: job {r.job}: {len(r.approved)} item{'s' if len(r.approved) != 1 else ''} approved")
+        for done in r.approved:
+            where = f" -> {done['delivered']['uri']}" if done["delivered"] else " (a rerun takes the lines from memory)"
+            print(f"  item {done['item']}: {done['decision']}{where}")
+        if r.waiting:
+            print(f"  still waiting (not translated): {', '.join(r.waiting)}")
+        for said in r.decided:
+            print(f"  left as it is: {said}")
+        for failed in r.failed:
+            print(f"  not approved: {failed}")
+    return 1 if any(r.failed for r in results) else 0

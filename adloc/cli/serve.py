@@ -31,11 +31,18 @@ def serve_command(args, _beam_args) -> int:
         raise AdlocError(f"host {args.host}: serving other machines needs a sign-in token: set ADLOC_WEB_TOKEN "
                          "(people sign in with their name and that token)")
     from adloc.services.jobs import ModelOptions, check_models
+    from adloc.services.review import Reviewers
+
+    reviewers = Reviewers.parse(os.environ.get("ADLOC_REVIEWERS"))
+    if reviewers and not token:
+        raise AdlocError("ADLOC_REVIEWERS: reviewers are limited to their locales only behind a sign-in; "
+                         "set ADLOC_WEB_TOKEN too")
 
     engine(args)  # the database is there and at this version's schema
     options = ModelOptions(copy_model=args.copy_model)
     check_models(options, db_url(args))  # what the worker will load is there
-    app = create_app(db_url(args), out_uri(args.out_root), token=token, options=options)
+    app = create_app(db_url(args), out_uri(args.out_root), token=token, options=options,
+                     reviewers=reviewers)
     print(f"adloc serving http://{args.host}:{args.port}/ ({'sign-in with ADLOC_WEB_TOKEN' if token else 'this machine only'}); "
           "run `adloc worker` beside it to run what is queued", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")

@@ -181,7 +181,8 @@ class Suggestion:
     """Where a reviewer starts a slot's line: the best candidate there is (the model's line, even
     one the gate held back; else the translation memory's closest line; else the source), where it
     came from (`origin`: model | memory | source | approved), why the item waits on this line
-    (`why`, the run's reason) and the checks that line fails now (`failed`)."""
+    (`why`, the run's reason), the checks that line fails now (`failed`) and the slot's budget in
+    characters (`max_chars`; None when the item's job or template is gone)."""
 
     slot: str
     source: str
@@ -190,6 +191,8 @@ class Suggestion:
     label: str
     why: str
     failed: tuple[CheckResult, ...]
+    max_chars: int | None = None
+    trusted: bool = False  # the run's own line (a memory hit, a model line the gate let through), not a held candidate
 
 
 def suggestions(engine: Engine, item_id: int, contexts: dict | None = None) -> dict[str, Suggestion]:
@@ -223,8 +226,23 @@ def suggestions(engine: Engine, item_id: int, contexts: dict | None = None) -> d
             "approved": "the line as approved",
         }[origin]
         failed = tuple(c for c in context.check(slot, line.source, text) if not c.passed) if context else ()
-        out[slot] = Suggestion(slot, line.source, text, origin, label, line.reason, failed)
+        budget = context.template.text_slot(slot).max_chars if context else None
+        trusted = line.path in (CopyPath.TM, CopyPath.MODEL, CopyPath.REVIEWED)
+        out[slot] = Suggestion(slot, line.source, text, origin, label, line.reason, failed, budget, trusted)
     return out
+
+
+def check_lines(engine: Engine, item_id: int, lines: dict[str, str], contexts: dict | None = None
+                ) -> dict[str, tuple[CheckResult, ...]]:
+    """slot -> the copy checks a run gives `lines[slot]` as item `item_id`'s line (nothing rendered).
+    Raises NotFound when the item, its job's spec or its template is gone."""
+    with Session(engine) as session:
+        item = _load(session, item_id)
+    contexts = {} if contexts is None else contexts
+    key = (item.job_id, item.record.creative, item.record.template, item.record.locale)
+    if contexts.get(key) is None:
+        contexts[key] = _context(engine, item)
+    return {slot: tuple(contexts[key].check(slot, item.record.copy[slot].source, text)) for slot, text in lines.items()}
 
 
 @dataclass(frozen=True)
@@ -263,7 +281,8 @@ def publish(engine: Engine, prepared: Prepared, decision: store.Decision) -> Del
     the item's other copies and rewrite the job's manifest and report. Nothing changes when the
     output already holds exactly this."""
     review = {"decision": decision.decision.value, "reviewer": decision.reviewer, "revision": decision.revision,
-              "decided_at": decision.decided_at.strftime("%Y-%m-%dT%H:%M:%SZ"), "notes": decision.notes}
+              "decided_at": decision.decided_at.strftime("%Y-%m-%dT%H:%M:%SZ"), "notes": decision.notes,
+              "face": decision.face.value}
     if prepared.overridden:
         review["override"] = list(prepared.overridden)
     record = replace(prepared.record, review=review)

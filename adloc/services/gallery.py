@@ -145,10 +145,11 @@ def job_file(engine: Engine, job_id: int, name: str) -> bytes:
     return read_output(FileSystems.join(out, name))
 
 
-def review_queue(engine: Engine) -> list[dict]:
+def review_queue(engine: Engine, locales: frozenset[str] | None = None) -> list[dict]:
     """Items waiting for a decision, newest first, each with its card and the line each slot's
-    editing starts from (`suggestions`: the best candidate, where it came from, its failing checks)."""
-    entries = review_store.pending(engine)
+    editing starts from (`suggestions`: the best candidate, where it came from, its failing checks);
+    only those in `locales` when given (a reviewer limited to some)."""
+    entries = [e for e in review_store.pending(engine) if locales is None or e["locale"] in locales]
     with Session(engine) as session:  # the items in one query
         items = {i.id: i for i in session.scalars(
             select(JobItemRow).where(JobItemRow.id.in_([e["item"] for e in entries])))}
@@ -157,6 +158,15 @@ def review_queue(engine: Engine) -> list[dict]:
     contexts: dict = {}
     return [{**entry, **item_card(items[entry["item"]]), "suggestions": suggestions(engine, entry["item"], contexts)}
             for entry in entries]
+
+
+def item_locale(engine: Engine, item_id: int) -> str:
+    """The locale of item `item_id`; NotFound when there is no such item."""
+    with Session(engine) as session:
+        item = session.get(JobItemRow, item_id)
+    if item is None:
+        raise NotFound(f"item {item_id}: there is no item with this number")
+    return item.locale
 
 
 def template_slots(engine: Engine) -> dict[str, list[str]]:

@@ -10,19 +10,64 @@ of mind is `change`, which keeps the earlier decision and links the new one to i
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from adloc import locale as loc
 from adloc.assets_db import review as store
 from adloc.assets_db.review import Decision
 from adloc.assets_db.schema import JobItemRow
-from adloc.errors import AdlocError, Conflict, NotFound
+from adloc.errors import AdlocError, Conflict, Forbidden, NotFound
 from adloc.fields import has_control
 from adloc.files import read_bytes
-from adloc.records import CopyPath, ItemRecord, ItemStatus, LineRecord, ReviewDecision
+from adloc.records import CopyPath, Face, ItemRecord, ItemStatus, LineRecord, ReviewDecision
 from adloc.services import deliver as delivery
 
 pending = store.pending
+
+
+@dataclass(frozen=True)
+class Reviewers:
+    """Who reviews which locales: `ADLOC_REVIEWERS="ana=fr-FR,de-DE;ben=*"` (name=locales, `;` between
+    reviewers, `*` for every locale). Empty: nobody is limited. The web app, behind its token,
+    refuses a decision outside the signed-in reviewer's locales; a name not listed reviews none."""
+
+    locales: dict[str, frozenset[str] | None]  # None: every locale
+
+    @classmethod
+    def parse(cls, value: str | None, source: str = "ADLOC_REVIEWERS") -> Reviewers:
+        """Raises AdlocError naming the entry and the value that is not `name=locale,...`."""
+        out: dict[str, frozenset[str] | None] = {}
+        for entry in (value or "").split(";"):
+            if not entry.strip():
+                continue
+            name, sep, tags = entry.partition("=")
+            name = name.strip()
+            if not sep or not name or not tags.strip():
+                raise AdlocError(f"{source}: {entry.strip()!r} is not name=locale,locale (or name=*)")
+            if tags.strip() == "*":
+                out[name] = None
+                continue
+            canonical = set()
+            for tag in tags.split(","):
+                try:
+                    canonical.add(loc.canonical(tag.strip()))
+                except ValueError as exc:
+                    raise AdlocError(f"{source}: {name}: {tag.strip()!r} is not a locale ({exc})") from None
+            out[name] = frozenset(canonical)
+        return cls(out)
+
+    def __bool__(self) -> bool:
+        return bool(self.locales)
+
+    def of(self, name: str | None) -> frozenset[str] | None:
+        """The locales `name` may decide: None when nobody is limited or `name` reviews every
+        locale; an empty set for a name not listed."""
+        if not self.locales:
+            return None
+        return self.locales.get((name or "").strip(), frozenset())
 
 
 def history(engine: Engine, item_id: int) -> list[Decision]:
@@ -34,7 +79,8 @@ def history(engine: Engine, item_id: int) -> list[Decision]:
 
 
 def decide(engine: Engine, item_id: int, decision: ReviewDecision | str, reviewer: str, notes: str = "",
-           edits: dict[str, str] | None = None, wrong: list[str] | None = None, override: bool = False) -> dict:
+           edits: dict[str, str] | None = None, wrong: list[str] | None = None, override: bool = False,
+           face: Face = Face.CLI, locales: frozenset[str] | None = None) -> dict:
     """Record the item's decision and carry it through to the output (`adloc.services.deliver`):
     `approved` (with optional per-slot `edits`; the item is set again with those lines and written
     under approved/) or `rejected` (with `notes`, the reason, and optionally what is `wrong`: slot
@@ -42,26 +88,30 @@ def decide(engine: Engine, item_id: int, decision: ReviewDecision | str, reviewe
     that no longer fit, are approved only with `override`, which the decision records. Returns
     {item, decision, revision, memory: [{slot, source, target}], delivered: {status, uri} | None}
     (None: the item's run kept no picture to set the lines into; a rerun takes them from memory).
+    `face` is where it was taken (recorded beside who and when); `locales`, when given, are the
+    only locales this reviewer may decide (`Reviewers`): another item is refused with Forbidden.
 
     Raises AdlocError for a decision that cannot be taken as given (the message names the field),
     NotFound for an item that is not reviewable, Conflict when the item was already decided."""
     return _take(engine, item_id, decision, reviewer, notes, edits, change_of_mind=False, wrong=wrong,
-                 override=override)
+                 override=override, face=face, locales=locales)
 
 
 def change(engine: Engine, item_id: int, decision: ReviewDecision | str, reviewer: str, reason: str,
-           edits: dict[str, str] | None = None, wrong: list[str] | None = None, override: bool = False) -> dict:
+           edits: dict[str, str] | None = None, wrong: list[str] | None = None, override: bool = False,
+           face: Face = Face.CLI, locales: frozenset[str] | None = None) -> dict:
     """Replace the item's decision in force with a new one, deliberately: the earlier decision is
     kept and the new one links to it. `reason` says why (for a rejection it is also its reason).
     Lines an earlier approval put into the memory are taken out again, unless re-approved.
 
     Raises Conflict when there is no decision to change, or someone changed it at the same time."""
     return _take(engine, item_id, decision, reviewer, reason, edits, change_of_mind=True, wrong=wrong,
-                 override=override)
+                 override=override, face=face, locales=locales)
 
 
 def _take(engine: Engine, item_id: int, decision, reviewer: str, notes: str, edits: dict[str, str] | None,
-          change_of_mind: bool, wrong: list[str] | None = None, override: bool = False) -> dict:
+          change_of_mind: bool, wrong: list[str] | None = None, override: bool = False,
+          face: Face = Face.CLI, locales: frozenset[str] | None = None) -> dict:
     edits = {slot: text.strip() for slot, text in (edits or {}).items()}
     # 1. The item and its decision in force: a second decision is refused whatever it says.
     with Session(engine) as session:
@@ -70,6 +120,9 @@ def _take(engine: Engine, item_id: int, decision, reviewer: str, notes: str, edi
             raise NotFound(f"item {item_id}: no item waiting for review has this number")
         locale, record_uri = item.locale, item.record_uri
         in_force = store.current(session, item_id)
+    if locales is not None and locale not in locales:
+        raise Forbidden(f"item {item_id} is {locale}: {reviewer or 'this reviewer'} reviews "
+                        f"{', '.join(sorted(locales)) or 'no locale'} only (ADLOC_REVIEWERS)")
     if in_force is not None and not change_of_mind:
         raise Conflict(f"item {item_id} was already {in_force.said()}; a change of mind is a separate, "
                        "explicit change of its decision, with the reason")
@@ -94,7 +147,7 @@ def _take(engine: Engine, item_id: int, decision, reviewer: str, notes: str, edi
     if decision is ReviewDecision.APPROVED and emptied:
         raise AdlocError(f"copy.{emptied[0]}: an approved line cannot be empty")
 
-    record = _record(item_id, record_uri)
+    record = item_record(item_id, record_uri)
     copy = {slot: line.as_run() for slot, line in record.copy.items()}  # as the run made them
     wrong = sorted({part.strip() for part in wrong or [] if part.strip()})
     if wrong and decision is not ReviewDecision.REJECTED:
@@ -129,7 +182,7 @@ def _take(engine: Engine, item_id: int, decision, reviewer: str, notes: str, edi
     # 5. Record it: the database refuses a second decision of the same revision.
     made = {slot: _made(copy[slot]) | ({"wrong": slot in wrong} if wrong else {})
             | ({"override": True} if prepared is not None and prepared.overridden else {}) for slot in lines}
-    taken: Decision = store.record(engine, item_id, kind, reviewer, notes, lines, made, memory, locale, in_force)
+    taken: Decision = store.record(engine, item_id, kind, reviewer, notes, lines, made, memory, locale, in_force, face)
     # 6. Then the output: written whole, then the database, then the old copies, manifest and report.
     done = delivery.publish(engine, prepared, taken) if prepared is not None else None
     return {"item": item_id, "decision": kind.value, "revision": taken.revision,
@@ -139,7 +192,8 @@ def _take(engine: Engine, item_id: int, decision, reviewer: str, notes: str, edi
                        for slot, text in sorted(lines.items()) if copy[slot].source in memory]}
 
 
-def _record(item_id: int, uri: str) -> ItemRecord:
+def item_record(item_id: int, uri: str) -> ItemRecord:
+    """Item `item_id`'s record at `uri`; NotFound when it cannot be read."""
     try:
         return ItemRecord.from_json(read_bytes(uri), uri)
     except OSError as exc:

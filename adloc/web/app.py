@@ -9,14 +9,14 @@ from pathlib import Path
 from typing import Annotated
 
 import yaml
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from fastapi import Path as Id
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from adloc.errors import AdlocError, Conflict, NotFound
+from adloc.errors import AdlocError, Conflict, Forbidden, NotFound
 from adloc.pages import environment as page_environment
-from adloc.records import Channel
+from adloc.records import Channel, Face
 from adloc.services import database, gallery
 from adloc.services import deliver as delivery
 from adloc.services import jobs as jobs_service
@@ -29,11 +29,14 @@ RowId = Annotated[int, Id(ge=1, le=2**31 - 1)]  # a row id: an integer the datab
 
 
 def create_app(db_url: str, out_root: str, token: str | None = None, secret: bytes | None = None,
-               max_upload: int = MAX_UPLOAD, options: jobs_service.ModelOptions | None = None) -> FastAPI:
+               max_upload: int = MAX_UPLOAD, options: jobs_service.ModelOptions | None = None,
+               reviewers: review_service.Reviewers | None = None) -> FastAPI:
     """The app over the asset database at `db_url`; a submitted job writes to
     `out_root/<job>-<time>` (a folder or bucket URI) and runs with the models of `options`
-    (default: the embedded ones)."""
+    (default: the embedded ones). `reviewers` (with a `token` only: without one nobody signs in)
+    limits each signed-in reviewer's decisions to their locales."""
     options = options or jobs_service.ModelOptions()
+    reviewers = reviewers if token and reviewers else review_service.Reviewers({})
     guard = Guard(token, secret) if secret else Guard(token)
     engine = database(db_url)
     app = FastAPI(title="adloc", docs_url=None, redoc_url=None, openapi_url=None)
@@ -168,8 +171,30 @@ def create_app(db_url: str, out_root: str, token: str | None = None, secret: byt
 
     @app.get("/review", response_class=HTMLResponse)
     def review_queue(request: Request):
-        return render(request, "review.html", items=gallery.review_queue(engine),
-                      decided=request.query_params.get("decided"))
+        mine = reviewers.of(request.state.user)
+        items = gallery.review_queue(engine, mine)
+        exports: dict = {}
+        for c in items:  # one XLIFF file per job and locale, for translators in a CAT tool
+            key = (c["job_id"], c["locale"])
+            exports.setdefault(key, {"job_id": c["job_id"], "job": c["job"], "locale": c["locale"], "waiting": 0})
+            exports[key]["waiting"] += 1
+        return render(request, "review.html", items=items, exports=sorted(exports.values(), key=lambda e: (
+            -e["job_id"], e["locale"])), mine=sorted(mine) if mine is not None else None,
+            decided=request.query_params.get("decided"))
+
+    @app.get("/review/export")
+    def review_export(request: Request, job: Annotated[int, Query(ge=1, le=2**31 - 1)], locale: str):
+        from adloc import locale as loc
+        from adloc.services import handoff
+
+        try:
+            tag = loc.canonical(locale)
+        except ValueError as exc:
+            raise AdlocError(f"locale: {exc}") from None
+        _may_review(request, tag)
+        (data,) = handoff.export(engine, job, tag).values()
+        return Response(data, media_type="application/xliff+xml", headers={
+            "Content-Disposition": f'attachment; filename="job-{job}.{tag}.xlf"'})
 
     @app.post("/review/{item_id}", response_class=HTMLResponse)
     async def review_decide(request: Request, item_id: RowId):
@@ -182,15 +207,17 @@ def create_app(db_url: str, out_root: str, token: str | None = None, secret: byt
         lines = {key.removeprefix("copy."): value.strip() for key, value in form.items()
                  if key.startswith("copy.") and isinstance(value, str)}  # as shown, or as the reviewer edited them
         if action == "preview":  # the edited lines checked and set into the picture, nothing recorded
+            _may_review(request, gallery.item_locale(engine, item_id))
             shown = delivery.preview(engine, item_id, lines)
             return _review_page(request, item_id, lines, shown, form)
         try:
             review_service.decide(engine, item_id, decision, reviewer, (form.get("reason") or "").strip(),
                                   lines if decision == "approved" else {},
                                   form.get("wrong", []) if decision == "rejected" else None,
-                                  override=decision == "approved" and form.get("override") == "yes")
+                                  override=decision == "approved" and form.get("override") == "yes",
+                                  face=Face.WEB, locales=reviewers.of(request.state.user))
         except AdlocError as exc:
-            if decision != "approved" or isinstance(exc, (NotFound, Conflict)):
+            if decision != "approved" or isinstance(exc, (NotFound, Conflict, Forbidden)):
                 raise
             # Refused lines: the form again, as edited, with why and the checks each line fails now.
             try:
@@ -200,11 +227,17 @@ def create_app(db_url: str, out_root: str, token: str | None = None, secret: byt
             return _review_page(request, item_id, lines, shown, form, problem=exc.message, status=exc.status)
         return RedirectResponse(f"/review?decided={item_id}", status_code=303)
 
+    def _may_review(request: Request, locale: str) -> None:
+        mine = reviewers.of(request.state.user)
+        if mine is not None and locale not in mine:
+            raise Forbidden(f"{request.state.user} reviews {', '.join(sorted(mine)) or 'no locale'} only, not {locale} "
+                            "(ADLOC_REVIEWERS)")
+
     def _review_page(request: Request, item_id: int, lines: dict, shown, form: dict, problem: str = "",
                      status: int = 200) -> HTMLResponse:
         import base64
 
-        cards = [c for c in gallery.review_queue(engine) if c["id"] == item_id]
+        cards = [c for c in gallery.review_queue(engine, reviewers.of(request.state.user)) if c["id"] == item_id]
         if not cards:
             raise NotFound(f"item {item_id}: no item waiting for review has this number")
         card = {**cards[0], "edited": lines, "checked": shown.failed, "layout_failed": shown.layout,
