@@ -40,18 +40,22 @@ def browser():
 
 
 @pytest.fixture
-def server(catalog_db, tmp_path):
-    """The app on a free port of 127.0.0.1, in a thread of this process."""
+def server(catalog_db, tmp_path, fake_copy_model):
+    """The app on a free port of 127.0.0.1, in a thread of this process, its jobs run on the fake
+    copy model (the worker runs in this process too): the model proposes the French lines below at a
+    confidence the gate does not take, so they wait for review as the model's candidates."""
     import uvicorn
 
-    from adloc.models.embedded import SMALL
+    from adloc.records import Generation
     from adloc.services.jobs import ModelOptions
     from adloc.web.app import create_app
+
+    fake_copy_model.lines.update({("fr-FR", source): Generation(line, 0.3, 6) for source, line in FRENCH.items()})
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    app = create_app(catalog_db, str(tmp_path / "jobs"), options=ModelOptions(copy_model=SMALL))  # what make test fetches
+    app = create_app(catalog_db, str(tmp_path / "jobs"), options=ModelOptions())
     running = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=running.run, daemon=True)
     thread.start()
