@@ -11,7 +11,7 @@ COPY examples ./examples
 # torch first, pinned: the default build carries CUDA for GPU workers. For CPU-only pools, take
 # the CPU build instead: pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
 RUN pip install --no-cache-dir torch==2.13.0 \
- && pip install --no-cache-dir '.[postgres]'
+ && pip install --no-cache-dir '.[postgres,dataflow]'
 
 ENV ADLOC_HOME=/opt/adloc/home
 RUN adloc models fetch

@@ -10,7 +10,9 @@ def dataflow_options(project: str, region: str, temp_location: str, worker_image
                      setup_file: str | None = None, gpu: str | None = None, machine_type: str | None = None,
                      max_workers: int | None = None, job_name: str | None = None) -> list[str]:
     """Beam options for DataflowRunner. `gpu` is `TYPE:COUNT` (e.g. `nvidia-l4:1`): the workers get
-    the accelerator and its driver through `--dataflow_service_options`."""
+    the accelerator and its driver through `--dataflow_service_options`, and one SDK process each
+    (`no_use_multiple_sdk_containers`: Dataflow's default is a process per vCPU, each loading
+    every model into the one GPU's memory)."""
     if not temp_location.startswith("gs://"):
         raise AdlocError(f"--temp-location: {temp_location!r} must be a gs:// bucket path Dataflow can write")
     if worker_image and setup_file:
@@ -26,7 +28,7 @@ def dataflow_options(project: str, region: str, temp_location: str, worker_image
         if not kind or not (count or "1").isdigit():
             raise AdlocError(f"--gpu: {gpu!r} is not TYPE:COUNT such as nvidia-l4:1")
         args.append(f"--dataflow_service_options=worker_accelerator=type:{kind};count:{count or 1};install-nvidia-driver")
-        args.append("--experiments=use_runner_v2")
+        args += ["--experiments=use_runner_v2", "--experiments=no_use_multiple_sdk_containers"]
     if machine_type:
         args.append(f"--machine_type={machine_type}")
     if max_workers:

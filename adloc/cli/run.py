@@ -30,6 +30,10 @@ def register(sub) -> None:
     flow.add_argument("--gpu", metavar="TYPE:COUNT", help="accelerators per worker, e.g. nvidia-l4:1")
     flow.add_argument("--machine-type", help="e.g. g2-standard-8 for an L4 GPU")
     flow.add_argument("--max-workers", type=positive)
+    flow.add_argument("--dry-run", action="store_true",
+                      help="build the Dataflow job and print what it would run (stages, inference steps and their "
+                           "batching, worker image, GPU options), without submitting it or writing anything")
+    flow.add_argument("--json", action="store_true", help="with --dry-run: the summary as JSON")
     run.set_defaults(func=run_command)
 
 
@@ -46,7 +50,35 @@ def run_command(args, beam_args: list[str]) -> int:
                      *beam_args]
     check_remote(beam_args, url, out_uri(args.out))
     engine(args)  # the database is there and at this version's schema
+    if args.dry_run:
+        return dry_run(Path(args.job), args, url, beam_args)
     return run_job(Path(args.job), args, url, beam_args)
+
+
+def dry_run(job_path: Path, args, url: str, beam_args: list[str]) -> int:
+    """Build the job's Dataflow graph without submitting it and print what it would run."""
+    import json
+    from dataclasses import asdict
+
+    from adloc.cli.options import model_options
+    from adloc.jobspec import load_job
+    from adloc.pipelines.job import dataflow_graph
+    from adloc.pipelines.runner import RunSettings
+
+    job = load_job(job_path)
+    settings = RunSettings(db_url=url, out=out_uri(args.out), run_date=args.run_date, **asdict(model_options(args)))
+    graph = dataflow_graph(job, str(job_path), settings, beam_args)
+    if args.json:
+        print(json.dumps(graph.to_json(), indent=2))
+        return 0
+    print(f"{job.job}: the Dataflow job, built and not submitted ({len(graph.transforms)} transforms)")
+    print(f"  stages: {' -> '.join(graph.stages)}")
+    for step in graph.inference:
+        print(f"  inference: {step.name}, batches of {step.min_batch} to {step.max_batch}")
+    print(f"  worker image: {', '.join(graph.images)}")
+    print(f"  service options: {', '.join(graph.service_options) or 'none'}")
+    print(f"  experiments: {', '.join(graph.experiments)}")
+    return 0
 
 
 def demo_command(args, beam_args: list[str]) -> int:

@@ -17,12 +17,18 @@ from adloc.pipelines.lookup import LookUp
 from adloc.pipelines.plan import PlanRun
 from adloc.pipelines.report import Report, report_info
 from adloc.pipelines.reuse import Reuse
-from adloc.pipelines.runner import RunSettings, counters, make_pipeline, worker_threads
+from adloc.pipelines.runner import (
+    RunSettings,
+    check_remote_items,
+    counters,
+    make_pipeline,
+    worker_threads,
+)
 from adloc.pipelines.talent import ChooseTalent
 from adloc.pipelines.write import Write
 from adloc.records import WorkItem
 
-__all__ = ["RunSettings", "build", "expand", "run"]
+__all__ = ["RunSettings", "build", "dataflow_graph", "expand", "run"]
 
 
 def build(p: beam.Pipeline, items: list[WorkItem], job: Job, settings: RunSettings) -> None:
@@ -73,9 +79,28 @@ def run(job: Job, source: str, settings: RunSettings, beam_args: list[str] | Non
     job. Returns the work items and the run's `adloc` counters (items by status, checks passed and
     failed, copy fallbacks)."""
     items = expand(job, source, settings.db_url, settings.run_date)
+    check_remote_items(items, settings.db_url, beam_args)
     p = test_pipeline or make_pipeline(beam_args)  # also hands the file systems their options (s3 endpoint, ...)
     remove_partial_files(settings.out)  # what a killed run left half-written
     build(p, items, job, settings)
     result = p.run()
     result.wait_until_finish()
     return items, counters(result)
+
+
+def dataflow_graph(job: Job, source: str, settings: RunSettings, beam_args: list[str]):
+    """The Dataflow job `run` would submit, built and not submitted (Beam's `--dry_run`): nothing is
+    written, no bucket or Google API is reached. Returns its `adloc.pipelines.graph.Graph`.
+    Raises AdlocError when the options are not a Dataflow run, or the catalog's images are local
+    files the workers could not read."""
+    from adloc.errors import AdlocError
+    from adloc.pipelines import graph
+    from adloc.pipelines.runner import runner_of
+
+    if runner_of(beam_args) != "DataflowRunner":
+        raise AdlocError("dry run: it builds a Dataflow job; give the Dataflow options (--dataflow PROJECT ...)")
+    items = expand(job, source, settings.db_url, settings.run_date)
+    check_remote_items(items, settings.db_url, beam_args)
+    p = make_pipeline([*beam_args, "--dry_run=True", "--experiments=disable_logging_submission_environment"])
+    build(p, items, job, settings)
+    return graph.read(p.run().job)

@@ -101,9 +101,35 @@ def counters(result) -> dict[str, int]:
     return dict(sorted(totals.items()))
 
 
-def runner_of(beam_args: list[str]) -> str | None:
+def runner_of(beam_args: list[str] | None) -> str | None:
     """The `--runner` among Beam's options (None: not given)."""
-    return PipelineOptions(list(beam_args)).view_as(StandardOptions).runner
+    return PipelineOptions(list(beam_args or [])).view_as(StandardOptions).runner
+
+
+def check_remote_items(items: list, db_url: str, beam_args: list[str]) -> None:
+    """On a runner whose workers are other machines: the images the items need (each template's,
+    every talent photo and matte of the catalog) must be in a bucket, not files on this machine.
+    Raises AdlocError naming the first local one."""
+    if runner_of(beam_args) in (*LOCAL_RUNNERS, "PrismRunner", None):
+        return
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from adloc.assets_db.engine import engine_for
+    from adloc.assets_db.schema import TalentImageRow
+
+    for item in items:
+        if "://" not in item.template.image_uri:
+            raise AdlocError(f"template {item.template.id}: its image {item.template.image_uri!r} is a file on this "
+                             "machine the workers cannot read; import the catalog into a bucket (--store gs://…)")
+    with Session(engine_for(db_url)) as session:
+        rows = session.execute(select(TalentImageRow.talent_id, TalentImageRow.uri, TalentImageRow.matte_uri)
+                               .order_by(TalentImageRow.talent_id))
+        for talent_id, *uris in rows:
+            local = next((u for u in uris if u and "://" not in u), None)
+            if local:
+                raise AdlocError(f"talent {talent_id}: {local!r} is a file on this machine the workers cannot read; "
+                                 "import the catalog into a bucket (--store gs://…)")
 
 
 def check_remote(beam_args: list[str], db_url: str, out: str) -> None:
