@@ -196,7 +196,7 @@ def parse_xml(data: bytes, name: str, error=AdlocError):
 def _unit(unit, where: str) -> Unit:
     uid = unit.get("id") or ""
     um = _UNIT_ID.fullmatch(uid)
-    if not um:
+    if not um or int(um.group(1)) > 2**31 - 1:
         raise XliffError(f"{where}: not a unit adloc wrote (ids are i<item>.<slot>)")
     data = {d.get("id"): d.text or "" for d in unit.iterfind(f"{_X}originalData/{_X}data")}
     codes = dict(data)
@@ -256,7 +256,7 @@ def read(data: bytes, name: str) -> Document:
         raise XliffError(f"{name}: {len(files)} <file> elements; adloc writes one per document")
     original = files[0].get("original") or ""
     m = _ORIGINAL.fullmatch(original)
-    if not m:
+    if not m or int(m.group(1)) > 2**31 - 1:
         raise XliffError(f"{name}: file original={original!r} is not an adloc job (adloc:job/N)")
     try:
         target_locale = locale.canonical(root.get("trgLang") or "")

@@ -64,6 +64,10 @@ def test_the_writer_makes_valid_xliff_2_core_and_reads_it_back():
     cta = etree.fromstring(data).find(f".//{X}unit[@id='i12.cta']")
     assert [ph.get("disp") for ph in cta.iter(f"{X}ph")] == ["{price}"] * 4  # inline codes, protected
     assert {ph.get("canDelete") for ph in cta.iter(f"{X}ph")} == {"no"}
+    from adloc.errors import InvalidFields
+
+    with pytest.raises(InvalidFields, match=r"unit i9999999999\.cta: not a unit adloc wrote"):  # no such row id
+        xliff.read(data.replace(b'id="i12.cta"', b'id="i9999999999.cta"'), "t.xlf")
     # Entities are refused, never expanded nor dropped.
     bomb = data.replace(b"<xliff ", b'<!DOCTYPE xliff [<!ENTITY b "Deux">]><xliff ', 1).replace(b">Deux pour ", b">&b; pour ")
     with pytest.raises(xliff.XliffError, match="declares or uses an XML entity"):
