@@ -16,6 +16,7 @@ from adloc.assets_db.catalog import import_catalog
 from adloc.assets_db.engine import engine_for
 from adloc.assets_db.schema import TalentImageRow, TemplateRow
 from adloc.cli import main
+from adloc.models.embedded import SMALL
 
 pytest.importorskip("google.auth", reason="the Dataflow runner needs apache-beam[gcp] (the test extra has it)")
 
@@ -48,7 +49,8 @@ def _to_bucket(url: str, local: str) -> None:
 def test_the_sample_jobs_dataflow_graph_is_built_offline(bucket_catalog, tmp_path, capsys):
     url, local = bucket_catalog
     job = str(EXAMPLES / "jobs" / "spring-coffee.yaml")
-    run = ["run", job, "--db", url, "--out", "gs://acme-ads/jobs/spring", "--run-date", RUN_DATE, "--dry-run"]
+    run = ["run", job, "--db", url, "--out", "gs://acme-ads/jobs/spring", "--run-date", RUN_DATE, "--dry-run",
+           "--copy-model", SMALL]  # what make test fetches (building the graph reads the model's files)
 
     # A catalog whose images are files on this machine cannot go to workers elsewhere.
     assert main([*run, *DATAFLOW]) == 2
@@ -79,7 +81,7 @@ def test_nothing_local_reaches_the_workers(bucket_catalog, tmp_path):
     url, local = bucket_catalog
     _to_bucket(url, local)
     spec = parse_job(yaml.safe_load((EXAMPLES / "jobs" / "spring-coffee.yaml").read_text()))
-    settings = RunSettings(db_url=url, out="gs://acme-ads/jobs/spring", run_date=RUN_DATE)
+    settings = RunSettings(db_url=url, out="gs://acme-ads/jobs/spring", run_date=RUN_DATE, copy_model=SMALL)
     from adloc.cli.presets import dataflow_options
 
     args = [*dataflow_options("acme-ads", "europe-west1", "gs://acme-ads/tmp", IMAGE), "--no_auth"]
