@@ -91,6 +91,13 @@ def placeholders(text: str) -> list[str]:
     return _PLACEHOLDER.findall(text)
 
 
+def placeholder_runs(text: str) -> list[str | tuple[str]]:
+    """The line as runs of plain text and `(name,)` for each placeholder, in order:
+    "Two for {price}" -> ["Two for ", ("price",)]. For the exchange formats' inline codes."""
+    parts = _PLACEHOLDER.split(text)
+    return [(p,) if i % 2 else p for i, p in enumerate(parts) if i % 2 or p]
+
+
 def numbered_placeholders(text: str) -> tuple[str, dict[str, str]]:
     """The line with its named placeholders numbered in order of first use ({price} -> {1}), and
     the way back ({"{1}": "{price}"}). A model shown {1} has no word to translate (as CAT tools

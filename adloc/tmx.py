@@ -10,7 +10,6 @@ Pure format work: no database.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from lxml import etree
@@ -22,7 +21,6 @@ from adloc.translation_memory import tm_key
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 ORIGIN = "x-adloc-origin"
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _CODES = ("ph", "bpt", "ept", "it", "ut")  # native codes: their content is the code's text
 
 
@@ -38,7 +36,7 @@ class Entry:
 
 def _numbers(source: str) -> dict[str, int]:
     """Each placeholder of the source line -> its `x`, the number that pairs its codes across tuvs."""
-    names = [] if messageformat.is_message(source) else _PLACEHOLDER.findall(source)
+    names = [] if messageformat.is_message(source) else loc.placeholders(source)
     return {name: i for i, name in enumerate(dict.fromkeys(names), 1)}
 
 
@@ -48,15 +46,15 @@ def _seg(parent, text: str, numbers: dict[str, int]) -> None:
         seg.text = text
         return
     last = None
-    for i, part in enumerate(_PLACEHOLDER.split(text)):
-        if i % 2:  # a placeholder's name: numbered as in the source, so a reordered line pairs right
-            x = numbers.setdefault(part, len(numbers) + 1)
+    for part in loc.placeholder_runs(text):
+        if isinstance(part, tuple):  # a placeholder: numbered as in the source, so a reordered line pairs right
+            x = numbers.setdefault(part[0], len(numbers) + 1)
             last = etree.SubElement(seg, "ph", x=str(x), type="x-placeholder")
-            last.text = f"{{{part}}}"
+            last.text = f"{{{part[0]}}}"
         elif last is None:
-            seg.text = part or None
+            seg.text = part
         else:
-            last.tail = part or None
+            last.tail = part
 
 
 def write(entries: list[Entry], source_locale: str = "en-US", version: str = "") -> bytes:

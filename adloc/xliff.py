@@ -24,7 +24,6 @@ from adloc.errors import AdlocError, InvalidFields
 
 NS = "urn:oasis:names:tc:xliff:document:2.0"
 _X = f"{{{NS}}}"
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _UNIT_ID = re.compile(r"i([1-9][0-9]{0,9})\.([A-Za-z_][A-Za-z0-9_-]*)")
 _ORIGINAL = re.compile(r"adloc:job/([1-9][0-9]{0,9})")
 
@@ -79,15 +78,7 @@ class Document:
 
 def _parts(text: str) -> list[str | tuple[str]]:
     """The text as runs of plain text and (placeholder name,) tuples; an ICU message is one run."""
-    if messageformat.is_message(text):
-        return [text]
-    parts: list[str | tuple[str]] = []
-    last = 0
-    for m in _PLACEHOLDER.finditer(text):
-        parts += [text[last:m.start()], (m.group(1),)]
-        last = m.end()
-    parts.append(text[last:])
-    return [p for p in parts if p != ""]
+    return [text] if messageformat.is_message(text) else locale.placeholder_runs(text)
 
 
 def _fill(element, parts: list, ids: dict[str, list[str]], data: dict[str, str]) -> None:
@@ -229,7 +220,7 @@ def _unit(unit, where: str) -> Unit:
     target = None if any(t is None for t in targets) else "".join(targets)
     source = "".join(sources)
     if target is not None and not messageformat.is_message(source):
-        wanted, got = Counter(_PLACEHOLDER.findall(source)), Counter(_PLACEHOLDER.findall(target))
+        wanted, got = Counter(locale.placeholders(source)), Counter(locale.placeholders(target))
         missing, extra = sorted((wanted - got).elements()), sorted((got - wanted).elements())
         if missing:
             raise XliffError(f"{where}: the target lacks the placeholder {{{missing[0]}}} ({target!r}); keep "

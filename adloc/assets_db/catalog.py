@@ -569,13 +569,15 @@ def put_memory(engine: Engine, entries: list[tuple[str, str, str, str]], source:
     origins = {o.value for o in MemoryOrigin}
 
     def put(session: Session) -> None:
+        locales = sorted({locale for _, locale, _, _ in entries})
+        existing = {(r.locale, r.source_key): r for r in session.scalars(select(TMRow).where(TMRow.locale.in_(locales)))}
         for line, locale, target, origin in entries:
             origin = origin if origin in origins else MemoryOrigin.IMPORT.value
             key = tm_key(line)
-            row = session.scalar(select(TMRow).where(TMRow.locale == locale, TMRow.source_key == key))
+            row = existing.get((locale, key))
             if row is None:
-                session.add(TMRow(locale=locale, source=line, source_key=key, target=target, origin=origin))
-                session.flush()
+                existing[(locale, key)] = TMRow(locale=locale, source=line, source_key=key, target=target, origin=origin)
+                session.add(existing[(locale, key)])
                 counts["added"] += 1
             elif (row.source, row.target, row.origin) == (line, target, origin):
                 counts["unchanged"] += 1
