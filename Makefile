@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export ADLOC_HOME ?= $(HOME)/.cache/adloc
 
-.PHONY: demo test test-fast lint bench models models-small browser fonts schemas clean
+.PHONY: demo test test-fast lint bench models models-small browser fonts schemas image clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -67,11 +67,20 @@ fonts:
 		sudo -n apt-get install -y -q fonts-noto-color-emoji >/dev/null || \
 		echo "no colour emoji font: emoji fail the glyph check (apt-get install fonts-noto-color-emoji)"
 
+# The worker image (Dockerfile) Dataflow and Dask workers run, built where a Docker daemon runs;
+# push it where the workers pull from: make image IMAGE=europe-docker.pkg.dev/PROJECT/adloc/worker:0.1
+# Then checks it: not root, and the models are in it (fetched again with no network: found cached).
+IMAGE ?= adloc-worker:latest
+image:
+	docker build -t $(IMAGE) .
+	docker run --rm --network none --entrypoint sh $(IMAGE) -c 'test "$$(id -u)" != 0 && adloc models fetch'
+
 # Each benchmark writes benchmarks/results/<name>.json (about half an hour on 2 cores; run it on an
 # otherwise idle machine); BENCH_PG=postgresql+psycopg2://… adds PostgreSQL. On a CUDA machine,
 # benchmarks/gpu.sh runs benchmarks 1 and 3 there.
 bench: models
 	$(BIN)/python benchmarks/pipeline.py
+	$(BIN)/python benchmarks/engines.py
 	$(BIN)/python benchmarks/copy_batching.py
 	$(BIN)/python benchmarks/tm_effect.py
 	$(BIN)/python benchmarks/db_statements.py $(if $(BENCH_PG),--pg $(BENCH_PG))

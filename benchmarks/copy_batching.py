@@ -63,6 +63,10 @@ def main() -> int:
         "ratio": round(batched["tokens_per_second"] / single["tokens_per_second"], 2),
         "same_lines": same,
     }
+    import torch
+
+    if torch.cuda.is_available():  # benchmarks/gpu.sh
+        result["peak_gpu_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     print("| generation | lines | tokens | seconds | tokens/s |\n|---|---|---|---|---|")

@@ -2,7 +2,8 @@
 # Benchmarks 1 and 3 on a CUDA machine: the embedded LLM and the tiny inpainter run in float16 there
 # (the production loaders pick CUDA when torch sees it). Needs adloc installed (`make models` on a
 # machine with registry access) and the embedded model fetched. Writes the *_cuda.json results, which
-# name the device, beside the CPU ones.
+# name the device, beside the CPU ones: tokens/s (copy_batching), items/s and inpainted images/s
+# (pipeline), and each one's peak GPU memory (peak_gpu_mb).
 #
 #     sh benchmarks/gpu.sh [PYTHON]
 set -e

@@ -131,19 +131,31 @@ def child(args) -> int:
     settings = job_pipeline.RunSettings(db_url=args.db, out=args.out, inpainter=args.inpainter, run_date=RUN_DATE)
     beam_args = [] if not args.workers else [
         "--direct_running_mode=multi_processing", f"--direct_num_workers={args.workers}"]
+    if args.dask:  # a Dask cluster's workers run the models: this process records no batches
+        from adloc.cli.presets import dask_options
+
+        beam_args = dask_options(args.dask)
     started = time.perf_counter()
-    items, counts = job_pipeline.run(job, args.job, settings, beam_args)
+    finished = job_pipeline.run(job, args.job, settings, beam_args)
+    items, counts = finished.items, finished.counts
     wall = time.perf_counter() - started - spooled["seconds"]
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     spool.close()
     result = {"items": len(items), "seconds": round(wall, 2), "items_per_second": round(len(items) / wall, 3),
               "peak_rss_mb": round(peak_mb, 1), "spooling_seconds_excluded": round(spooled["seconds"], 2),
-              "counters": counts}
+              "counters": counts, "workers": finished.workers}
     if args.replay:
         CopyModelHandler.run_inference, InpaintModelHandler.run_inference = originals["copy"], originals["inpaint"]
         result["direct"] = replay(args.out + ".batches", settings)
         result["overhead"] = round(wall / result["direct"]["seconds"], 3)  # against loads + calls
         result["overhead_calls_only"] = round(wall / result["direct"]["calls_seconds"], 3)
+        direct = result["direct"]
+        if direct["inpaint_seconds"]:
+            result["inpaint_images_per_second"] = round(direct["inpaint_rows"] / direct["inpaint_seconds"], 3)
+    import torch
+
+    if torch.cuda.is_available():  # benchmarks/gpu.sh: the models' peak on the device, both runs
+        result["peak_gpu_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
     print("RESULT " + json.dumps(result), flush=True)
     return 0
 
@@ -183,13 +195,15 @@ def replay(path: str, settings) -> dict:
     return out
 
 
-def run_child(work: Path, paths: dict, creatives: int, name: str, workers: int | None, replay: bool) -> dict:
+def run_child(work: Path, paths: dict, creatives: int, name: str, workers: int | None, replay: bool,
+              dask: str | None = None) -> dict:
     job = work / f"{name}.yaml"
     job.write_text(yaml.safe_dump(job_spec(creatives, paths["db"]), allow_unicode=True), encoding="utf-8")
     command = [sys.executable, __file__, "--child", "--job", str(job), "--out", str(work / name),
                "--db", paths["db"], "--inpainter", paths["inpainter"]]
     command += ["--workers", str(workers)] if workers else []
     command += ["--replay"] if replay else []
+    command += ["--dask", dask] if dask else []
     print(f"{name}: {creatives * len(LOCALES)} items ...", flush=True)
     done = subprocess.run(command, check=False, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"})
     found = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
@@ -211,6 +225,7 @@ def main() -> int:
     parser.add_argument("--inpainter", help=argparse.SUPPRESS)
     parser.add_argument("--workers", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--replay", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--dask", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         return child(args)

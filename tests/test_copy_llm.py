@@ -3,6 +3,8 @@ not depend on the lines it was batched with, and a confidence per line."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from adloc.errors import NotFound
@@ -101,6 +103,7 @@ def test_the_cpu_runtime_is_the_models_measured_choice_unless_asked_and_lineage_
     from adloc.models import copy_llm
     from adloc.models.copy_llm import cpu_dtype
 
+    monkeypatch.setattr(copy_llm, "fast_bfloat16", lambda: True)  # a CPU with bfloat16 instructions
     assert cpu_dtype("embedded") == "bfloat16" and cpu_dtype(SMALL) == "float32"
     assert cpu_dtype("./my-model") == "float32" and cpu_dtype("embedded", "int8") == "int8"
     with pytest.raises(AdlocError, match="'fp8' is not one of auto, float32, bfloat16, int8"):
@@ -109,6 +112,24 @@ def test_the_cpu_runtime_is_the_models_measured_choice_unless_asked_and_lineage_
     assert CopyModelHandler("embedded").base_id() == "Model-1"
     assert CopyModelHandler("embedded", dtype="bfloat16").base_id() == "Model-1"  # its own choice, said
     assert CopyModelHandler("embedded", dtype="float32").base_id() == "Model-1[float32]"
+    monkeypatch.setattr(copy_llm, "fast_bfloat16", lambda: False)  # one that emulates bfloat16, 100x slower
+    assert cpu_dtype("embedded") == "float32" and cpu_dtype("embedded", "bfloat16") == "bfloat16"
+    # the id does not depend on the machine: "auto" is the model's own choice wherever it runs
+    assert CopyModelHandler("embedded").base_id() == "Model-1"
+    assert CopyModelHandler("embedded", dtype="float32").base_id() == "Model-1[float32]"
+
+
+def test_bfloat16_counts_as_fast_only_where_it_is_not_emulated():
+    from adloc.models.copy_llm import fast_bfloat16
+
+    cpuinfo = Path("/proc/cpuinfo")
+    flags = cpuinfo.read_text().split() if cpuinfo.is_file() else []
+    if "avx512_bf16" in flags or "amx_bf16" in flags:
+        assert fast_bfloat16()
+    elif "avx2" in flags and "avx512f" not in flags:  # no bfloat16 arithmetic at all: emulated
+        assert not fast_bfloat16()
+    else:
+        pytest.skip("a CPU whose bfloat16 speed the flags do not tell")
 
 
 @pytest.mark.slow

@@ -4,6 +4,7 @@ embedded copy model; the others with the fake copy model (`fake_copy_model`), wh
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
@@ -186,6 +187,26 @@ def test_multi_process_runner_pickles_every_stage_and_gives_the_same_bytes(small
         assert_same_tree(out, first)
 
 
+@pytest.mark.slow
+def test_dask_cluster_of_two_worker_processes_gives_the_same_bytes(small_run, capsys):
+    pytest.importorskip("distributed", reason="the dask extra: pip install '.[dask]'")
+    from dask.distributed import LocalCluster
+
+    _, job, db, out = small_run
+    first = tree_hashes(out)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            rerun_in_place(out):
+        capsys.readouterr()
+        assert run_cli(job, out, db, "--copy-model", SMALL, "--dask", cluster.scheduler_address) == 0
+        printed = capsys.readouterr().out
+        assert_same_tree(out, first)
+    workers = dict(re.findall(r"(tcp://[\d.:]+) (\d+)", printed.split("per worker process:")[1].splitlines()[0]))
+    assert len(workers) == 2 and all(int(n) > 0 for n in workers.values()), printed  # both did items
+    assert sum(int(n) for n in workers.values()) == len(manifest(out)) == 4
+    loads = int(re.search(r"copy LLM loaded (\d+)x", printed).group(1))
+    assert 1 <= loads <= 2, printed  # once per worker process that made copy, not per partition
+
+
 def test_invalid_job_exits_2_and_writes_nothing(tmp_path, catalog_db, capsys, fake_copy_model):
     spec = json.loads(json.dumps(SMALL_JOB))
     spec["creatives"][0]["copy"]["headlin"] = spec["creatives"][0]["copy"].pop("headline")
@@ -339,7 +360,8 @@ def test_counters_and_progress_agree_with_the_records(tmp_path, catalog_db, caps
     spec["creatives"] = spec["creatives"][1:]  # translation-memory hits and one dead letter: no model time
     out = tmp_path / "out"
     settings = job_pipeline.RunSettings(db_url=catalog_db, out=str(out), run_date=RUN_DATE, progress=True)
-    items, counts = job_pipeline.run(parse_job(spec), "job", settings)
+    finished = job_pipeline.run(parse_job(spec), "job", settings)
+    items, counts = finished.items, finished.counts
     records = [json.loads(p.read_text()) for p in out.glob("*/*/*/*.json")]
     assert len(items) == len(records) == 2
     checks = [c for p in out.glob("*/*/*/*.json") for c in ItemRecord.from_json(p.read_bytes()).checks()]
@@ -406,7 +428,8 @@ def test_each_model_is_loaded_once_and_the_copy_lines_go_in_one_call(tmp_path, c
     spec["creatives"][0]["copy"] = {"headline": "Fresh pastries every morning", "cta": "Two for {price}"}
     settings = job_pipeline.RunSettings(db_url=catalog_db, out=str(tmp_path / "out"), run_date=RUN_DATE,
                                         copy_model=SMALL)
-    items, counts = job_pipeline.run(parse_job(spec), "job", settings)
+    finished = job_pipeline.run(parse_job(spec), "job", settings)
+    items, counts = finished.items, finished.counts
     assert len(items) == 6 and len(model_calls) >= 4  # lines the memory lacks went to the model
     assert counts["copy_model_loads"] == 1 and counts["inpainter_loads"] == 1
     assert counts["copy_model_batches"] == 1 and counts["copy_model_ms"] > 0

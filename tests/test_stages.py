@@ -335,7 +335,8 @@ def test_the_sample_job_with_canned_lines_routes_each_item_and_reruns_nothing(ca
     calibrate_fake(catalog_db, ["pt-PT", "de-DE", "fr-FR", "es-MX", "ja-JP"], 0.5)  # ar-AE, he-IL: all to review
     out = tmp_path / "out"
     settings = job_pipeline.RunSettings(db_url=catalog_db, out=str(out), run_date=RUN_DATE)
-    items, counts = job_pipeline.run(load_job(SAMPLE_JOB), str(SAMPLE_JOB), settings, test_pipeline=pipeline())
+    finished = job_pipeline.run(load_job(SAMPLE_JOB), str(SAMPLE_JOB), settings, test_pipeline=pipeline())
+    items, counts = finished.items, finished.counts
     assert len(items) == 28
 
     # Only the lines the memory lacks reached the model, once per item (weekend-treat has two

@@ -31,6 +31,8 @@ def register(sub) -> None:
 
     worker = sub.add_parser("worker", help="run queued jobs one at a time; Beam options pass through")
     worker.add_argument("--db", help=DB_HELP)
+    worker.add_argument("--dask", metavar="SCHEDULER",
+                        help="run the jobs on a Dask cluster: its scheduler's address (tcp://host:8786)")
     worker.add_argument("--once", action="store_true", help="stop when the queue is empty")
     worker.add_argument("--poll", type=float, default=10.0, help="seconds between looks at an empty queue")
     worker.set_defaults(func=worker_command)
@@ -69,8 +71,11 @@ def status_command(args, _beam_args) -> int:
 
 def worker_command(args, beam_args) -> int:
     """Run queued jobs one at a time; a job that fails is recorded as failed and the worker goes on."""
+    from adloc.cli.presets import dask_options
     from adloc.services import jobs
 
+    if args.dask:
+        beam_args = [*dask_options(args.dask), *beam_args]
     jobs.work(engine(args), db_url(args), beam_args, once=args.once, poll=args.poll,
               say=lambda line: print(line, flush=True), warn=lambda line: print(line, file=sys.stderr, flush=True))
     return 0

@@ -36,3 +36,13 @@ def dataflow_options(project: str, region: str, temp_location: str, worker_image
     if job_name:
         args.append(f"--job_name={job_name}")
     return args
+
+
+def dask_options(address: str) -> list[str]:
+    """Beam options for a Dask cluster: adloc's Dask runner (`adloc.pipelines.dask_runner`) and the
+    scheduler's address (tcp://host:8786; a scheduler file's path also works)."""
+    if not address or address.startswith("-"):
+        raise AdlocError(f"--dask: {address!r} is not a scheduler address such as tcp://10.0.0.5:8786")
+    if "://" not in address and (address.endswith(".json") or "/" in address):
+        return ["--runner=DaskRunner", f"--dask_scheduler_file={address}"]
+    return ["--runner=DaskRunner", f"--dask_client_address={address}"]

@@ -21,6 +21,8 @@ def register(sub) -> None:
     run = sub.add_parser("run", help="run one job; Beam options (--runner, ...) pass through")
     run.add_argument("job", help="job spec YAML")
     add_job_options(run, out_required=True)
+    run.add_argument("--dask", metavar="SCHEDULER",
+                     help="run on a Dask cluster: its scheduler's address (tcp://host:8786) or scheduler file")
     flow = run.add_argument_group("Dataflow", "run on Google Cloud Dataflow (other runners: pass Beam's --runner)")
     flow.add_argument("--dataflow", metavar="PROJECT", help="the Google Cloud project to run in")
     flow.add_argument("--region", help="e.g. europe-west1")
@@ -38,10 +40,14 @@ def register(sub) -> None:
 
 
 def run_command(args, beam_args: list[str]) -> int:
-    from adloc.cli.presets import dataflow_options
+    from adloc.cli.presets import dask_options, dataflow_options
     from adloc.pipelines.runner import check_remote
 
     url = db_url(args)
+    if args.dask and args.dataflow:
+        raise AdlocError("--dask and --dataflow: give one engine")
+    if args.dask:
+        beam_args = [*dask_options(args.dask), *beam_args]
     if args.dataflow:
         if not (args.region and args.temp_location):
             raise AdlocError("Dataflow: a region and a temp location (a gs:// path) are needed to run there")
@@ -108,7 +114,7 @@ def run_job(job_path: Path, args, url: str, beam_args: list[str]) -> int:
     jobs.check_models(options, url)  # what the run will load is there, before anything starts
     settings = RunSettings(
         db_url=url, out=out_uri(args.out), run_date=args.run_date, **asdict(options),
-        progress=sys.stderr.isatty() and not any("multi_processing" in a for a in beam_args),
+        progress=sys.stderr.isatty() and not any("multi_processing" in a or "DaskRunner" in a for a in beam_args),
     )
     if settings.run_date < date.today().isoformat():
         print(f"warning: run date {settings.run_date} is in the past: talent rights are checked for "
@@ -121,8 +127,12 @@ def run_job(job_path: Path, args, url: str, beam_args: list[str]) -> int:
     print(jobs.summary_table(lines))
     print(f"checks: {counts.get('checks_passed', 0)} passed, {counts.get('checks_failed', 0)} failed; "
           f"copy lines that took the fallback: {counts.get('copy_lines_fallback', 0)}")
-    print(f"models: copy LLM loaded {counts.get('copy_model_loads', 0)}x, "
-          f"{counts.get('copy_model_ms', 0) / 1000:.1f} s generating; inpainter loaded "
-          f"{counts.get('inpainter_loads', 0)}x, {counts.get('inpainter_ms', 0) / 1000:.1f} s inpainting")
+    if "copy_model_loads" in counts or "inpainter_loads" in counts:
+        print(f"models: copy LLM loaded {counts.get('copy_model_loads', 0)}x, "
+              f"{counts.get('copy_model_ms', 0) / 1000:.1f} s generating; inpainter loaded "
+              f"{counts.get('inpainter_loads', 0)}x, {counts.get('inpainter_ms', 0) / 1000:.1f} s inpainting")
+    if result.workers:
+        print("Dask: items written per worker process: "
+              + ", ".join(f"{worker} {n}" for worker, n in sorted(result.workers.items())))
     print(f"report: {FileSystems.join(settings.out, 'report.html')}")
     return 0

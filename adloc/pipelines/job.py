@@ -4,6 +4,7 @@ exporting one composite `PTransform`; this module only connects them and runs th
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 
 import apache_beam as beam
 
@@ -15,7 +16,7 @@ from adloc.pipelines.expand import expand
 from adloc.pipelines.image import Inpaint
 from adloc.pipelines.lookup import LookUp
 from adloc.pipelines.plan import PlanRun
-from adloc.pipelines.report import Report, report_info
+from adloc.pipelines.report import Report, read_manifest, record_counts, report_info
 from adloc.pipelines.reuse import Reuse
 from adloc.pipelines.runner import (
     RunSettings,
@@ -28,7 +29,7 @@ from adloc.pipelines.talent import ChooseTalent
 from adloc.pipelines.write import Write
 from adloc.records import WorkItem
 
-__all__ = ["RunSettings", "build", "dataflow_graph", "expand", "run"]
+__all__ = ["Finished", "RunSettings", "build", "dataflow_graph", "expand", "run"]
 
 
 def build(p: beam.Pipeline, items: list[WorkItem], job: Job, settings: RunSettings) -> None:
@@ -73,11 +74,25 @@ def _version() -> str:
         return "source"
 
 
+@dataclass(frozen=True)
+class Finished:
+    """What `run` returns: the job's work items, its figures, and on a Dask cluster the items each
+    worker process wrote (worker address -> items; empty on other runners)."""
+
+    items: list[WorkItem]
+    counts: dict[str, int]
+    workers: dict[str, int] = field(default_factory=dict)
+
+
+WRITE_STEPS = ("Write/WriteItem", "Write/WriteDeadLetter")  # the steps that write an item's files
+
+
 def run(job: Job, source: str, settings: RunSettings, beam_args: list[str] | None = None,
-        test_pipeline: beam.Pipeline | None = None) -> tuple[list[WorkItem], dict[str, int]]:
+        test_pipeline: beam.Pipeline | None = None) -> Finished:
     """Validate the job against the asset database, then run it. Nothing is written for an invalid
-    job. Returns the work items and the run's `adloc` counters (items by status, checks passed and
-    failed, copy fallbacks)."""
+    job. Returns the work items and the run's figures (`Finished`): items by status, checks passed and failed and
+    copy fallbacks from what was written (`report.record_counts`, the same on every runner), with the
+    runner's counters where it has them (`runner.counters`: model loads and time, talent found, ...)."""
     items = expand(job, source, settings.db_url, settings.run_date)
     check_remote_items(items, settings.db_url, beam_args)
     p = test_pipeline or make_pipeline(beam_args)  # also hands the file systems their options (s3 endpoint, ...)
@@ -85,7 +100,13 @@ def run(job: Job, source: str, settings: RunSettings, beam_args: list[str] | Non
     build(p, items, job, settings)
     result = p.run()
     result.wait_until_finish()
-    return items, counters(result)
+    try:
+        counts = counters(result)
+    except NotImplementedError:  # a runner that collects no metrics
+        counts = {}
+    workers = {worker: sum(n for step, n in steps.items() if step in WRITE_STEPS)
+               for worker, steps in getattr(result, "per_worker", {}).items()}
+    return Finished(items, {**counts, **record_counts(read_manifest(settings.out))}, workers)
 
 
 def dataflow_graph(job: Job, source: str, settings: RunSettings, beam_args: list[str]):

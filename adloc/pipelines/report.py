@@ -93,7 +93,24 @@ def manifest_line(record: ItemRecord) -> dict:
         "template": record.template, "locale": record.locale, "status": record.status.value,
         "checks": {"passed": sum(c.passed for c in checks), "failed": sorted(c.name for c in checks if not c.passed)},
         "talent": record.talent, "models": dict(record.models), "seed": record.seed, "reason": record.reason,
+        "copy": dict(sorted(Counter(line.path.value for line in record.copy.values()).items())),
     }
+
+
+FALLBACK_PATHS = (CopyPath.TM_FUZZY.value, CopyPath.SOURCE.value)
+
+
+def record_counts(lines: list[dict]) -> dict[str, int]:
+    """A finished run's figures from its `manifest.jsonl` lines (what was written, on any runner):
+    `items_<status>` per status, `checks_passed`, `checks_failed` and `copy_lines_fallback` (lines
+    that took the old path: the closest memory line, or the source for a translator)."""
+    counts = Counter({f"items_{status.value}": 0 for status in ItemStatus if status is not ItemStatus.PENDING})
+    for line in lines:
+        counts[f"items_{line['status']}"] += 1
+        counts["checks_passed"] += line["checks"]["passed"]
+        counts["checks_failed"] += len(line["checks"]["failed"])
+        counts["copy_lines_fallback"] += sum(line.get("copy", {}).get(path, 0) for path in FALLBACK_PATHS)
+    return dict(sorted(counts.items()))
 
 
 REPORT_INFO = "report.json"  # what the report says of the run besides its items, for rewriting it
@@ -122,6 +139,11 @@ def write_manifest(records: list[ItemRecord], out: str) -> None:
     records = sorted(records, key=lambda r: (r.creative, r.template, r.locale))
     lines = "".join(json.dumps(manifest_line(r), ensure_ascii=False, sort_keys=True) + "\n" for r in records)
     write_bytes(FileSystems.join(out, "manifest.jsonl"), lines.encode())
+
+
+def read_manifest(out: str) -> list[dict]:
+    """The lines of the `manifest.jsonl` in `out` (a finished run's)."""
+    return [json.loads(line) for line in read_bytes(FileSystems.join(out, "manifest.jsonl")).decode().splitlines()]
 
 
 def rewrite_summary(records: list[ItemRecord], out: str) -> None:

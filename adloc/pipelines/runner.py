@@ -62,9 +62,17 @@ def worker_threads(options: PipelineOptions) -> int | None:
 def make_pipeline(beam_args: list[str] | None = None) -> beam.Pipeline:
     """A Beam pipeline for the given options. Without `--runner` (or with a local one) it is Beam's
     FnApiRunner, named explicitly: the DirectRunner would first try to download the Prism binary.
-    `--direct_running_mode=multi_processing --direct_num_workers=N` runs it on N local processes."""
+    `--direct_running_mode=multi_processing --direct_num_workers=N` runs it on N local processes.
+    `--runner=DaskRunner` is adloc's Dask runner (`adloc.pipelines.dask_runner`), not Beam's."""
     options = PipelineOptions(list(beam_args or []))
     runner = options.view_as(StandardOptions).runner
+    if runner == "DaskRunner":
+        try:
+            from adloc.pipelines.dask_runner import DaskRunner
+        except ImportError as exc:
+            raise AdlocError(f"Dask: {exc.name or 'dask'} is not installed here; pip install 'adloc[dask]' "
+                             "(the same on every worker)") from exc
+        return beam.Pipeline(runner=DaskRunner(), options=options)
     if runner in (None, *LOCAL_RUNNERS):
         from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
@@ -106,11 +114,32 @@ def runner_of(beam_args: list[str] | None) -> str | None:
     return PipelineOptions(list(beam_args or [])).view_as(StandardOptions).runner
 
 
+def on_this_machine(beam_args: list[str] | None) -> bool:
+    """Whether the runner's workers run on this machine: Beam's local runners, and a Dask cluster
+    whose scheduler is on this machine (a loopback address, or none: a LocalCluster), whose
+    workers read the same files."""
+    runner = runner_of(beam_args)
+    if runner in (*LOCAL_RUNNERS, "PrismRunner", None):
+        return True
+    if runner == "DaskRunner":
+        from urllib.parse import urlsplit
+
+        from apache_beam.runners.dask.dask_runner import DaskOptions
+
+        dask = PipelineOptions(list(beam_args or [])).view_as(DaskOptions)
+        if dask.scheduler_file:
+            return False
+        address = dask.address
+        host = urlsplit(address if "://" in address else f"tcp://{address}").hostname if address else None
+        return host in (None, "localhost", "127.0.0.1", "::1")
+    return False
+
+
 def check_remote_items(items: list, db_url: str, beam_args: list[str]) -> None:
     """On a runner whose workers are other machines: the images the items need (each template's,
     every talent photo and matte of the catalog) must be in a bucket, not files on this machine.
     Raises AdlocError naming the first local one."""
-    if runner_of(beam_args) in (*LOCAL_RUNNERS, "PrismRunner", None):
+    if on_this_machine(beam_args):
         return
     from sqlalchemy import select
     from sqlalchemy.orm import Session
@@ -134,9 +163,9 @@ def check_remote_items(items: list, db_url: str, beam_args: list[str]) -> None:
 
 def check_remote(beam_args: list[str], db_url: str, out: str) -> None:
     """On a runner whose workers are other machines: the asset DB must be a network database and
-    the output a bucket. Local runners take anything."""
+    the output a bucket. Local runners (and a Dask cluster on this machine) take anything."""
     runner = runner_of(beam_args)
-    if runner in (*LOCAL_RUNNERS, "PrismRunner", None):
+    if on_this_machine(beam_args):
         return
     if db_url.startswith("sqlite"):
         raise AdlocError(f"database: {runner} workers cannot reach the SQLite file {db_url!r}; use a network "

@@ -3,12 +3,11 @@ The CLI and the web app both call these; neither validates or runs a job on its 
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date
 from pathlib import Path
 
@@ -89,16 +88,17 @@ def enqueue(engine: Engine, job: Job, out: str, run_date: str | None = None,
 @dataclass(frozen=True)
 class RunResult:
     items: list[WorkItem]
-    counts: dict[str, int]  # the run's counters (`adloc.pipelines.job.counters`)
+    counts: dict[str, int]  # the run's figures (`adloc.pipelines.job.run`)
     out: str
+    workers: dict[str, int] = field(default_factory=dict)  # on a Dask cluster: worker -> items it wrote
 
 
 def run(job: Job, source: str, settings, beam_args: list[str] | None = None) -> RunResult:
     """Run one job now, on Beam (`settings`: `RunSettings`)."""
     from adloc.pipelines import job as job_pipeline
 
-    items, counts = job_pipeline.run(job, source, settings, beam_args)
-    return RunResult(items, counts, settings.out)
+    finished = job_pipeline.run(job, source, settings, beam_args)
+    return RunResult(finished.items, finished.counts, settings.out, finished.workers)
 
 
 def run_claimed(claimed: dict, db_url: str, beam_args: list[str]) -> RunResult:
@@ -149,10 +149,9 @@ def status(engine: Engine, job_id: str | int) -> dict:
 
 def manifest(out: str) -> list[dict]:
     """The lines of a finished run's `manifest.jsonl`."""
-    from apache_beam.io.filesystems import FileSystems
+    from adloc.pipelines.report import read_manifest
 
-    with FileSystems.open(FileSystems.join(out, "manifest.jsonl")) as handle:
-        return [json.loads(line) for line in handle.read().decode().splitlines()]
+    return read_manifest(out)
 
 
 def summary(lines: list[dict]) -> str:
