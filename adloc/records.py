@@ -417,6 +417,9 @@ class ItemRecord:
     keep_clear: KeepClear | None = None
     # The decision a delivered item carries: {decision, reviewer, revision, decided_at, notes}.
     review: dict | None = None
+    # In the audit sample (`adloc.audit`): approved by the gate and shipped, and also shown to
+    # reviewers to confirm or correct.
+    audit: bool = False
 
     @property
     def key(self) -> str:
@@ -431,6 +434,21 @@ class ItemRecord:
         """Every check: each slot's copy checks, the image's, the layout's."""
         image = list(self.image.checks) if self.image else []
         return [c for line in self.copy.values() for c in line.checks] + image + list(self.layout)
+
+    def model_lines(self) -> int:
+        """Lines the copy model made, whether the gate passed them or turned them down."""
+        return sum(line.path is CopyPath.MODEL or line.candidate is not None for line in self.copy.values())
+
+    def gate_passed(self) -> int:
+        """Model lines the gate let ship."""
+        return sum(line.path is CopyPath.MODEL and line.approved for line in self.copy.values())
+
+    def gate_id(self) -> str:
+        """The gate that judged the item's model lines: the learned gate's version, "confidence"
+        (token confidence against a threshold), or "" when the model made no line."""
+        if not self.model_lines():
+            return ""
+        return next((str(line.gate["version"]) for line in self.copy.values() if line.gate), "confidence")
 
     def fallbacks(self) -> int:
         """Lines that took the old path (the closest memory line, or the source for a translator)."""
@@ -455,6 +473,8 @@ class ItemRecord:
                 out["keep_clear"] = {"face": _box(k.face), "frame": _box(k.frame), "logo": _box(k.logo)}
             if self.review is not None:
                 out["review"] = self.review
+            if self.audit:
+                out["audit"] = True
         return json.dumps(out, indent=2, ensure_ascii=False).encode()
 
     @classmethod
@@ -480,6 +500,7 @@ class ItemRecord:
                 keep_clear=KeepClear(*(_unbox(raw["keep_clear"].get(k)) for k in ("face", "frame", "logo")))
                 if isinstance(raw.get("keep_clear"), dict) else None,
                 review=raw.get("review") if isinstance(raw.get("review"), dict) else None,
+                audit=raw.get("audit") is True,
             )
         except (ValueError, TypeError, KeyError, AttributeError) as exc:  # what a hand-edited file may hold
             what = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)

@@ -80,9 +80,14 @@ def finish_run(engine: Engine, run_id: int, out: str, records: list[ItemRecord],
             session.execute(
                 update(JobItemRow.__table__).where(JobItemRow.__table__.c.id == bindparam("item_id"))
                 .values(status=bindparam("new_status"), reason=bindparam("new_reason"),
-                        talent_id=bindparam("new_talent"), record_uri=bindparam("new_record")),
+                        talent_id=bindparam("new_talent"), record_uri=bindparam("new_record"),
+                        audit=bindparam("new_audit"), copy_model=bindparam("new_copy_model"),
+                        gate=bindparam("new_gate"), model_lines=bindparam("new_model_lines"),
+                        gate_passed=bindparam("new_gate_passed")),
                 [{"item_id": ids[r.key], "new_status": r.status.value, "new_reason": r.reason or "",
-                  "new_talent": r.talent, "new_record": r.record_uri} for r in records])
+                  "new_talent": r.talent, "new_record": r.record_uri, "new_audit": r.audit,
+                  "new_copy_model": r.models.get("copy", ""), "new_gate": r.gate_id(),
+                  "new_model_lines": r.model_lines(), "new_gate_passed": r.gate_passed()} for r in records])
         stale = sorted({uri for r in records for uri in replaced.get(r.key, [])})
         if stale:
             session.execute(delete(OutputRow.__table__).where(OutputRow.__table__.c.uri == bindparam("stale_uri")),

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, and_, select
+from sqlalchemy import Engine, and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -163,18 +163,25 @@ def _held_elsewhere(session: Session, item_id: int, locale: str, source: str, ta
     return False
 
 
+AUDIT_NOTE = "approved automatically — confirm or correct"
+
+
 def pending(engine: Engine, job_id: int | None = None) -> list[dict]:
-    """Items in review with no decision yet, newest first."""
+    """Items waiting for a reviewer, newest first: those in review with no decision yet, and those
+    of the audit sample (`audit`: True; shipped, to be confirmed or corrected) with none."""
     decided = select(ReviewRow.job_item_id)
+    waiting = or_(JobItemRow.status == ItemStatus.REVIEW.value,
+                  and_(JobItemRow.status == ItemStatus.APPROVED.value, JobItemRow.audit.is_(True)))
     stmt = (select(JobItemRow, JobRow.name).join(JobRow, JobRow.id == JobItemRow.job_id)
-            .where(JobItemRow.status == ItemStatus.REVIEW.value, JobItemRow.id.not_in(decided),
-                   JobRow.status == JobStatus.DONE))
+            .where(waiting, JobItemRow.id.not_in(decided), JobRow.status == JobStatus.DONE))
     if job_id is not None:
         stmt = stmt.where(JobRow.id == job_id)
     with Session(engine) as session:
         rows = session.execute(stmt).all()
     return sorted(({"item": item.id, "job": name, "creative": item.creative, "template": item.template,
-                    "locale": item.locale, "record": item.record_uri, "reason": item.reason}
+                    "locale": item.locale, "record": item.record_uri,
+                    "reason": AUDIT_NOTE if item.status == ItemStatus.APPROVED.value else item.reason,
+                    "audit": item.status == ItemStatus.APPROVED.value}
                    for item, name in rows), key=lambda r: (-r["item"],))
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -229,6 +230,14 @@ class JobItemRow(Base):
     talent_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # no FK: lineage outlives rows
     seed: Mapped[int] = mapped_column(BigInteger)  # 63-bit
     record_uri: Mapped[str] = mapped_column(Text, default="")
+    # In the audit sample: approved by the gate and shipped, and also shown to reviewers (`adloc.audit`).
+    audit: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # What the gate did with the item's copy (the live report, `adloc models live`): the copy model
+    # version and gate that ran, the lines the model made and how many of them the gate passed.
+    copy_model: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    gate: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    model_lines: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    gate_passed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class OutputRow(Base):

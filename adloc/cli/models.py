@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from adloc.cli.options import add_db, engine
+from adloc.cli.options import add_db, engine, iso_date
 
 
 def register(sub) -> None:
@@ -24,6 +24,13 @@ def register(sub) -> None:
     ls.add_argument("--json", action="store_true")
     add_db(ls)
     ls.set_defaults(func=list_command)
+    live = models.add_parser("live", help="what shipped, as reviewers audited it: live precision (Wilson 95%%), "
+                                          "coverage and the trend per week, per model, gate and locale")
+    live.add_argument("--locale")
+    live.add_argument("--since", type=iso_date, metavar="YYYY-MM-DD", help="runs on or after this date")
+    live.add_argument("--json", action="store_true")
+    add_db(live)
+    live.set_defaults(func=live_command)
 
 
 def fetch_command(args, _beam_args) -> int:
@@ -52,4 +59,27 @@ def list_command(args, _beam_args) -> int:
               f"coverage {v.eval.get('coverage', 0):.1%} chrF {v.eval.get('chrf', 0):.1f}")
     if not rows:
         print("no model versions yet: run `adloc eval`")
+    return 0
+
+
+def live_command(args, _beam_args) -> int:
+    from datetime import date
+
+    from adloc.services import live
+
+    found = live.report(engine(args), args.locale, date.fromisoformat(args.since) if args.since else None)
+    if args.json:
+        print(json.dumps([f.to_json() for f in found], indent=2, ensure_ascii=False))
+        return 0
+    for f in found:
+        p = f.precision
+        precision = f"{p.share:.1%} [{p.low:.1%}, {p.high:.1%}]" if p.audited else "no audited line yet"
+        coverage = f"{f.coverage:.1%}" if f.coverage is not None else "-"
+        print(f"{f.locale:<7} {f.copy_model}  gate {f.gate or '-'}")
+        print(f"        audited {p.audited} lines, confirmed {p.confirmed}: live precision {precision}; "
+              f"coverage {coverage} ({f.gate_passed} of {f.model_lines} model lines shipped unseen)")
+        for w in f.weeks:
+            print(f"        {w.week}: {w.precision.confirmed}/{w.precision.audited} confirmed")
+    if not found:
+        print("no model lines in finished runs yet" + (f" for {args.locale}" if args.locale else ""))
     return 0

@@ -87,6 +87,9 @@ def add_job_options(parser: argparse.ArgumentParser, out_required: bool) -> None
     parser.add_argument("--threshold", type=probability, default=None,
                         help="gate score a model line needs to ship without review, in every locale (default: each "
                              "locale's calibrated threshold; a locale never calibrated sends model lines to review)")
+    parser.add_argument("--audit-share", type=probability, default=0.05, metavar="SHARE",
+                        help="share of the items the gate approves that reviewers also audit, chosen by the item "
+                             "and the job (a rerun audits the same ones; default 0.05)")
     parser.add_argument("--gate", default="auto", metavar="auto|none|FILE",
                         help="the learned gate: auto (the one shipped for the copy model, if any), none (token "
                              "confidence), or a gate file of `adloc gate train`")
@@ -98,5 +101,6 @@ def model_options(args):
 
     return ModelOptions(copy_model=args.copy_model, copy_dtype=args.copy_dtype, adapters=args.adapters, inpainter=args.inpainter,
                         inpaint_batch_size=args.inpaint_batch_size, threshold=args.threshold,
+                        audit_share=args.audit_share,
                         # A gate file by its absolute path: a queued job runs in the worker's folder.
                         gate=args.gate if args.gate in ("auto", "none") else str(Path(args.gate).resolve()))

@@ -106,8 +106,11 @@ def list_command(args, _beam_args) -> int:
         print(json.dumps(items, indent=2, ensure_ascii=False))
         return 0
     for r in items:
-        print(f"{r['item']:>6}  {r['job']}  {r['creative']}  {r['template']}  {r['locale']}  {r['record']}")
-    print(f"{len(items)} item{'s' if len(items) != 1 else ''} waiting for review")
+        audit = f"  (audit: {r['reason']})" if r["audit"] else ""
+        print(f"{r['item']:>6}  {r['job']}  {r['creative']}  {r['template']}  {r['locale']}  {r['record']}{audit}")
+    audits = sum(r["audit"] for r in items)
+    print(f"{len(items)} item{'s' if len(items) != 1 else ''} waiting for review"
+          + (f", {audits} of them audit samples (shipped; confirm or correct)" if audits else ""))
     return 0
 
 

@@ -54,7 +54,7 @@ def build(p: beam.Pipeline, items: list[WorkItem], job: Job, settings: RunSettin
     inpainted = localized | "Inpaint" >> Inpaint(inpainter)
     # 5. Check the image (the blend is the fallback), set the text, write each item's files.
     written = (inpainted["ok"], (todo.dead, inpainted["failed"])) | "Write" >> Write(
-        settings.out, models.versions, planned, progress)
+        settings.out, models.versions, planned, progress, settings.audit_share)
     # 6. The report, the run's end in the asset DB and, last, the manifest.
     _ = (written, todo.reused) | "Report" >> Report(settings.out, info, settings.db_url, planned)
 
@@ -62,7 +62,8 @@ def build(p: beam.Pipeline, items: list[WorkItem], job: Job, settings: RunSettin
 def settings_key(models: CopyModels, inpainter_id: str, settings: RunSettings) -> str:
     """What the run's settings contribute to every item's inputs digest (`pipelines.reuse`)."""
     return json.dumps({"copy": models.versions, "inpainter": inpainter_id, "gate": models.gate.key(),
-                       "inpaint_batch": settings.inpaint_batch_size, "adloc": _version()}, sort_keys=True)
+                       "inpaint_batch": settings.inpaint_batch_size, "audit": settings.audit_share,
+                       "adloc": _version()}, sort_keys=True)
 
 
 def _version() -> str:

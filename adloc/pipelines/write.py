@@ -15,6 +15,7 @@ from apache_beam.metrics import Metrics
 from PIL import Image
 
 from adloc import locale as loc
+from adloc.audit import AUDIT_SHARE, audited
 from adloc.checks import blocking_failures
 from adloc.checks.image import check_bytes, check_channel_size
 from adloc.files import write_bytes
@@ -24,6 +25,7 @@ from adloc.pipelines.progress import tick
 from adloc.pipelines.render import render
 from adloc.records import (
     Channel,
+    CopyPath,
     ImageRecord,
     ItemRecord,
     ItemStatus,
@@ -140,8 +142,10 @@ class WriteItem(beam.DoFn):
     """Input: ((item, copies), PredictionResult(request, inpainted image, inpainter id)). An item that
     cannot be finished goes to the dead-letter output with the reason; the job goes on."""
 
-    def __init__(self, out: str, copy_models: dict[str, str], progress: tuple[str, int] | None = None):
+    def __init__(self, out: str, copy_models: dict[str, str], progress: tuple[str, int] | None = None,
+                 audit_share: float = AUDIT_SHARE):
         self._out = out
+        self._audit_share = audit_share  # of the items the gate approves (`adloc.audit`)
         self._copy_models = copy_models  # locale -> the copy model id (base, plus the locale's adapter)
         self._progress = progress  # (run token, total items) on an interactive local run
         self._approved = Metrics.counter("adloc", "items_approved")
@@ -180,6 +184,9 @@ class WriteItem(beam.DoFn):
                                              item.channel)
         approved = outcome.approved and all(s.approved for s in copies.values()) and not blocking_failures(layout_checks)
         status = ItemStatus.APPROVED if approved else ItemStatus.REVIEW
+        # The gate's approvals are sampled for audit: shipped as usual, and shown to reviewers too.
+        audit = approved and any(s.path is CopyPath.MODEL for s in copies.values()) \
+            and audited(item.job, item.key, self._audit_share)
         (self._approved if approved else self._review).inc()
         uri = item_path(self._out, status, item, ".png")
         picture = item_path(self._out, PICTURES, item, ".png")
@@ -188,7 +195,7 @@ class WriteItem(beam.DoFn):
             models={"copy": self._copy_models[item.locale], "inpainter": result.model_id},
             copy={name: _line(slot, rendered[name]) for name, slot in copies.items()},
             image=ImageRecord(outcome.backend, outcome.path, outcome.approved, outcome.reason, tuple(outcome.checks)),
-            layout=tuple(layout_checks), picture=picture, keep_clear=keep_clear,
+            layout=tuple(layout_checks), picture=picture, keep_clear=keep_clear, audit=audit,
         )
         _clear_other_folders(self._out, item, status)
         write_bytes(picture, encode_picture(image))
@@ -216,14 +223,16 @@ class Write(beam.PTransform):
     (image checks, the blend fallback, the text set into the slots, layout checks), and the dead
     letters with their reason. `planned`: `PlanRun`'s run id, as a singleton side input."""
 
-    def __init__(self, out: str, copy_versions: dict[str, str], planned, progress: tuple[str, int] | None = None):
+    def __init__(self, out: str, copy_versions: dict[str, str], planned, progress: tuple[str, int] | None = None,
+                 audit_share: float = AUDIT_SHARE):
         super().__init__()
         self._out, self._versions, self._planned, self._progress = out, copy_versions, planned, progress
+        self._audit_share = audit_share
 
     def expand(self, inputs):
         inpainted, dead = inputs
-        written = inpainted | "WriteItem" >> beam.ParDo(WriteItem(self._out, self._versions, self._progress),
-                                                        self._planned)
+        written = inpainted | "WriteItem" >> beam.ParDo(
+            WriteItem(self._out, self._versions, self._progress, self._audit_share), self._planned)
         dead_letters = (
             dead
             | "AllDeadLetters" >> beam.Flatten()

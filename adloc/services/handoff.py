@@ -39,7 +39,7 @@ def export(engine: Engine, job_id: int, locale: str | None = None) -> dict[str, 
         if job is None:
             raise NotFound(f"job {job_id}: there is no job with this number")
         name = job.name
-    waiting = sorted(store.pending(engine, job_id), key=lambda e: e["item"])
+    waiting = sorted((e for e in store.pending(engine, job_id) if not e["audit"]), key=lambda e: e["item"])
     if locale is not None:
         waiting = [e for e in waiting if e["locale"] == locale]
     nothing = NotFound(f"job {job_id} ({name}): no lines wait for a translator" + (f" in {locale}" if locale else ""))

@@ -32,6 +32,7 @@ class ModelOptions:
     inpaint_batch_size: int = 1
     threshold: float | None = None
     gate: str = "auto"
+    audit_share: float = 0.05
 
     @classmethod
     def from_json(cls, data: dict) -> ModelOptions:

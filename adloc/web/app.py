@@ -14,7 +14,7 @@ from fastapi import Path as Id
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from adloc.errors import AdlocError, Conflict, Forbidden, NotFound
+from adloc.errors import AdlocError, Conflict, Forbidden, InvalidFields, NotFound
 from adloc.pages import environment as page_environment
 from adloc.records import Channel, Face
 from adloc.services import database, gallery
@@ -101,6 +101,18 @@ def create_app(db_url: str, out_root: str, token: str | None = None, secret: byt
     def jobs(request: Request):
         return render(request, "jobs.html", jobs=gallery.jobs(engine))
 
+    @app.get("/models/live", response_class=HTMLResponse)
+    def live_report(request: Request, locale: str | None = None, since: str | None = None):
+        from datetime import date
+
+        from adloc.services import live
+
+        try:
+            day = date.fromisoformat(since) if since else None
+        except ValueError:
+            raise InvalidFields("/models/live", [f"since: {since!r} is not a date (YYYY-MM-DD)"]) from None
+        return render(request, "live.html", rows=live.report(engine, locale or None, day), since=day)
+
     @app.get("/jobs/new", response_class=HTMLResponse)
     def new_job(request: Request):
         return _submit_page(request, {"channel": Channel.SOCIAL.value, "locales": [], "rows": "1"}, {})
@@ -175,6 +187,8 @@ def create_app(db_url: str, out_root: str, token: str | None = None, secret: byt
         items = gallery.review_queue(engine, mine)
         exports: dict = {}
         for c in items:  # one XLIFF file per job and locale, for translators in a CAT tool
+            if c["audit"]:  # audit samples are confirmed here or with `adloc review`, not in a CAT tool
+                continue
             key = (c["job_id"], c["locale"])
             exports.setdefault(key, {"job_id": c["job_id"], "job": c["job"], "locale": c["locale"], "waiting": 0})
             exports[key]["waiting"] += 1
