@@ -418,8 +418,9 @@ class ItemRecord:
     # The decision a delivered item carries: {decision, reviewer, revision, decided_at, notes}.
     review: dict | None = None
     # In the audit sample (`adloc.audit`): approved by the gate and shipped, and also shown to
-    # reviewers to confirm or correct.
+    # reviewers to confirm or correct. Drawn when the item is made; a reused item keeps its draw.
     audit: bool = False
+    reused: bool = False  # travels within a run only: a finished run's item this run did not make again
 
     @property
     def key(self) -> str:
@@ -436,12 +437,17 @@ class ItemRecord:
         return [c for line in self.copy.values() for c in line.checks] + image + list(self.layout)
 
     def model_lines(self) -> int:
-        """Lines the copy model made, whether the gate passed them or turned them down."""
-        return sum(line.path is CopyPath.MODEL or line.candidate is not None for line in self.copy.values())
+        """Lines the copy model made in the run, whether the gate passed them or turned them down
+        (as the run made them, before any reviewer's decision)."""
+        return sum(line.path is CopyPath.MODEL or line.candidate is not None
+                   for line in (line.as_run() for line in self.copy.values()))
 
     def gate_passed(self) -> int:
-        """Model lines the gate let ship."""
-        return sum(line.path is CopyPath.MODEL and line.approved for line in self.copy.values())
+        """Model lines the gate let ship unseen: passed, in an item the run approved."""
+        if self.status is not ItemStatus.APPROVED:
+            return 0
+        return sum(line.path is CopyPath.MODEL and line.approved
+                   for line in (line.as_run() for line in self.copy.values()))
 
     def gate_id(self) -> str:
         """The gate that judged the item's model lines: the learned gate's version, "confidence"

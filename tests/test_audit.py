@@ -54,8 +54,13 @@ def test_audited_items_ship_and_wait_for_a_reviewer_to_confirm_or_correct(catalo
                                   ("de-DE", "Two for {price}"): Generation("Zwei für {price}", 0.9, 3)})
     job = write_job(tmp_path / "job.yaml", spec)
     out = tmp_path / "out"
-    run = ["run", str(job), "--db", catalog, "--run-date", RUN_DATE, "--threshold", "0.5", "--out", str(out)]
-    assert main([*run, "--audit-share", "1"]) == 0  # every item the gate approves is audited
+    run = ["run", str(job), "--db", catalog, "--run-date", RUN_DATE, "--threshold", "0.5"]
+    assert main([*run, "--out", str(tmp_path / "unaudited"), "--audit-share", "0"]) == 0  # no sample
+    made = [json.loads(p.read_text()) for p in (tmp_path / "unaudited").glob("approved/c/*/*.json")]
+    assert len(made) == 2 and all(r["copy"]["cta"]["path"] == "model" and "audit" not in r for r in made)
+    run += ["--out", str(out), "--audit-share", "1"]  # every item the gate approves is audited
+    assert main(run) == 0
+    assert main(run) == 0  # a rerun reuses every item: nothing new waits, nothing is counted twice
     records = {p.stem + "/" + p.parent.parent.name: json.loads(p.read_text()) for p in out.glob("approved/*/*/*.json")}
     assert {k: r.get("audit", False) for k, r in records.items()} == {
         "pt-PT/c": True, "de-DE/c": True, "pt-PT/m": False, "de-DE/m": False}  # memory hits are no gate's
@@ -87,10 +92,10 @@ def test_audited_items_ship_and_wait_for_a_reviewer_to_confirm_or_correct(catalo
     assert any(unit.target == "Zwei zum Preis von {price}" for unit in memory.values())  # the correction is memory
     assert main(["review", "list", "--db", catalog, "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []  # both decided
-
-    again = tmp_path / "again"
-    assert main([*run[:-1], str(again), "--audit-share", "0"]) == 0  # no sample: nothing waits
-    assert not any(json.loads(p.read_text()).get("audit") for p in again.glob("approved/*/*/*.json"))
+    assert main(["models", "live", "--db", catalog, "--json"]) == 0
+    found = {f["locale"]: f for f in json.loads(capsys.readouterr().out)}
+    assert {loc: (f["audited"], f["confirmed"], f["model_lines"], f["gate_passed"]) for loc, f in found.items()} == {
+        "pt-PT": (1, 1, 2, 2), "de-DE": (1, 0, 2, 2)}  # two runs made lines (the rerun none), one audited each
 
 
 def test_the_live_report_counts_audited_decisions_per_model_gate_and_locale(catalog, tmp_path, capsys,

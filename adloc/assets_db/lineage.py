@@ -85,9 +85,20 @@ def finish_run(engine: Engine, run_id: int, out: str, records: list[ItemRecord],
                         gate=bindparam("new_gate"), model_lines=bindparam("new_model_lines"),
                         gate_passed=bindparam("new_gate_passed")),
                 [{"item_id": ids[r.key], "new_status": r.status.value, "new_reason": r.reason or "",
-                  "new_talent": r.talent, "new_record": r.record_uri, "new_audit": r.audit,
-                  "new_copy_model": r.models.get("copy", ""), "new_gate": r.gate_id(),
-                  "new_model_lines": r.model_lines(), "new_gate_passed": r.gate_passed()} for r in records])
+                  "new_talent": r.talent, "new_record": r.record_uri,
+                  # What a reused item's model and gate did stays with the run that made it; an audit
+                  # still waiting for its reviewer moves to this run's row (below).
+                  "new_audit": r.audit and (not r.reused or r.review is None),
+                  "new_copy_model": r.models.get("copy", ""),
+                  "new_gate": r.gate_id(), "new_model_lines": 0 if r.reused else r.model_lines(),
+                  "new_gate_passed": 0 if r.reused else r.gate_passed()} for r in records])
+        for r in records:
+            if r.reused and r.audit and r.review is None:  # the queue holds the latest run's row only
+                earlier = (select(JobItemRow.id).join(JobRow, JobRow.id == JobItemRow.job_id)
+                           .where(JobRow.out_uri == out, JobItemRow.job_id != run_id,
+                                  JobItemRow.creative == r.creative, JobItemRow.template == r.template,
+                                  JobItemRow.locale == r.locale))
+                session.execute(update(JobItemRow).where(JobItemRow.id.in_(earlier)).values(audit=False))
         stale = sorted({uri for r in records for uri in replaced.get(r.key, [])})
         if stale:
             session.execute(delete(OutputRow.__table__).where(OutputRow.__table__.c.uri == bindparam("stale_uri")),

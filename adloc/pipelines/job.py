@@ -62,8 +62,7 @@ def build(p: beam.Pipeline, items: list[WorkItem], job: Job, settings: RunSettin
 def settings_key(models: CopyModels, inpainter_id: str, settings: RunSettings) -> str:
     """What the run's settings contribute to every item's inputs digest (`pipelines.reuse`)."""
     return json.dumps({"copy": models.versions, "inpainter": inpainter_id, "gate": models.gate.key(),
-                       "inpaint_batch": settings.inpaint_batch_size, "audit": settings.audit_share,
-                       "adloc": _version()}, sort_keys=True)
+                       "inpaint_batch": settings.inpaint_batch_size, "adloc": _version()}, sort_keys=True)
 
 
 def _version() -> str:

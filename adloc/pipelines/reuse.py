@@ -77,7 +77,7 @@ class FindFinished(beam.DoFn):
                 return None  # unreadable: make it again
             if hashlib.sha256(data).hexdigest() != record.sha256:
                 return None
-            return replace(record, thumbnail=thumbnail_of_png(data))
+            return replace(record, thumbnail=thumbnail_of_png(data), reused=True)
         return None
 
 
