@@ -54,6 +54,9 @@ class CopyPath(StrEnum):
     REVIEWED = "reviewed"  # the line a reviewer approved (as the run made it, or edited)
 
 
+FALLBACK_PATHS = frozenset({CopyPath.TM_FUZZY, CopyPath.SOURCE})  # the old path: a line for review
+
+
 class Compositing(StrEnum):
     """How the blend joins the talent to the template across the band (chosen per template)."""
 
@@ -454,11 +457,12 @@ class ItemRecord:
         (token confidence against a threshold), or "" when the model made no line."""
         if not self.model_lines():
             return ""
-        return next((str(line.gate["version"]) for line in self.copy.values() if line.gate), "confidence")
+        return next((str(line.gate["version"]) for line in (line.as_run() for line in self.copy.values())
+                     if line.gate), "confidence")
 
     def fallbacks(self) -> int:
         """Lines that took the old path (the closest memory line, or the source for a translator)."""
-        return sum(line.path in (CopyPath.TM_FUZZY, CopyPath.SOURCE) for line in self.copy.values())
+        return sum(line.path in FALLBACK_PATHS for line in self.copy.values())
 
     def to_json(self) -> bytes:
         """The record file's bytes (UTF-8 JSON, two-space indent, keys in a fixed order)."""

@@ -26,7 +26,7 @@ from adloc.models.blend import BLEND_ID
 from adloc.pipelines.copy import CopyModels
 from adloc.pipelines.runner import RunSettings
 from adloc.pipelines.write import output_uri, thumbnail_of_png
-from adloc.records import CopyPath, ItemRecord, ItemStatus
+from adloc.records import FALLBACK_PATHS, CopyPath, ItemRecord, ItemStatus
 
 
 def _item(record: ItemRecord) -> dict:
@@ -97,9 +97,6 @@ def manifest_line(record: ItemRecord) -> dict:
     }
 
 
-FALLBACK_PATHS = (CopyPath.TM_FUZZY.value, CopyPath.SOURCE.value)
-
-
 def record_counts(lines: list[dict]) -> dict[str, int]:
     """A finished run's figures from its `manifest.jsonl` lines (what was written, on any runner):
     `items_<status>` per status, `checks_passed`, `checks_failed` and `copy_lines_fallback` (lines
@@ -109,7 +106,7 @@ def record_counts(lines: list[dict]) -> dict[str, int]:
         counts[f"items_{line['status']}"] += 1
         counts["checks_passed"] += line["checks"]["passed"]
         counts["checks_failed"] += len(line["checks"]["failed"])
-        counts["copy_lines_fallback"] += sum(line.get("copy", {}).get(path, 0) for path in FALLBACK_PATHS)
+        counts["copy_lines_fallback"] += sum(line.get("copy", {}).get(path.value, 0) for path in FALLBACK_PATHS)
     return dict(sorted(counts.items()))
 
 
