@@ -11,13 +11,19 @@ from adloc.records import seed_for
 AUDIT_SHARE = 0.05  # the default share of automatically approved items that are audited
 
 
-def audited(job: str, key: str, share: float = AUDIT_SHARE) -> bool:
-    """Whether the item `key` ("creative/template/locale") of `job` is in the audit sample: a
-    uniform draw from a hash of the two (never Python's salted hash), so a rerun picks the same
-    items, and over many items about `share` of them. `share` is in [0, 1]."""
+def drawn(sample: str, job: str, key: str, share: float) -> bool:
+    """Whether the item `key` ("creative/template/locale") of `job` is in the `sample` ("audit",
+    "shadow"): a uniform draw from a hash of the three (never Python's salted hash), so a rerun
+    picks the same items, and over many items about `share` of them. `share` is in [0, 1]; the
+    samples are drawn independently of each other."""
     if not 0.0 <= share <= 1.0:
-        raise ValueError(f"audit share {share!r} is not between 0 and 1")
-    return seed_for("audit", job, key) / 2**63 < share
+        raise ValueError(f"{sample} share {share!r} is not between 0 and 1")
+    return seed_for(sample, job, key) / 2**63 < share
+
+
+def audited(job: str, key: str, share: float = AUDIT_SHARE) -> bool:
+    """Whether the item is in the audit sample (`drawn`)."""
+    return drawn("audit", job, key, share)
 
 
 @dataclass(frozen=True)

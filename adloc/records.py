@@ -279,6 +279,7 @@ class CopyRequest:
     fuzzy_score: float = 0.0
     exact: str | None = None  # exact translation-memory hit
     formality: Formality | None = None  # the register the job asks for in this locale, if any
+    shadow: str = ""  # the shadow candidate's version, for its copy of a request (never shipped)
 
 
 @dataclass(frozen=True)
@@ -308,6 +309,23 @@ class SlotCopy:
     reason: str = ""
     candidate: str | None = None  # the model's output when it was not used
     gate: dict | None = None  # the learned gate's view of the model's line: {version, base_model, features}
+    shadow: dict | None = None  # the shadow candidate's line and verdict (`ShadowLine.to_json`), never shipped
+
+
+@dataclass(frozen=True)
+class ShadowLine:
+    """What the candidate running in the shadow (`adloc models shadow`) made of a slot: its line (a
+    gate candidate judges the champion's), its gate score and verdict. Recorded, never rendered."""
+
+    version: str
+    text: str
+    passed: bool
+    score: float | None
+    reason: str
+
+    def to_json(self) -> dict:
+        return {"version": self.version, "text": self.text, "passed": self.passed, "score": self.score,
+                "reason": self.reason}
 
 
 @dataclass
@@ -338,6 +356,8 @@ class LineRecord:
     # A reviewed line's making in the run, {path, text, approved, reason}: what a later change of
     # mind and the gate's lessons look at. None for a line as the run made it (and then not written).
     run: dict | None = None
+    # The shadow candidate's line and verdict (`ShadowLine.to_json`): recorded, never rendered.
+    shadow: dict | None = None
 
     def to_json(self) -> dict:
         out = {"source": self.source, "text": self.text, "rendered": self.rendered, "path": self.path.value,
@@ -347,6 +367,8 @@ class LineRecord:
             out["gate"] = self.gate
         if self.run is not None:
             out["run"] = self.run
+        if self.shadow is not None:
+            out["shadow"] = self.shadow
         return out
 
     def as_run(self) -> LineRecord:
@@ -364,7 +386,8 @@ class LineRecord:
                    None if confidence is None else float(confidence), str(data.get("reason") or ""),
                    data.get("candidate"), tuple(CheckResult.from_json(c) for c in data.get("checks", [])),
                    data.get("gate") if isinstance(data.get("gate"), dict) else None,
-                   data.get("run") if isinstance(data.get("run"), dict) else None)
+                   data.get("run") if isinstance(data.get("run"), dict) else None,
+                   data.get("shadow") if isinstance(data.get("shadow"), dict) else None)
 
 
 @dataclass(frozen=True)
@@ -459,6 +482,18 @@ class ItemRecord:
             return ""
         return next((str(line.gate["version"]) for line in (line.as_run() for line in self.copy.values())
                      if line.gate), "confidence")
+
+    def shadow(self) -> dict | None:
+        """What the shadow candidate did on the item, for the asset DB: {"version", "lines": {slot:
+        {"text", "passed", "champion_passed"}}} over the slots the model wrote; None when none ran."""
+        lines = {slot: line.as_run() for slot, line in self.copy.items() if line.shadow}
+        if not lines:
+            return None
+        version = next(iter(lines.values())).shadow["version"]
+        return {"version": version,
+                "lines": {slot: {"text": line.shadow["text"], "passed": bool(line.shadow["passed"]),
+                                 "champion_passed": line.path is CopyPath.MODEL and line.approved}
+                          for slot, line in sorted(lines.items())}}
 
     def fallbacks(self) -> int:
         """Lines that took the old path (the closest memory line, or the source for a translator)."""

@@ -34,11 +34,13 @@ class CannedLines:
     """The fake's "loaded model": its table (a class, not a dict, because Beam's model cache keeps
     a weak reference to what `load_model` returns)."""
 
-    def __init__(self, lines: Lines):
+    def __init__(self, lines: Lines, shadow_lines: Lines | None = None):
         self.lines = dict(lines)
+        self.shadow_lines = dict(shadow_lines or {})
 
-    def answer(self, request: CopyRequest) -> Generation:
-        return self.lines.get((request.locale, request.source)) or no_canned_line(request.locale, request.source)
+    def answer(self, request: CopyRequest, shadow: bool = False) -> Generation:
+        table = self.shadow_lines if shadow else self.lines
+        return table.get((request.locale, request.source)) or no_canned_line(request.locale, request.source)
 
 
 class FakeCopyModelHandler(ModelHandler[CopyRequest, PredictionResult, CannedLines]):
@@ -52,12 +54,16 @@ class FakeCopyModelHandler(ModelHandler[CopyRequest, PredictionResult, CannedLin
     """
 
     def __init__(self, lines: Lines | None = None, model_id: str = FAKE_MODEL_ID, batch_size: int = 8,
-                 adapters: str | dict[str, str] | None = None):
+                 adapters: str | dict[str, str] | None = None, shadow: dict[str, str] | None = None,
+                 shadow_lines: Lines | None = None):
         super().__init__()
         self._lines = dict(lines or {})
+        self._shadow_lines = dict(shadow_lines or {})  # what a shadow candidate answers
         self._model_id = model_id
         self._batch_size = batch_size
         self._adapters = find_adapters(adapters)
+        self._shadow = {locale: find_adapters({locale: folder})[locale] if folder else None
+                        for locale, folder in (shadow or {}).items()}
         self.token = f"fake-copy-{next(_tokens)}"
         _ASKED[self.token] = []
 
@@ -78,13 +84,21 @@ class FakeCopyModelHandler(ModelHandler[CopyRequest, PredictionResult, CannedLin
         base_id = base_id or self._model_id
         return f"{base_id}+{self._adapters[locale][1]}" if locale in self._adapters else base_id
 
+    def shadow_id_for(self, locale: str, base_id: str | None = None) -> str | None:
+        base_id = base_id or self._model_id
+        if locale not in self._shadow:
+            return None
+        return f"{base_id}+{self._shadow[locale][1]}" if self._shadow[locale] else base_id
+
     def load_model(self) -> CannedLines:
-        return CannedLines(self._lines)  # nothing to load: the "model" is the table
+        return CannedLines(self._lines, self._shadow_lines)  # nothing to load: the "model" is the table
 
     def run_inference(self, batch: Sequence[CopyRequest], model: CannedLines,
                       inference_args: dict | None = None) -> Iterable[PredictionResult]:
         _ASKED.setdefault(self.token, []).extend(batch)
-        return [PredictionResult(r, model.answer(r), self.model_id_for(r.locale)) for r in batch]
+        return [PredictionResult(r, model.answer(r, True), self.shadow_id_for(r.locale))
+                if r.shadow and r.locale in self._shadow else PredictionResult(r, model.answer(r), self.model_id_for(r.locale))
+                for r in batch]
 
     def batch_elements_kwargs(self) -> dict:
         rows = self._batch_size * BATCHES_PER_CALL  # as CopyModelHandler: one call for a small job
@@ -102,13 +116,15 @@ class FakeCopyModel:
 
     def __init__(self, lines: Lines | None = None, model_id: str = FAKE_MODEL_ID):
         self.lines: dict[tuple[str, str], Generation] = dict(lines or {})
+        self.shadow_lines: dict[tuple[str, str], Generation] = {}  # what a shadow model candidate answers
         self.model_id = model_id
         self.handlers: list[FakeCopyModelHandler] = []
 
     def handler(self, model: str = "embedded", batch_size: int = 8, max_new_tokens: int = 96,
                 adapters: str | dict[str, str] | None = None, threads: int | None = None,
-                dtype: str = "auto", round_trip: bool = False) -> FakeCopyModelHandler:
-        made = FakeCopyModelHandler(self.lines, self.model_id, batch_size, adapters)
+                dtype: str = "auto", round_trip: bool = False,
+                shadow: dict[str, str] | None = None) -> FakeCopyModelHandler:
+        made = FakeCopyModelHandler(self.lines, self.model_id, batch_size, adapters, shadow, self.shadow_lines)
         self.handlers.append(made)
         return made
 

@@ -93,7 +93,7 @@ def test_audited_items_ship_and_wait_for_a_reviewer_to_confirm_or_correct(catalo
     assert main(["review", "list", "--db", catalog, "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []  # both decided
     assert main(["models", "live", "--db", catalog, "--json"]) == 0
-    found = {f["locale"]: f for f in json.loads(capsys.readouterr().out)}
+    found = {f["locale"]: f for f in json.loads(capsys.readouterr().out)["models"]}
     assert {loc: (f["audited"], f["confirmed"], f["model_lines"], f["gate_passed"]) for loc, f in found.items()} == {
         "pt-PT": (1, 1, 2, 2), "de-DE": (1, 0, 2, 2)}  # two runs made lines (the rerun none), one audited each
 
@@ -128,7 +128,7 @@ def test_the_live_report_counts_audited_decisions_per_model_gate_and_locale(cata
         assert main(["review", "approve", str(item), "--reviewer", "ana", "--db", catalog, *next(decisions)]) == 0
     capsys.readouterr()
     assert main(["models", "live", "--db", catalog, "--json"]) == 0
-    (found,) = json.loads(capsys.readouterr().out)
+    (found,) = json.loads(capsys.readouterr().out)["models"]
     assert (found["locale"], found["gate"], found["audited"], found["confirmed"]) == ("pt-PT", "confidence", 4, 3)
     assert (round(found["low"], 3), round(found["high"], 3)) == (0.301, 0.954)  # Wilson, 3 of 4
     assert (found["model_lines"], found["gate_passed"]) == (6, 4) and found["coverage"] == 4 / 6

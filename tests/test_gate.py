@@ -96,7 +96,7 @@ def test_the_learned_gate_scores_lines_and_its_thresholds_decide(monkeypatch):
     assert not passed and "acceptability 0.88, but the gate has no fr-FR threshold" in reason
     assert not gate.decide([check("numbers", False)], 0.99, "de-DE")[0]  # a blocking failure still blocks
     assert gate.key() == {"thresholds": {"de-DE": 0.7, "fr-FR": None}, "fixed": None, "learned": ["de-DE", "fr-FR"],
-                          "model": learned.version}
+                          "model": learned.version, "tightened": []}
     # A locale running a tuned adapter: token confidence, against its own calibrated threshold.
     tuned = Gate(thresholds={"de-DE": 0.7, "pt-PT": 0.15}, model=learned, learned=frozenset({"de-DE"}))
     assert tuned.score("Two for {price}", line, [], 40, "pt-PT") == (0.2, None)

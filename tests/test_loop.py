@@ -156,7 +156,7 @@ def test_compare_promotes_only_a_challenger_that_wins(tuned, forced, capsys):
     engine = engine_for(tuned["db"])
     base = Path(tuned["model"]).name
     args = ["compare", "--locale", "pt-PT", "--challenger", str(tuned["adapters"]), "--model", tuned["model"],
-            "--db", tuned["db"], "--json", "--promote", "--set", tuned["set"]]
+            "--db", tuned["db"], "--json", "--promote", "--offline-only", "--set", tuned["set"]]
 
     def compare() -> dict:
         assert main(args) == 0

@@ -83,7 +83,7 @@ def finish_run(engine: Engine, run_id: int, out: str, records: list[ItemRecord],
                         talent_id=bindparam("new_talent"), record_uri=bindparam("new_record"),
                         audit=bindparam("new_audit"), copy_model=bindparam("new_copy_model"),
                         gate=bindparam("new_gate"), model_lines=bindparam("new_model_lines"),
-                        gate_passed=bindparam("new_gate_passed")),
+                        gate_passed=bindparam("new_gate_passed"), shadow=bindparam("new_shadow")),
                 [{"item_id": ids[r.key], "new_status": r.status.value, "new_reason": r.reason or "",
                   "new_talent": r.talent, "new_record": r.record_uri,
                   # What a reused item's model and gate did stays with the run that made it; an audit
@@ -91,7 +91,9 @@ def finish_run(engine: Engine, run_id: int, out: str, records: list[ItemRecord],
                   "new_audit": r.audit and (not r.reused or r.review is None),
                   "new_copy_model": r.models.get("copy", ""),
                   "new_gate": r.gate_id(), "new_model_lines": 0 if r.reused else r.model_lines(),
-                  "new_gate_passed": 0 if r.reused else r.gate_passed()} for r in records])
+                  "new_gate_passed": 0 if r.reused else r.gate_passed(),
+                  "new_shadow": "" if r.reused or r.shadow() is None else
+                  json.dumps(r.shadow(), ensure_ascii=False, sort_keys=True)} for r in records])
         for r in records:
             if r.reused and r.audit and r.review is None:  # the queue holds the latest run's row only
                 earlier = (select(JobItemRow.id).join(JobRow, JobRow.id == JobItemRow.job_id)

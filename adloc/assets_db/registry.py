@@ -7,7 +7,11 @@ when the challenger wins.
 
 Learned gates (`adloc gate train`) are versioned the same way, per base model: the first becomes the
 champion; a later one replaces it through `promote_gate` (`adloc gate promote`) when it wins on the
-same held-out eval."""
+same held-out eval.
+
+Live evaluation keeps two more things here: the candidate running in a locale's shadow (`set_shadow`)
+and the gate tightenings the live precision set off (`tighten`), which last until a recalibration
+(`record_evals`, `record_gate`) clears them."""
 
 from __future__ import annotations
 
@@ -19,8 +23,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from adloc.assets_db.lineage import _now
-from adloc.assets_db.schema import GateVersionRow, ModelVersionRow
-from adloc.errors import NotFound
+from adloc.assets_db.schema import GateVersionRow, ModelVersionRow, ShadowRow, TighteningRow
+from adloc.errors import AdlocError, NotFound
 
 STATUS_ORDER = {"champion": 0, "candidate": 1, "retired": 2}  # how listings sort a model's versions
 
@@ -77,6 +81,8 @@ def record_evals(engine: Engine, records: list[EvalRecord]) -> list[ModelVersion
             row.threshold, row.target_precision = r.threshold, r.target_precision
             row.eval_json = json.dumps(r.summary, sort_keys=True, ensure_ascii=False)
             session.flush()
+            _clear(session, f"adloc eval of {r.version}", TighteningRow.locale == r.locale,
+                   TighteningRow.copy_model == r.version)
             out.append(_version(row))
     return out
 
@@ -184,6 +190,8 @@ def record_gate(engine: Engine, base_model: str, version: str, path: str, evalua
             session.add(row)
         row.path, row.eval_json = path, json.dumps(evaluation, sort_keys=True, ensure_ascii=False)
         session.flush()
+        _clear(session, f"adloc gate train ({version})", TighteningRow.copy_model == base_model,
+               TighteningRow.gate != "confidence")
         return _gate(row)
 
 
@@ -205,3 +213,153 @@ def promote_gate(engine: Engine, base_model: str, version: str) -> str | None:
     """Make `version` the base model's champion gate and retire the previous one (returned)."""
     return _promote(engine, GateVersionRow.base_model, base_model, version,
                     f"{base_model}: no recorded gate {version} (train one with `adloc gate train`)")
+
+
+# --- shadow candidates -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Shadow:
+    """A candidate running in a locale's shadow on `share` of its items."""
+
+    locale: str
+    candidate: str  # a model version of the locale, or a learned gate's version (gate@...)
+    kind: str  # model | gate
+    share: float
+    started_at: datetime | None = None
+    stopped_at: datetime | None = None
+    path: str = ""  # the candidate's adapter folder ("" for a base model) or gate file
+
+
+def set_shadow(engine: Engine, locale: str, candidate: str, share: float) -> Shadow:
+    """Run `candidate` in the shadow of `locale`'s champion on `share` of its items from the next
+    run on, replacing the shadow running there, if any. The candidate is a copy-model version the
+    registry holds for the locale (`adloc eval`), not its champion, or a recorded learned gate
+    (`adloc gate train`) that is not its base model's champion. NotFound / InvalidFields otherwise."""
+    if not 0.0 < share <= 1.0:
+        raise AdlocError(f"shadow share {share!r}: must be more than 0 and at most 1")
+    with Session(engine) as session, session.begin():
+        model = session.scalars(select(ModelVersionRow).where(
+            ModelVersionRow.locale == locale, ModelVersionRow.version == candidate)).one_or_none()
+        gate = None if model else session.scalars(select(GateVersionRow).where(
+            GateVersionRow.version == candidate)).first()
+        if model is None and gate is None:
+            raise NotFound(f"{locale}: no evaluated model version or recorded gate {candidate} "
+                           "(`adloc models list`, `adloc gate list`)")
+        if (model or gate).status == "champion":
+            raise AdlocError(f"{candidate} is already the champion" + (f" for {locale}" if model else "")
+                                + ": a shadow runs a candidate beside it")
+        for running in session.scalars(select(ShadowRow).where(ShadowRow.locale == locale,
+                                                               ShadowRow.stopped_at.is_(None))):
+            running.stopped_at = _now()
+        session.flush()
+        row = ShadowRow(locale=locale, candidate=candidate, kind="model" if model else "gate", share=share,
+                        started_at=_now())
+        session.add(row)
+        session.flush()
+        return _shadow(row, model.adapter if model else gate.path)
+
+
+def stop_shadow(engine: Engine, locale: str) -> Shadow | None:
+    """Stop the locale's shadow (returned), or None when none was running."""
+    with Session(engine) as session, session.begin():
+        row = session.scalars(select(ShadowRow).where(ShadowRow.locale == locale,
+                                                      ShadowRow.stopped_at.is_(None))).one_or_none()
+        if row is None:
+            return None
+        row.stopped_at = _now()
+        return _shadow(row)
+
+
+def shadows(engine: Engine, locales: list[str] | None = None) -> dict[str, Shadow]:
+    """locale -> the shadow running there, with its adapter folder or gate file (`path`)."""
+    stmt = select(ShadowRow).where(ShadowRow.stopped_at.is_(None))
+    if locales is not None:
+        stmt = stmt.where(ShadowRow.locale.in_(sorted(set(locales))))
+    with Session(engine) as session:
+        out = {}
+        for row in session.scalars(stmt):
+            if row.kind == "model":
+                path = session.scalar(select(ModelVersionRow.adapter).where(
+                    ModelVersionRow.locale == row.locale, ModelVersionRow.version == row.candidate)) or ""
+            else:
+                path = session.scalar(select(GateVersionRow.path).where(
+                    GateVersionRow.version == row.candidate)) or ""
+            out[row.locale] = _shadow(row, path)
+        return out
+
+
+def _shadow(row: ShadowRow, path: str = "") -> Shadow:
+    return Shadow(row.locale, row.candidate, row.kind, row.share, row.started_at, row.stopped_at, path)
+
+
+# --- gate tightenings ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Tightening:
+    """A locale's gate sending every model line to review: the live precision of the lines this
+    copy-model version and gate shipped (`confirmed` of `audited`, Wilson upper bound `high`) fell
+    below `target_precision`."""
+
+    locale: str
+    copy_model: str
+    gate: str
+    target_precision: float
+    audited: int
+    confirmed: int
+    high: float
+    set_at: datetime | None = None
+    cleared_at: datetime | None = None
+    cleared_by: str = ""
+
+    def said(self) -> str:
+        """For the run report and the item's reason."""
+        return (f"the {self.locale} gate is tightened: {self.confirmed} of {self.audited} audited lines were "
+                f"confirmed, live precision at most {self.high:.0%} (Wilson 95%), below the target "
+                f"{self.target_precision:.0%}; every model line goes to review until it is recalibrated "
+                f"({'adloc eval' if self.gate == 'confidence' else 'adloc gate train'})")
+
+
+def _tightening(row: TighteningRow) -> Tightening:
+    return Tightening(row.locale, row.copy_model, row.gate, row.target_precision, row.audited, row.confirmed,
+                      row.high, row.set_at, row.cleared_at, row.cleared_by)
+
+
+def tighten(engine: Engine, found: Tightening) -> Tightening:
+    """Record a tightening (returned with its time); one already in force for the same locale,
+    copy-model version and gate is kept and returned instead."""
+    with Session(engine) as session, session.begin():
+        row = session.scalars(select(TighteningRow).where(
+            TighteningRow.locale == found.locale, TighteningRow.copy_model == found.copy_model,
+            TighteningRow.gate == found.gate, TighteningRow.cleared_at.is_(None))).first()
+        if row is None:
+            row = TighteningRow(locale=found.locale, copy_model=found.copy_model, gate=found.gate,
+                                target_precision=found.target_precision, audited=found.audited,
+                                confirmed=found.confirmed, high=found.high, set_at=_now())
+            session.add(row)
+            session.flush()
+        return _tightening(row)
+
+
+def tightenings(engine: Engine, locales: list[str] | None = None, in_force: bool = True) -> list[Tightening]:
+    """The tightenings in force (or, with `in_force` False, every one ever set), oldest first."""
+    stmt = select(TighteningRow).order_by(TighteningRow.id)
+    if in_force:
+        stmt = stmt.where(TighteningRow.cleared_at.is_(None))
+    if locales is not None:
+        stmt = stmt.where(TighteningRow.locale.in_(sorted(set(locales))))
+    with Session(engine) as session:
+        return [_tightening(r) for r in session.scalars(stmt)]
+
+
+def last_cleared(engine: Engine, locale: str, copy_model: str, gate: str) -> datetime | None:
+    """When a recalibration last cleared a tightening of this locale, version and gate: the live
+    evidence before it judged the gate as it was, not as it is."""
+    with Session(engine) as session:
+        return session.scalar(select(TighteningRow.cleared_at).where(
+            TighteningRow.locale == locale, TighteningRow.copy_model == copy_model, TighteningRow.gate == gate,
+            TighteningRow.cleared_at.is_not(None)).order_by(TighteningRow.cleared_at.desc()).limit(1))
+
+
+def _clear(session: Session, by: str, *where) -> None:
+    for row in session.scalars(select(TighteningRow).where(TighteningRow.cleared_at.is_(None), *where)):
+        row.cleared_at, row.cleared_by = _now(), by

@@ -238,6 +238,9 @@ class JobItemRow(Base):
     gate: Mapped[str] = mapped_column(String(64), default="", server_default="")
     model_lines: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     gate_passed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A shadow candidate's work on the item (`adloc models shadow`), never shipped, as JSON:
+    # {"version", "lines": {slot: {"text", "passed", "champion_passed"}}}; "" when none ran.
+    shadow: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class OutputRow(Base):
@@ -341,3 +344,43 @@ class GateVersionRow(Base):
     eval_json: Mapped[str] = mapped_column(Text, default="{}")  # held-out coverage and precision per locale
     created_at: Mapped[datetime] = mapped_column(DateTime)
     promoted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class ShadowRow(Base):
+    """A candidate copy-model or gate version set to run in shadow for a locale on a share of the
+    items (`adloc models shadow`): its lines and verdicts are recorded, never rendered or shipped.
+    At most one shadow runs per locale; stopping it keeps the row (`stopped_at`)."""
+
+    __tablename__ = "shadow"
+    __table_args__ = (
+        Index("uq_shadow_running", "locale", unique=True,
+              sqlite_where=text("stopped_at IS NULL"), postgresql_where=text("stopped_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    locale: Mapped[str] = mapped_column(String(35), index=True)
+    candidate: Mapped[str] = mapped_column(String(300))  # a model version of the locale, or a gate@ version
+    kind: Mapped[str] = mapped_column(String(8))  # model | gate
+    share: Mapped[float] = mapped_column(Float)
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    stopped_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class TighteningRow(Base):
+    """A locale's gate tightened to review everything: the live precision of what it shipped fell
+    below its target (upper end of the Wilson interval). It holds for that copy-model version and
+    gate until a recalibration (`adloc eval`, `adloc gate train`) clears it (`cleared_at`)."""
+
+    __tablename__ = "gate_tightening"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    locale: Mapped[str] = mapped_column(String(35), index=True)
+    copy_model: Mapped[str] = mapped_column(String(300))
+    gate: Mapped[str] = mapped_column(String(64))
+    target_precision: Mapped[float] = mapped_column(Float)
+    audited: Mapped[int] = mapped_column(Integer)
+    confirmed: Mapped[int] = mapped_column(Integer)
+    high: Mapped[float] = mapped_column(Float)  # the Wilson 95% upper bound of the live precision
+    set_at: Mapped[datetime] = mapped_column(DateTime)
+    cleared_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    cleared_by: Mapped[str] = mapped_column(Text, default="", server_default="")  # what recalibrated it

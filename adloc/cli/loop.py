@@ -91,7 +91,7 @@ def compare_command(args, _beam_args) -> int:
     engine = open_engine(args)
     from adloc.assets_db import registry
     from adloc.evals import eval_report
-    from adloc.evals.promotion import judge
+    from adloc.evals.promotion import judge, with_live
 
     evalset = loop.load_set(args.set)
     (locale,) = loop.pick_locales(evalset, [args.locale])
@@ -108,7 +108,16 @@ def compare_command(args, _beam_args) -> int:
     old, _ = loop.run_eval(engine, evalset, [locale], args.model, champion, args, out, "champion", notes, stem="champion")
     new, _ = loop.run_eval(engine, evalset, [locale], args.model, challenger, args, out, "challenger", notes,
                       stem="challenger")
-    verdict = judge(old[0].summary(), new[0].summary())
+    offline = judge(old[0].summary(), new[0].summary())
+    from adloc.services.live import shadow_evidence
+
+    evidence = shadow_evidence(engine, locale, old[0].version, new[0].version)
+    if evidence is None:
+        said_live = (f"no live evidence: the challenger never ran in the champion's shadow (adloc models shadow "
+                     f"--locale {locale} --candidate {new[0].version} --share 0.1, then reviewers' decisions)")
+    else:
+        said_live = "live: " + evidence.said()
+    verdict = with_live(offline, evidence.non_inferior if evidence else None, said_live, args.offline_only)
     said = [f"Verdict: {'the challenger wins' if verdict.promote else 'the champion stays'}: "
             + "; ".join(verdict.reasons) + "."]
     paths = eval_report.write(out, f"Champion vs challenger: {locale}", [old[0], new[0]], said + notes, stem="compare")
@@ -130,6 +139,7 @@ def compare_command(args, _beam_args) -> int:
     if args.json:
         print(json.dumps({"locale": locale, "champion": old[0].version, "challenger": new[0].version,
                           "promote": verdict.promote, "promoted": promoted, "reasons": verdict.reasons,
+                          "offline_win": offline.promote, "live": evidence.to_json() if evidence else None,
                           "report": paths["html"]}))
     print(f"report: {paths['html']}")
     return 0
@@ -178,7 +188,10 @@ def register(sub) -> None:
     co.add_argument("--challenger", required=True, metavar="ADAPTER", help="adapter folder (DIR or DIR/<locale>)")
     co.add_argument("--champion", metavar="ADAPTER|base",
                     help="default: the locale's champion in the model registry (else the base model)")
-    co.add_argument("--promote", action="store_true", help="make the challenger the champion if it wins")
+    co.add_argument("--promote", action="store_true", help="make the challenger the champion if it wins offline "
+                    "and is live non-inferior in the champion's shadow (`adloc models shadow`)")
+    co.add_argument("--offline-only", action="store_true",
+                    help="decide on the offline eval alone (a locale with no live traffic to shadow yet)")
     co.add_argument("--out", help="folder for the side-by-side report (default: a new out/compare/<time>/)")
     co.add_argument("--json", action="store_true", help="also print the verdict as one JSON object")
     _eval_options(co)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from adloc.cli.options import add_db, engine, iso_date
+from adloc.cli.options import add_db, engine, iso_date, probability
 
 
 def register(sub) -> None:
@@ -31,6 +31,17 @@ def register(sub) -> None:
     live.add_argument("--json", action="store_true")
     add_db(live)
     live.set_defaults(func=live_command)
+    shadow = models.add_parser("shadow", help="run a candidate copy-model version or learned gate beside a locale's "
+                                              "champion on a share of its items (recorded, never shipped); "
+                                              "without --candidate or --stop: list the shadows running")
+    shadow.add_argument("--locale")
+    shadow.add_argument("--candidate", metavar="VERSION",
+                        help="a model version of the locale (`adloc models list`) or a gate version (gate@...)")
+    shadow.add_argument("--share", type=probability, default=0.1,
+                        help="share of the locale's items it runs on, chosen by the item and the job (default 0.1)")
+    shadow.add_argument("--stop", action="store_true", help="stop the locale's shadow")
+    add_db(shadow)
+    shadow.set_defaults(func=shadow_command)
 
 
 def fetch_command(args, _beam_args) -> int:
@@ -62,14 +73,32 @@ def list_command(args, _beam_args) -> int:
     return 0
 
 
+def _locale(tag: str | None) -> str | None:
+    from adloc.errors import AdlocError
+    from adloc.locale import canonical
+
+    try:
+        return canonical(tag) if tag else None
+    except ValueError as exc:
+        raise AdlocError(f"locale: {exc}") from None
+
+
 def live_command(args, _beam_args) -> int:
     from datetime import date
 
     from adloc.services import live
 
-    found = live.report(engine(args), args.locale, date.fromisoformat(args.since) if args.since else None)
+    where = _locale(args.locale)
+    since = date.fromisoformat(args.since) if args.since else None
+    found = live.report(engine(args), where, since)
+    shadows = live.shadow_report(engine(args), where, since)
+    tightened = live.tightened(engine(args), where)
     if args.json:
-        print(json.dumps([f.to_json() for f in found], indent=2, ensure_ascii=False))
+        print(json.dumps({"models": [f.to_json() for f in found], "shadows": [f.to_json() for f in shadows],
+                          "tightened": [{"locale": t.locale, "copy_model": t.copy_model, "gate": t.gate,
+                                         "audited": t.audited, "confirmed": t.confirmed, "high": t.high,
+                                         "target_precision": t.target_precision, "set_at": t.set_at.isoformat()}
+                                        for t in tightened]}, indent=2, ensure_ascii=False))
         return 0
     for f in found:
         p = f.precision
@@ -81,5 +110,44 @@ def live_command(args, _beam_args) -> int:
         for w in f.weeks:
             print(f"        {w.week}: {w.precision.confirmed}/{w.precision.audited} confirmed")
     if not found:
-        print("no model lines in finished runs yet" + (f" for {args.locale}" if args.locale else ""))
+        print("no model lines in finished runs yet" + (f" for {where}" if where else ""))
+    for t in tightened:
+        print(f"TIGHTENED {t.locale} {t.copy_model} gate {t.gate} since {t.set_at:%Y-%m-%d %H:%M} UTC: "
+              f"{t.confirmed}/{t.audited} confirmed, live precision at most {t.high:.1%} < target "
+              f"{t.target_precision:.0%}; every model line goes to review until recalibrated")
+    for f in shadows:
+        print(f"shadow  {f.locale} {f.candidate.version} beside {f.champion.version} (gate {f.gate})")
+        for side, v in (("champion ", f.champion), ("candidate", f.candidate)):
+            p = v.precision
+            agreement = f"{v.agreement:.1%}" if v.agreement is not None else "-"
+            precision = f"{p.share:.1%} [{p.low:.1%}, {p.high:.1%}]" if p.audited else "-"
+            coverage = f"{v.coverage:.1%}" if v.coverage is not None else "-"
+            print(f"        {side} agreement {agreement} ({v.agreed}/{v.decided} decided lines); live precision "
+                  f"{precision}; shipped but corrected {v.shipped_corrected}, held but fine {v.held_fine}; "
+                  f"coverage {coverage} ({v.passed}/{v.lines})")
+        print(f"        {f.said()}")
+    return 0
+
+
+def shadow_command(args, _beam_args) -> int:
+    from adloc.assets_db import registry
+    from adloc.errors import AdlocError
+
+    where = _locale(args.locale)
+    if args.candidate or args.stop:
+        if not where:
+            raise AdlocError("locale: say which locale's shadow (--locale)")
+        if args.stop:
+            stopped = registry.stop_shadow(engine(args), where)
+            print(f"{where}: stopped the shadow of {stopped.candidate}" if stopped else f"{where}: no shadow running")
+            return 0
+        s = registry.set_shadow(engine(args), where, args.candidate, args.share)
+        print(f"{where}: {s.kind} candidate {s.candidate} runs in the champion's shadow on {s.share:.0%} of the "
+              "items from the next run on (recorded, never shipped; `adloc models live` scores it)")
+        return 0
+    running = registry.shadows(engine(args), [where] if where else None)
+    for s in running.values():
+        print(f"{s.locale:<7} {s.kind:<5} {s.candidate} on {s.share:.0%} of the items since {s.started_at:%Y-%m-%d}")
+    if not running:
+        print("no shadow running")
     return 0

@@ -90,6 +90,8 @@ def add_job_options(parser: argparse.ArgumentParser, out_required: bool) -> None
     parser.add_argument("--audit-share", type=probability, default=0.05, metavar="SHARE",
                         help="share of the items the gate approves that reviewers also audit, chosen by the item "
                              "and the job (a rerun audits the same ones; default 0.05)")
+    parser.add_argument("--no-shadow", dest="shadow", action="store_false",
+                        help="leave out the shadow candidates the model registry holds (`adloc models shadow`)")
     parser.add_argument("--gate", default="auto", metavar="auto|none|FILE",
                         help="the learned gate: auto (the one shipped for the copy model, if any), none (token "
                              "confidence), or a gate file of `adloc gate train`")
@@ -101,6 +103,6 @@ def model_options(args):
 
     return ModelOptions(copy_model=args.copy_model, copy_dtype=args.copy_dtype, adapters=args.adapters, inpainter=args.inpainter,
                         inpaint_batch_size=args.inpaint_batch_size, threshold=args.threshold,
-                        audit_share=args.audit_share,
+                        audit_share=args.audit_share, shadow=args.shadow,
                         # A gate file by its absolute path: a queued job runs in the worker's folder.
                         gate=args.gate if args.gate in ("auto", "none") else str(Path(args.gate).resolve()))

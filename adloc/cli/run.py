@@ -106,7 +106,7 @@ def run_job(job_path: Path, args, url: str, beam_args: list[str]) -> int:
 
     from adloc.cli.options import model_options
     from adloc.jobspec import load_job
-    from adloc.pipelines.runner import RunSettings
+    from adloc.pipelines.runner import RunSettings, runner_of
     from adloc.services import jobs
 
     job = load_job(job_path)
@@ -114,7 +114,9 @@ def run_job(job_path: Path, args, url: str, beam_args: list[str]) -> int:
     jobs.check_models(options, url)  # what the run will load is there, before anything starts
     settings = RunSettings(
         db_url=url, out=out_uri(args.out), run_date=args.run_date, **asdict(options),
-        progress=sys.stderr.isatty() and not any("multi_processing" in a or "DaskRunner" in a for a in beam_args),
+        # The progress line counts in this process: not with local worker processes or a cluster.
+        progress=sys.stderr.isatty() and runner_of(beam_args) != "DaskRunner"
+        and not any("multi_processing" in a for a in beam_args),
     )
     if settings.run_date < date.today().isoformat():
         print(f"warning: run date {settings.run_date} is in the past: talent rights are checked for "

@@ -1,6 +1,7 @@
 """Champion against challenger: the challenger replaces the champion only when, on the same eval,
 it ships more lines without review at the target precision (coverage) and no critical check
-passes less often than it does for the champion."""
+passes less often than it does for the champion; and, live, when it ran in the champion's shadow
+and its live precision is not worse than the champion's by more than its interval (`with_live`)."""
 
 from __future__ import annotations
 
@@ -59,3 +60,17 @@ def judge_gates(champion: dict, challenger: dict) -> Verdict:
     if precision < target:
         reasons.append(f"what it ships is {precision:.1%} acceptable ({wrong} of {shipped} wrong), under {target:.0%}")
     return Verdict(new > old and precision >= target, reasons)
+
+
+def with_live(offline: Verdict, non_inferior: bool | None, said: str, offline_only: bool = False) -> Verdict:
+    """The promotion decision: the offline verdict and the live evidence of the shadow
+    (`services.live.ShadowFigures`: `non_inferior`, None when there is too little of it, and what it
+    `said`). Both must hold; `offline_only` decides on the offline eval alone (a locale with no
+    traffic yet), and says so."""
+    if offline_only:
+        return Verdict(offline.promote, [*offline.reasons, "live evidence not required (--offline-only)"
+                                         + (f": {said}" if said else "")])
+    if non_inferior is None:
+        return Verdict(False, [*offline.reasons, (said or "no live evidence: the challenger never ran in the "
+                                                  "champion's shadow") + "; promotion needs live non-inferiority"])
+    return Verdict(offline.promote and non_inferior, [*offline.reasons, said])

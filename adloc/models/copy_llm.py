@@ -267,7 +267,7 @@ class CopyModelHandler(ModelHandler[CopyRequest, PredictionResult, LoadedLM]):
 
     def __init__(self, model: str = "embedded", batch_size: int = 8, max_new_tokens: int = 96,
                  adapters: str | dict[str, str] | None = None, threads: int | None = None,
-                 dtype: str = "auto", round_trip: bool = False):
+                 dtype: str = "auto", round_trip: bool = False, shadow: dict[str, str] | None = None):
         super().__init__()
         self._round_trip = round_trip  # score each line's round trip (a gate feature; one forward pass a line)
         self._model = model
@@ -277,6 +277,11 @@ class CopyModelHandler(ModelHandler[CopyRequest, PredictionResult, LoadedLM]):
         self._batch_size = batch_size
         self._max_new_tokens = max_new_tokens
         self._adapters = find_adapters(adapters)  # read here, so a bad folder fails before the run
+        # Shadow candidates (`adloc models shadow`): locale -> the candidate's adapter folder, "" for
+        # the base model. A request marked with a candidate version runs on it; its line is never shipped.
+        shadow = shadow or {}
+        self._shadow = {locale: find_adapters({locale: folder})[locale] for locale, folder in shadow.items() if folder}
+        self._shadow_base = frozenset(locale for locale, folder in shadow.items() if not folder)
 
     def adapter_folders(self) -> dict[str, str]:
         """locale -> the adapter folder used for it."""
@@ -287,6 +292,24 @@ class CopyModelHandler(ModelHandler[CopyRequest, PredictionResult, LoadedLM]):
         base_id = base_id or self.base_id()
         return f"{base_id}+{self._adapters[locale][1]}" if locale in self._adapters else base_id
 
+    def shadow_id_for(self, locale: str, base_id: str | None = None) -> str | None:
+        """The version a shadow request of `locale` runs (None: no model candidate there)."""
+        base_id = base_id or self.base_id()
+        if locale in self._shadow:
+            return f"{base_id}+{self._shadow[locale][1]}"
+        return base_id if locale in self._shadow_base else None
+
+    def _loaded(self) -> dict[str, str]:
+        """Every adapter the model carries, by name: the locales' own, then the shadow candidates'."""
+        return {**{locale: path for locale, (path, _) in self._adapters.items()},
+                **{f"shadow-{locale}": path for locale, (path, _) in self._shadow.items()}}
+
+    def _adapter_of(self, request: CopyRequest) -> str:
+        """The adapter a request runs on ("" for the base model)."""
+        if request.shadow and (request.locale in self._shadow or request.locale in self._shadow_base):
+            return f"shadow-{request.locale}" if request.locale in self._shadow else ""
+        return request.locale if request.locale in self._adapters else ""
+
     def base_id(self) -> str:
         """The base model's id (`model_id`)."""
         return model_id(self._model, self._dtype)
@@ -296,13 +319,13 @@ class CopyModelHandler(ModelHandler[CopyRequest, PredictionResult, LoadedLM]):
         tokenizer, model, _, _ = load_causal_lm(self._model, dtype=self._dtype)
         tokenizer.padding_side = "left"
         model = model.eval()
-        if self._adapters:
+        if self._loaded():
             from peft import PeftModel
 
-            (first, (path, _)), *rest = self._adapters.items()
+            (first, path), *rest = self._loaded().items()
             model = PeftModel.from_pretrained(model, path, adapter_name=first).eval()
-            for locale, (path, _) in rest:
-                model.load_adapter(path, adapter_name=locale)
+            for name, path in rest:
+                model.load_adapter(path, adapter_name=name)
         newline = [i for t, i in tokenizer.get_vocab().items() if "\n" in tokenizer.convert_tokens_to_string([t])]
         return LoadedLM(model, tokenizer, self.base_id(), sorted({tokenizer.eos_token_id, *newline}))
 
@@ -318,7 +341,7 @@ class CopyModelHandler(ModelHandler[CopyRequest, PredictionResult, LoadedLM]):
         # so a row's output never depends on its companions.
         groups: dict[tuple[str, int], list[int]] = defaultdict(list)
         for i, (request, n) in enumerate(zip(batch, lengths, strict=True)):
-            adapter = request.locale if request.locale in self._adapters else ""
+            adapter = self._adapter_of(request)
             groups[(adapter, math.ceil(n / LENGTH_BUCKET) * LENGTH_BUCKET)].append(i)
         results: dict[int, Generation] = {}
         for (adapter, bucket), rows in sorted(groups.items()):
@@ -339,13 +362,14 @@ class CopyModelHandler(ModelHandler[CopyRequest, PredictionResult, LoadedLM]):
                         except (RuntimeError, ValueError):  # the line stands; only this feature is missing
                             back = ()
                         results[i] = replace(results[i], back_logprobs=back)
-        return [PredictionResult(r, results[i], self.model_id_for(r.locale, model.model_id))
+        return [PredictionResult(r, results[i], (self.shadow_id_for(r.locale, model.model_id) if r.shadow else None)
+                                 or self.model_id_for(r.locale, model.model_id))
                 for i, r in enumerate(batch)]
 
     @contextmanager
     def _adapter(self, lm: LoadedLM, adapter: str):
         """The locale's adapter active, or, with adapters loaded, none of them."""
-        if not self._adapters:
+        if not self._loaded():
             yield
         elif adapter:
             lm.model.set_adapter(adapter)

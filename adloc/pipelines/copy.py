@@ -4,13 +4,15 @@ line for a translator) and the item goes to review."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field, replace
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 from apache_beam.ml.inference.base import RunInference
 
 from adloc.assets_db.engine import engine_for
+from adloc.audit import drawn
 from adloc.checks import blocking_failures
 from adloc.checks.copy import check_copy
 from adloc.models import acceptability
@@ -18,18 +20,44 @@ from adloc.models.acceptability import GATES, GateModel
 from adloc.models.copy_llm import AdapterError, CopyModelHandler, model_id
 from adloc.pipelines.gate import Gate
 from adloc.pipelines.runner import RunSettings
-from adloc.records import CopyPath, CopyRequest, Generation, SlotCopy, WorkItem
+from adloc.records import CopyPath, CopyRequest, Generation, ShadowLine, SlotCopy, WorkItem
 from adloc.translation_memory import copy_request
 
+log = logging.getLogger(__name__)
 
-def prepare_copy(item: WorkItem, lookup):
+
+@dataclass(frozen=True)
+class ShadowPlan:
+    """A candidate in a locale's shadow, as a run uses it: a copy-model version ("model": its own
+    line for each request in the sample) or a learned gate ("gate": its verdict on the champion's
+    line), and the gate that judges the candidate's work there."""
+
+    version: str
+    kind: str  # model | gate
+    share: float
+    gate: Gate
+
+
+def prepare_copy(item: WorkItem, lookup, shadows: dict[str, ShadowPlan] | None = None):
     """One request per text slot, with the memory's exact hit, fuzzy hits and glossary attached.
-    `lookup` is the job's `JobLookup` (a side input)."""
+    `lookup` is the job's `JobLookup` (a side input). An item in its locale's shadow sample
+    (`audit.drawn`) marks each request the model will write: a model candidate gets its own copy
+    of the request, a gate candidate judges the champion's line."""
     memory = lookup.memory.get(item.locale, {})
+    plan = (shadows or {}).get(item.locale)
+    shadowed = plan is not None and drawn("shadow", item.job, item.key, plan.share)
     for slot, source in sorted(item.copy.items()):
-        yield copy_request(key=item.key, slot=slot, locale=item.locale, source=source, brand=item.brand,
-                           max_chars=item.template.text_slot(slot).max_chars, keep_terms=item.keep_terms,
-                           glossary=lookup.glossary.get(item.locale, ()), memory=memory, formality=item.formality)
+        request = copy_request(key=item.key, slot=slot, locale=item.locale, source=source, brand=item.brand,
+                               max_chars=item.template.text_slot(slot).max_chars, keep_terms=item.keep_terms,
+                               glossary=lookup.glossary.get(item.locale, ()), memory=memory,
+                               formality=item.formality)
+        if not shadowed or request.exact is not None:
+            yield request
+        elif plan.kind == "model":
+            yield request
+            yield replace(request, shadow=plan.version)
+        else:
+            yield replace(request, shadow=plan.version)
 
 
 def _checks(request: CopyRequest, target: str) -> list:
@@ -73,37 +101,64 @@ def fallback(request: CopyRequest, why: str, candidate: Generation | None = None
                     f"{why}; no usable translation-memory match, needs a translator", text, gate)
 
 
-class GateCopy(beam.DoFn):
-    """Checks and gate on each model output; the fallback when it does not pass."""
+def judge(gate: Gate, request: CopyRequest, generation: Generation, version: str) -> ShadowLine:
+    """A shadow candidate's verdict on a line: checked and gated like the champion's, never shipped."""
+    if generation.error:
+        return ShadowLine(version, generation.text, False, None, generation.error)
+    checks = _checks(request, generation.text)
+    score, _ = gate.score(request.source, generation, checks, request.max_chars, request.locale)
+    passed, reason = gate.decide(checks, score, request.locale)
+    return ShadowLine(version, generation.text, passed, score, reason)
 
-    def __init__(self, gate: Gate):
+
+class GateCopy(beam.DoFn):
+    """Checks and gate on each model output; the fallback when it does not pass. A shadow
+    candidate's lines and verdicts go to the `shadow` output: (key, (slot, ShadowLine))."""
+
+    SHADOW = "shadow"
+
+    def __init__(self, gate: Gate, shadows: dict[str, ShadowPlan] | None = None):
         self._gate = gate
+        self._shadows = shadows or {}
         self._passed = Metrics.counter("adloc", "copy_gate_passed")
         self._fallbacks = Metrics.counter("adloc", "copy_fallbacks")
 
     def process(self, result):
         request: CopyRequest = result.example
         generation: Generation = result.inference
+        plan = self._shadows.get(request.locale) if request.shadow else None
+        if plan is not None and plan.kind == "model":  # the candidate's own line: recorded only
+            yield beam.pvalue.TaggedOutput(self.SHADOW, (request.key, (request.slot, judge(
+                plan.gate, request, generation, plan.version))))
+            return
+        copy = self._champion(request, generation)
+        if plan is not None:  # a gate candidate's verdict on the champion's line
+            copy.shadow = judge(plan.gate, request, generation, plan.version).to_json()
+        yield request.key, copy
+
+    def _champion(self, request: CopyRequest, generation: Generation) -> SlotCopy:
         if generation.error:
             self._fallbacks.inc()
-            yield request.key, fallback(request, generation.error)
-            return
+            return fallback(request, generation.error)
         checks = _checks(request, generation.text)
         score, view = self._gate.score(request.source, generation, checks, request.max_chars, request.locale)
         passed, reason = self._gate.decide(checks, score, request.locale)
         if passed:
             self._passed.inc()
-            yield request.key, SlotCopy(request.slot, request.source, generation.text, CopyPath.MODEL, True,
-                                        score, checks, reason, gate=view)
-            return
+            return SlotCopy(request.slot, request.source, generation.text, CopyPath.MODEL, True,
+                            score, checks, reason, gate=view)
         self._fallbacks.inc()
-        yield request.key, fallback(request, f"model output {reason}", generation, checks, score, view)
+        return fallback(request, f"model output {reason}", generation, checks, score, view)
 
 
 def merge_copy(element) -> tuple[str, tuple[WorkItem, dict[str, SlotCopy]]]:
-    """(key, {'item': [item], 'copy': [SlotCopy...]}) -> (key, (item, copies by slot))."""
+    """(key, {'item': [item], 'copy': [SlotCopy...], 'shadow': [(slot, ShadowLine)...]}) -> (key,
+    (item, copies by slot)), each shadow line kept with its slot's copy."""
     key, grouped = element
     copies = {slot.slot: slot for slot in sorted(grouped["copy"], key=lambda s: s.slot)}
+    for slot, line in grouped.get("shadow", ()):
+        if slot in copies:
+            copies[slot] = replace(copies[slot], shadow=line.to_json())
     return key, (grouped["item"][0], copies)
 
 
@@ -116,6 +171,8 @@ class CopyModels:
     versions: dict[str, str]  # locale -> the version id its outputs record
     gate: Gate
     known: tuple = ()  # the registry's versions of the job's locales (for the report)
+    shadows: dict[str, ShadowPlan] = field(default_factory=dict)  # locale -> the candidate in its shadow
+    tightenings: tuple = ()  # the `registry.Tightening`s in force for what runs (for the report)
 
 
 def copy_models(settings: RunSettings, locales: list[str], threads: int | None = None) -> CopyModels:
@@ -124,19 +181,23 @@ def copy_models(settings: RunSettings, locales: list[str], threads: int | None =
     changed since it was promoted is refused: a run never uses weights nobody evaluated."""
     from adloc.assets_db import registry
 
-    known = registry.versions(engine_for(settings.db_url), locales)
+    engine = engine_for(settings.db_url)
+    known = registry.versions(engine, locales)
     base_id = model_id(settings.copy_model, settings.copy_dtype)
     champion_adapters = registry.champion_adapters(known, base_id) if settings.adapters is None else {}
     learned = learned_gate(settings.gate, base_id, settings.db_url)
+    in_shadow = _shadows_of(registry.shadows(engine, locales), base_id) if settings.shadow else {}
     try:
         handler = CopyModelHandler(settings.copy_model, batch_size=settings.batch_size,
                                    adapters=settings.adapters or champion_adapters or None, threads=threads,
                                    dtype=settings.copy_dtype,
-                                   round_trip=bool(learned and any(f.startswith("back_") for f in learned.features)))
+                                   round_trip=bool(learned and any(f.startswith("back_") for f in learned.features)),
+                                   shadow={s.locale: s.path for s in in_shadow.values() if s.kind == "model"})
     except AdapterError as exc:
-        if not champion_adapters:
+        if not champion_adapters and not in_shadow:
             raise
-        raise AdapterError(f"a champion adapter in the model registry cannot be loaded: {exc}") from None
+        raise AdapterError(f"an adapter in the model registry (a champion or a shadow candidate) cannot be "
+                           f"loaded: {exc}") from None
     champions = {v.locale: v.version for v in known if v.status == "champion"}
     for locale, folder in sorted(champion_adapters.items()):
         found = handler.model_id_for(locale, base_id)
@@ -150,8 +211,83 @@ def copy_models(settings: RunSettings, locales: list[str], threads: int | None =
     scored = frozenset(locale for locale in locales if versions[locale] == base_id) if learned else frozenset()
     thresholds = {locale: t for locale, t in registry.thresholds(known, versions).items() if locale not in scored}
     thresholds.update({locale: learned.threshold(locale) for locale in scored if locale in learned.thresholds})
-    gate = Gate(thresholds=thresholds, fixed=settings.threshold, model=learned, learned=scored)
-    return CopyModels(handler, base_id, versions, gate, tuple(known))
+    tightenings = tuple(t for t in registry.tightenings(engine, locales)
+                        if t.copy_model == versions[t.locale] and t.gate == gate_id(learned, scored, t.locale))
+    gate = Gate(thresholds=thresholds, fixed=settings.threshold, model=learned, learned=scored,
+                tightened={t.locale: t.said() for t in tightenings})
+    shadows = {}
+    for locale, shadow in sorted(in_shadow.items()):
+        if shadow.kind == "model":
+            found = handler.shadow_id_for(locale, base_id)
+            if found != shadow.candidate:
+                raise AdapterError(f"the {locale} shadow candidate is {shadow.candidate}, but {shadow.path or 'the base'}"
+                                   f" now holds {found}: restore the folder, or evaluate the new adapter and set it "
+                                   "in shadow again")
+            judged = Gate(thresholds=registry.thresholds(known, {locale: shadow.candidate}), fixed=settings.threshold)
+        elif versions[locale] != base_id:  # a learned gate scores only its base model's lines
+            log.warning("%s: the shadow gate %s gates the lines of %s, but the locale runs %s: not run",
+                        locale, shadow.candidate, base_id, versions[locale])
+            continue
+        else:
+            candidate = acceptability.load(shadow.path)
+            judged = Gate(thresholds={locale: candidate.threshold(locale)} if locale in candidate.thresholds else {},
+                          fixed=settings.threshold, model=candidate, learned=frozenset({locale}))
+        shadows[locale] = ShadowPlan(shadow.candidate, shadow.kind, shadow.share, judged)
+    return CopyModels(handler, base_id, versions, gate, tuple(known), shadows, tightenings)
+
+
+def tighten(models: CopyModels, settings: RunSettings) -> CopyModels:
+    """Tighten each locale's gate whose live precision fell below its target: the Wilson 95% upper
+    bound of the audited lines the running copy-model version and gate shipped, counted since a
+    recalibration last cleared it (`adloc.audit`, `assets_db.live`), is under the target precision
+    its threshold was calibrated for. Records the new tightenings (`registry.tighten`) and returns
+    `models` with them in force: every model line of those locales goes to review. A locale with no
+    calibrated threshold already sends them there, and a --threshold run has no target."""
+    from adloc.assets_db import live, registry
+    from adloc.audit import live_precision
+
+    engine = engine_for(settings.db_url)
+    found = list(models.tightenings)
+    known = {(v.locale, v.version): v for v in models.known}
+    for locale in sorted(set(models.versions) - {t.locale for t in found}):
+        if models.gate.fixed is not None or models.gate.threshold(locale) is None:
+            continue
+        version, gate = models.versions[locale], gate_id(models.gate.model, models.gate.learned, locale)
+        learned = models.gate.learns(locale)
+        target = models.gate.model.target_precision if learned else getattr(known.get((locale, version)),
+                                                                             "target_precision", None)
+        if target is None:
+            continue
+        after = registry.last_cleared(engine, locale, version, gate)
+        lines = [line["confirmed"] for line in live.audited_lines(engine, locale, after=after)
+                 if line["copy_model"] == version and line["gate"] == gate]
+        precision = live_precision(sum(lines), len(lines))
+        if lines and precision.high < target:
+            found.append(registry.tighten(engine, registry.Tightening(
+                locale, version, gate, target, precision.audited, precision.confirmed, precision.high)))
+    if len(found) == len(models.tightenings):
+        return models
+    return replace(models, gate=replace(models.gate, tightened={t.locale: t.said() for t in found}),
+                   tightenings=tuple(found))
+
+
+def gate_id(learned: GateModel | None, scored: frozenset[str], locale: str) -> str:
+    """The id item records give the gate that judges `locale` (`ItemRecord.gate_id`)."""
+    return learned.version if learned is not None and locale in scored else "confidence"
+
+
+def _shadows_of(found: dict, base_id: str) -> dict:
+    """The registry's shadows a run of `base_id` can run: model candidates of this base model, and
+    gates trained on it."""
+    from adloc.assets_db.registry import _of_base
+
+    out = {}
+    for locale, shadow in found.items():
+        if shadow.kind == "model" and not _of_base(shadow.candidate, base_id):
+            log.warning("%s: the shadow candidate %s is not a version of %s: not run", locale, shadow.candidate, base_id)
+            continue
+        out[locale] = shadow
+    return out
 
 
 def learned_gate(spec: str, base_id: str, db_url: str | None = None) -> GateModel | None:
@@ -193,21 +329,24 @@ class LocalizeCopy(beam.PTransform):
         self._models, self._lookup = models, lookup
 
     def expand(self, items):
-        requests = items | "PrepareCopy" >> beam.FlatMap(prepare_copy, beam.pvalue.AsSingleton(self._lookup))
+        requests = items | "PrepareCopy" >> beam.FlatMap(prepare_copy, beam.pvalue.AsSingleton(self._lookup),
+                                                          self._models.shadows)
         memory_lines = (
             requests
             | "ExactHits" >> beam.Filter(lambda r: r.exact is not None)
             | "FromMemory" >> beam.Map(lambda r: (r.key, from_memory(r)))
         )
-        model_lines = (
+        gated = (
             requests
             | "Misses" >> beam.Filter(lambda r: r.exact is None)
             | "RewriteCopy" >> RunInference(self._models.handler)
-            | "GateCopy" >> beam.ParDo(GateCopy(self._models.gate))
+            | "GateCopy" >> beam.ParDo(GateCopy(self._models.gate, self._models.shadows)).with_outputs(
+                GateCopy.SHADOW, main="copy")
         )
-        copies = (memory_lines, model_lines) | "AllCopy" >> beam.Flatten()
+        copies = (memory_lines, gated.copy) | "AllCopy" >> beam.Flatten()
         return (
-            {"item": items | "KeyItems" >> beam.Map(lambda item: (item.key, item)), "copy": copies}
+            {"item": items | "KeyItems" >> beam.Map(lambda item: (item.key, item)), "copy": copies,
+             "shadow": gated[GateCopy.SHADOW]}
             | "JoinCopy" >> beam.CoGroupByKey()
             | "MergeCopy" >> beam.Map(merge_copy)
         )

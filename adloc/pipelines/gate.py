@@ -6,7 +6,8 @@ trained by `adloc gate train` for one base model), or, without a learned gate, t
 confidence. Thresholds are calibrated per locale at a target precision (the learned gate's own, or
 the registry's from `adloc eval`); a locale without a calibrated threshold sends every model line to
 review: nothing is trusted that was never measured. `--threshold` (`fixed`) is the explicit override
-for every locale."""
+for every locale. A locale whose gate the live precision tightened (`registry.tighten`) sends every
+model line to review until it is recalibrated, whatever its threshold."""
 
 from __future__ import annotations
 
@@ -25,11 +26,14 @@ class Gate:
     # The locales the learned gate scores (those running the base model it was trained on); a locale
     # running a tuned adapter is scored by token confidence, against its `adloc eval` threshold.
     learned: frozenset[str] = frozenset()
+    # locale -> why its gate is tightened (`registry.Tightening.said`): the live precision of what it
+    # shipped fell below the target, so every model line there goes to review, whatever the threshold.
+    tightened: dict[str, str] = field(default_factory=dict)
 
     def key(self) -> dict:
         """What decides a line's fate, for the inputs digest of `pipelines.reuse`."""
         return {"thresholds": self.thresholds, "fixed": self.fixed, "learned": sorted(self.learned),
-                "model": self.model.version if self.model else None}
+                "model": self.model.version if self.model else None, "tightened": sorted(self.tightened)}
 
     def learns(self, locale: str) -> bool:
         return self.model is not None and locale in self.learned
@@ -60,6 +64,8 @@ class Gate:
         failed = blocking_failures(checks)
         if failed:
             return False, "failed " + ", ".join(f"{c.name} ({c.detail})" for c in failed)
+        if locale in self.tightened:
+            return False, self.tightened[locale]
         threshold = self.threshold(locale)
         name = self.score_name(locale)
         if threshold is None:

@@ -11,7 +11,7 @@ import apache_beam as beam
 from adloc.files import remove_partial_files
 from adloc.jobspec import Job
 from adloc.models.inpaint import InpaintModelHandler
-from adloc.pipelines.copy import CopyModels, LocalizeCopy, copy_models
+from adloc.pipelines.copy import CopyModels, LocalizeCopy, copy_models, tighten
 from adloc.pipelines.expand import expand
 from adloc.pipelines.image import Inpaint
 from adloc.pipelines.lookup import LookUp
@@ -32,10 +32,12 @@ from adloc.records import WorkItem
 __all__ = ["Finished", "RunSettings", "build", "dataflow_graph", "expand", "run"]
 
 
-def build(p: beam.Pipeline, items: list[WorkItem], job: Job, settings: RunSettings) -> None:
-    """Attach every stage of the job to pipeline `p`."""
+def build(p: beam.Pipeline, items: list[WorkItem], job: Job, settings: RunSettings,
+          models: CopyModels | None = None) -> None:
+    """Attach every stage of the job to pipeline `p`; `models`: the copy models and gate to run
+    (default: `copy_models` of the settings)."""
     threads = worker_threads(p.options)
-    models = copy_models(settings, job.locales, threads)
+    models = models or copy_models(settings, job.locales, threads)
     inpainter = InpaintModelHandler(settings.inpainter, batch_size=settings.inpaint_batch_size, threads=threads)
     info = report_info(job, settings, inpainter.model_id, models)
     progress = (info["run_token"], len(items)) if settings.progress else None
@@ -97,7 +99,9 @@ def run(job: Job, source: str, settings: RunSettings, beam_args: list[str] | Non
     check_remote_items(items, settings.db_url, beam_args)
     p = test_pipeline or make_pipeline(beam_args)  # also hands the file systems their options (s3 endpoint, ...)
     remove_partial_files(settings.out)  # what a killed run left half-written
-    build(p, items, job, settings)
+    # The gate as the live precision leaves it: a locale whose audits fell below its target reviews all.
+    models = tighten(copy_models(settings, job.locales, worker_threads(p.options)), settings)
+    build(p, items, job, settings, models)
     result = p.run()
     result.wait_until_finish()
     try:

@@ -183,6 +183,9 @@ def model_cards(models: CopyModels) -> dict[str, dict]:
             "version": version, "status": found.status if found else "not evaluated",
             "threshold": models.gate.threshold(locale),
             "score": models.gate.score_name(locale),
+            "tightened": models.gate.tightened.get(locale),
+            "shadow": {"version": models.shadows[locale].version, "kind": models.shadows[locale].kind,
+                       "share": models.shadows[locale].share} if locale in models.shadows else None,
             "set_by": "--threshold" if models.gate.fixed is not None else
                       "not calibrated" if locale not in models.gate.thresholds else
                       f"learned gate {models.gate.model.version}" if models.gate.learns(locale) else "adloc eval",

@@ -37,6 +37,8 @@ class RunSettings:
     inpaint_batch_size: int = 1  # images per diffusion call (fixed; raise it on a GPU)
     # The share of items the gate approved (with a model line) that reviewers also audit (`adloc.audit`).
     audit_share: float = 0.05
+    # Run the shadow candidates the model registry holds (`adloc models shadow`) on their samples.
+    shadow: bool = True
     run_token: str | None = None  # names the run in the asset DB; a submitted job's comes with it
     progress: bool = False  # a progress line on stderr (an interactive, in-process local run)
 

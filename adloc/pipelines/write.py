@@ -105,7 +105,8 @@ def thumbnail(image: np.ndarray) -> bytes:
 
 def _line(slot: SlotCopy, rendered: str) -> LineRecord:
     return LineRecord(slot.source, slot.text, rendered, slot.path, slot.approved, slot.confidence, slot.reason,
-                      slot.candidate, tuple(slot.checks), slot.gate)
+                      slot.candidate, tuple(slot.checks), slot.gate,
+                      shadow=slot.shadow)
 
 
 FOLDERS = (ItemStatus.APPROVED, ItemStatus.REVIEW, ItemStatus.REJECTED, ItemStatus.DEAD_LETTER)  # a status is its folder's name

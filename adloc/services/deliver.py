@@ -124,7 +124,8 @@ def prepare(engine: Engine, item_id: int, lines: dict[str, str], reviewer: str, 
         copy[slot] = LineRecord(
             was.source, text, loc.fill_placeholders(text, values, record.locale), CopyPath.REVIEWED, True, None,
             reason, was.candidate, tuple(checks), was.gate,
-            run={"path": was.path.value, "text": was.text, "approved": was.approved, "reason": was.reason})
+            run={"path": was.path.value, "text": was.text, "approved": was.approved, "reason": was.reason},
+            shadow=was.shadow)
 
     image_critical = [c for c in (record.image.checks if record.image else ())
                       if not c.passed and c.severity is Severity.CRITICAL]

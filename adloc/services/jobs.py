@@ -33,6 +33,7 @@ class ModelOptions:
     threshold: float | None = None
     gate: str = "auto"
     audit_share: float = 0.05
+    shadow: bool = True
 
     @classmethod
     def from_json(cls, data: dict) -> ModelOptions:

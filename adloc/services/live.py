@@ -11,7 +11,7 @@ from datetime import date
 
 from sqlalchemy import Engine
 
-from adloc.assets_db import live
+from adloc.assets_db import live, registry
 from adloc.audit import Precision, live_precision
 
 
@@ -70,3 +70,117 @@ def report(engine: Engine, locale: str | None = None, since: date | None = None)
             model_lines=counted.get("model_lines", 0), gate_passed=counted.get("gate_passed", 0),
             weeks=tuple(WeekFigures(week, live_precision(sum(v), len(v))) for week, v in sorted(weekly[key].items()))))
     return out
+
+
+@dataclass(frozen=True)
+class VersionLive:
+    """One side of a shadow comparison, scored against reviewers' final lines on the shadow's
+    decided items."""
+
+    version: str
+    decided: int  # lines reviewers decided that this version made
+    agreed: int  # of them, the final line reads as this version's
+    shipped_corrected: int  # its gate passed the line, and the reviewer changed or rejected it
+    held_fine: int  # its gate held the line, and the reviewer kept it as it reads
+    precision: Precision  # of the decided lines its gate passed, the share kept (Wilson 95%)
+    lines: int  # every line of the shadow's items in the runs counted
+    passed: int  # of them, passed by this version's gate
+
+    @property
+    def agreement(self) -> float | None:
+        return self.agreed / self.decided if self.decided else None
+
+    @property
+    def coverage(self) -> float | None:
+        return self.passed / self.lines if self.lines else None
+
+    def to_json(self) -> dict:
+        p = self.precision
+        return {"version": self.version, "decided": self.decided, "agreed": self.agreed, "agreement": self.agreement,
+                "shipped_corrected": self.shipped_corrected, "held_fine": self.held_fine,
+                "precision": p.share, "confirmed": p.confirmed, "shipped": p.audited,
+                "low": round(p.low, 4), "high": round(p.high, 4),
+                "lines": self.lines, "passed": self.passed, "coverage": self.coverage}
+
+
+@dataclass(frozen=True)
+class ShadowFigures:
+    """A candidate against the champion it ran beside, in one locale."""
+
+    locale: str
+    gate: str  # the champion's gate
+    champion: VersionLive
+    candidate: VersionLive
+
+    @property
+    def non_inferior(self) -> bool | None:
+        """Live non-inferiority: the champion's live precision is not better than the candidate's
+        by more than the candidate's interval (the champion's share is at most the upper end of the
+        candidate's Wilson 95% interval). None when either has no decided line its gate passed."""
+        old, new = self.champion.precision, self.candidate.precision
+        if not old.audited or not new.audited:
+            return None
+        return old.share <= new.high
+
+    def said(self) -> str:
+        """One line for a verdict: the two live precisions and what they mean."""
+        old, new = self.champion.precision, self.candidate.precision
+        if self.non_inferior is None:
+            return (f"live evidence too thin: {old.audited} champion and {new.audited} candidate lines shipped and "
+                    "were decided in the shadow's items")
+        head = (f"live precision {old.share:.1%} ({old.confirmed}/{old.audited}) champion vs {new.share:.1%} "
+                f"({new.confirmed}/{new.audited}, Wilson 95% up to {new.high:.1%}) candidate")
+        return head + (": non-inferior" if self.non_inferior else ": the champion is better by more than the interval")
+
+    def to_json(self) -> dict:
+        return {"locale": self.locale, "gate": self.gate, "champion": self.champion.to_json(),
+                "candidate": self.candidate.to_json(), "non_inferior": self.non_inferior}
+
+
+def _side(version: str, lines: list[dict], side: str, counted: dict) -> VersionLive:
+    known = [line for line in lines if line[f"{side}_ok"] is not None]
+    shipped = [line[f"{side}_ok"] for line in known if line[f"{side}_passed"]]
+    return VersionLive(
+        version=version, decided=len(known), agreed=sum(line[f"{side}_ok"] for line in known),
+        shipped_corrected=sum(not ok for ok in shipped),
+        held_fine=sum(line[f"{side}_ok"] and not line[f"{side}_passed"] for line in known),
+        precision=live_precision(sum(shipped), len(shipped)),
+        lines=counted.get("lines", 0), passed=counted.get(f"{side}_passed", 0))
+
+
+def shadow_report(engine: Engine, locale: str | None = None, since: date | None = None) -> list[ShadowFigures]:
+    """Every candidate that ran in a shadow (runs on or after `since`), against its champion:
+    agreement with the final lines, gate errors both ways, live precision and coverage."""
+    lines: dict[tuple, list[dict]] = defaultdict(list)
+    for line in live.shadow_lines(engine, locale, since):
+        lines[(line["locale"], line["champion"], line["gate"], line["candidate"])].append(line)
+    coverage = {(c["locale"], c["champion"], c["gate"], c["candidate"]): c
+                for c in live.shadow_coverage(engine, locale, since)}
+    return [ShadowFigures(key[0], key[2], _side(key[1], lines.get(key, []), "champion", coverage.get(key, {})),
+                          _side(key[3], lines.get(key, []), "candidate", coverage.get(key, {})))
+            for key in sorted(set(lines) | set(coverage))]
+
+
+def shadow_evidence(engine: Engine, locale: str, champion: str, candidate: str) -> ShadowFigures | None:
+    """The live evidence for promoting `candidate` over `champion` in `locale` (None: it never ran
+    in their shadow). Pooled over the champion's gates when there were several."""
+    found = [f for f in shadow_report(engine, locale)
+             if f.champion.version == champion and f.candidate.version == candidate]
+    if not found:
+        return None
+    if len(found) == 1:
+        return found[0]
+    pooled = defaultdict(list)
+    for line in live.shadow_lines(engine, locale):
+        if line["champion"] == champion and line["candidate"] == candidate:
+            pooled["lines"].append(line)
+    counted = {"lines": sum(f.champion.lines for f in found),
+               "champion_passed": sum(f.champion.passed for f in found),
+               "candidate_passed": sum(f.candidate.passed for f in found)}
+    return ShadowFigures(locale, "+".join(f.gate for f in found), _side(champion, pooled["lines"], "champion", counted),
+                         _side(candidate, pooled["lines"], "candidate", counted))
+
+
+def tightened(engine: Engine, locale: str | None = None) -> list[registry.Tightening]:
+    """The gate tightenings in force (of one locale), oldest first."""
+    return registry.tightenings(engine, [locale] if locale else None)

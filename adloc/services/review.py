@@ -207,4 +207,6 @@ def _made(line: LineRecord) -> dict:
     made = {"source": line.source, "path": line.path.value, "model": model}
     if model and line.gate:
         made["gate"] = line.gate  # what the learned gate saw of the model's line: training data for the next one
+    if line.shadow:
+        made["shadow"] = line.shadow  # the shadow candidate's line and verdict: scored against the decision
     return made

@@ -111,7 +111,14 @@ def create_app(db_url: str, out_root: str, token: str | None = None, secret: byt
             day = date.fromisoformat(since) if since else None
         except ValueError:
             raise InvalidFields("/models/live", [f"since: {since!r} is not a date (YYYY-MM-DD)"]) from None
-        return render(request, "live.html", rows=live.report(engine, locale or None, day), since=day)
+        from adloc import locale as loc
+
+        try:
+            where = loc.canonical(locale) if locale else None
+        except ValueError as exc:
+            raise InvalidFields("/models/live", [f"locale: {exc}"]) from None
+        return render(request, "live.html", rows=live.report(engine, where, day), since=day,
+                      shadows=live.shadow_report(engine, where, day), tightened=live.tightened(engine, where))
 
     @app.get("/jobs/new", response_class=HTMLResponse)
     def new_job(request: Request):
