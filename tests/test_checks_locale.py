@@ -112,6 +112,10 @@ def test_numbers_in_the_locale_convention_pass(target, locale):
     ("Nur 4.99 heute", "de-DE", "write 4,99"),
     ("Only 4,99 today", "en-US", "write 4.99"),
     ("Apenas 4.99 hoje", "pt-PT", "write 4,99"),
+    # a model's run of digits longer than Decimal's default precision (28) is read and written exactly
+    ("Apenas 12345678901234567890123456789.5", "pt-PT",
+     f"write 12{NBSP}345{NBSP}678{NBSP}901{NBSP}234{NBSP}567{NBSP}890{NBSP}123{NBSP}456{NBSP}789,5"),
+    ("Apenas 10000000000000000000000000000000000000000000000000.00", "pt-PT", "write 10" + f"{NBSP}000" * 16 + ",00"),
 ])
 def test_a_number_in_another_locales_convention_fails(target, locale, detail):
     result = ok(check_number_format(target, locale), False, detail)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 from functools import lru_cache
 
 from adloc import locale as loc
@@ -82,7 +82,9 @@ def value_in(token: str, locale: str | None) -> Decimal | None:
         short = len(parts) > 1 and len(parts[-1]) in (1, 2)
         digits = "".join(parts[:-1]) + "." + parts[-1] if short else "".join(parts)
     try:
-        return Decimal(digits).normalize()
+        with localcontext() as ctx:  # exact however many digits (Decimal's default keeps 28)
+            ctx.prec = max(ctx.prec, len(digits))
+            return Decimal(digits).normalize()
     except InvalidOperation:
         return None
 
@@ -211,7 +213,9 @@ def _written(value: Decimal, places: int, locale: str) -> str:
     from babel.numbers import format_decimal
 
     pattern = "#,##0" + ("." + "0" * places if places else "")
-    return format_decimal(value, format=pattern, locale=loc.parse(locale))
+    with localcontext() as ctx:  # a run of digits longer than Decimal's default 28 places still rounds
+        ctx.prec = max(ctx.prec, value.adjusted() + places + 2)
+        return format_decimal(value, format=pattern, locale=loc.parse(locale))
 
 
 # --- percentages ------------------------------------------------------------------------------

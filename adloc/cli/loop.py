@@ -83,7 +83,8 @@ def tune_command(args, _beam_args) -> int:
                             loop.report_folder(args.eval_out, "out/eval"), f"Copy model eval: {locale} tuned", _notes(args, evalset))
     _print_evals(evals)
     print(f"{_recorded(args)}; report: {paths['html']}\n"
-          f"next: adloc compare --locale {locale} --challenger {folder} --promote")
+          f"next: adloc models shadow --locale {locale} --candidate {evals[0].version} --share 0.1 (live evidence "
+          f"from the next runs), then adloc compare --locale {locale} --challenger {folder} --promote")
     return 0
 
 
