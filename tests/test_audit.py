@@ -78,6 +78,16 @@ def test_audited_items_ship_and_wait_for_a_reviewer_to_confirm_or_correct(catalo
     page = client(catalog, tmp_path).get("/review")
     assert page.text.count('class="notice audit"') == 2 and "Approved automatically and shipped" in page.text
     assert "/review/export?job=" not in page.text  # audit samples are not a translator's XLIFF
+    from sqlalchemy.orm import Session
+
+    from adloc.assets_db.schema import JobItemRow
+
+    with Session(engine_for(catalog)) as session:
+        job_id = session.get(JobItemRow, waiting["pt-PT"]["item"]).job_id
+    web = client(catalog, tmp_path)
+    assert "(2 to audit)" in web.get("/").text  # the jobs list counts what waits for an audit
+    job_page = web.get(f"/jobs/{job_id}").text
+    assert "4 approved (2 waiting for an audit)" in job_page and job_page.count(">audit waiting<") == 2
     assert main(["review", "approve", str(waiting["pt-PT"]["item"]), "--reviewer", "ana", "--db", catalog]) == 0
     assert main(["review", "approve", str(waiting["de-DE"]["item"]), "--reviewer", "ana",
                  "--edit", "cta=Zwei zum Preis von {price}", "--db", catalog]) == 0  # a correction
@@ -92,6 +102,9 @@ def test_audited_items_ship_and_wait_for_a_reviewer_to_confirm_or_correct(catalo
     assert any(unit.target == "Zwei zum Preis von {price}" for unit in memory.values())  # the correction is memory
     assert main(["review", "list", "--db", catalog, "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []  # both decided
+    job_page = web.get(f"/jobs/{job_id}").text
+    assert "waiting for an audit" not in job_page and "audit waiting" not in job_page
+    assert "to audit)" not in web.get("/").text
     assert main(["models", "live", "--db", catalog, "--json"]) == 0
     found = {f["locale"]: f for f in json.loads(capsys.readouterr().out)["models"]}
     assert {loc: (f["audited"], f["confirmed"], f["model_lines"], f["gate_passed"]) for loc, f in found.items()} == {

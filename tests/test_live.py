@@ -151,7 +151,8 @@ def test_a_model_candidate_in_the_shadow_is_recorded_and_scored_but_never_shippe
     assert "shadow" not in json.loads((tmp_path / "after/approved/c0/summer-banner/pt-PT.json").read_text())["copy"]["cta"]
 
 
-def test_a_gate_candidate_in_the_shadow_judges_the_champions_line(catalog, tmp_path, fake_copy_model, monkeypatch):
+def test_a_gate_candidate_in_the_shadow_judges_the_champions_line(catalog, tmp_path, fake_copy_model, monkeypatch,
+                                                                   capsys):
     engine = engine_for(catalog)
     calibrated(engine)
     monkeypatch.setattr(similarity, "similarity", lambda s, t, locale, encoder=None: [0.75])
@@ -165,7 +166,7 @@ def test_a_gate_candidate_in_the_shadow_judges_the_champions_line(catalog, tmp_p
     fake_copy_model.lines.update({("pt-PT", "Two for {price}"): Generation("Duas por {price}", 0.3, 3),
                                   ("pt-PT", "Fresh every day"): Generation("Fresco todos os dias", 0.9, 3)})
     assert main(["run", str(job_file(tmp_path)), "--db", catalog, "--run-date", RUN_DATE, "--out",
-                 str(tmp_path / "out"), "--audit-share", "0"]) == 0
+                 str(tmp_path / "out"), "--audit-share", "1"]) == 0
     held = json.loads((tmp_path / "out/review/c0/summer-banner/pt-PT.json").read_text())["copy"]["cta"]
     assert held["path"] != "model" and held["candidate"] == "Duas por {price}"  # the champion held it
     assert held["shadow"] == {"version": candidate.version, "text": "Duas por {price}", "passed": True,
@@ -175,6 +176,22 @@ def test_a_gate_candidate_in_the_shadow_judges_the_champions_line(catalog, tmp_p
     # c2 had no canned line: the generation failed, and the candidate's verdict says so.
     failed = json.loads((tmp_path / "out/review/c2/summer-banner/pt-PT.json").read_text())["copy"]["cta"]["shadow"]
     assert failed["passed"] is False and "no canned line" in failed["reason"]
+
+    # Reviewers correct the line only the candidate would have shipped and confirm the one both
+    # shipped: live, the champion (1 of 1) is better than the candidate (1 of 2, Wilson up to 90.5%).
+    items = waiting(catalog, capsys)
+    assert main(["review", "approve", str(items["c0"]), "--edit", "cta=Dois por {price}", "--reviewer", "ana",
+                 "--db", catalog]) == 0
+    assert main(["review", "approve", str(items["c1"]), "--reviewer", "ana", "--db", catalog]) == 0
+    capsys.readouterr()
+    promote = ["gate", "promote", candidate.version, "--model", FAKE_MODEL_ID, "--db", catalog]
+    assert main(promote) == 2
+    said = capsys.readouterr()
+    assert "live precision 100.0% (1/1) champion vs 50.0% (1/2, Wilson 95% up to 90.5%) candidate" in said.out
+    assert "better by more than the interval in pt-PT; not promoted" in said.err
+    assert registry.champion_gate(engine, FAKE_MODEL_ID) is None
+    assert main([*promote, "--offline-only"]) == 0
+    assert registry.champion_gate(engine, FAKE_MODEL_ID).version == candidate.version
 
 
 def test_a_shadow_names_a_known_candidate_that_is_not_the_champion(catalog_db, capsys):

@@ -53,9 +53,12 @@ def register(sub) -> None:
     add_db(ls)
     ls.set_defaults(func=list_command)
 
-    pr = gate.add_parser("promote", help="make a recorded gate its model's champion (no eval: a deliberate choice)")
+    pr = gate.add_parser("promote", help="make a recorded gate its model's champion (no eval: a deliberate choice; "
+                                         "refused where it ran in a shadow and did worse live)")
     pr.add_argument("version", help="gate@… as `adloc gate list` shows it")
     pr.add_argument("--model", required=True, help="the base model id it gates, as `adloc gate list` shows it")
+    pr.add_argument("--offline-only", action="store_true",
+                    help="promote even where its live evidence in a shadow says the champion is better")
     add_db(pr)
     pr.set_defaults(func=promote_command)
 
@@ -179,7 +182,20 @@ def list_command(args, _beam_args) -> int:
 
 def promote_command(args, _beam_args) -> int:
     from adloc.assets_db import registry
+    from adloc.services.live import shadow_report
 
-    previous = registry.promote_gate(engine(args), args.model, args.version)
+    db = engine(args)
+    evidence = [f for f in shadow_report(db) if f.candidate.version == args.version]
+    for f in evidence:
+        print(f"live, {f.locale} (beside {f.champion.version}, gate {f.gate}): {f.said()}")
+    worse = [f.locale for f in evidence if f.non_inferior is False]
+    if worse and not args.offline_only:
+        raise AdlocError(f"gate promote {args.version}: in its shadow the champion's live precision was better by "
+                         f"more than the interval in {', '.join(worse)}; not promoted (--offline-only to promote "
+                         "regardless)")
+    if not evidence:
+        print(f"no live evidence: {args.version} never ran in a shadow (`adloc models shadow --candidate "
+              f"{args.version}`)")
+    previous = registry.promote_gate(db, args.model, args.version)
     print(f"{args.version} is the champion gate of {args.model}" + (f"; {previous} retired" if previous else ""))
     return 0

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from adloc.assets_db import review as review_store
-from adloc.assets_db.schema import GlossaryRow, JobItemRow, JobRow, TemplateRow, TMRow
+from adloc.assets_db.schema import GlossaryRow, JobItemRow, JobRow, ReviewRow, TemplateRow, TMRow
 from adloc.errors import AdlocError, NotFound
 from adloc.files import read_bytes
 from adloc.records import ItemRecord, ItemStatus, JobStatus
@@ -68,7 +68,21 @@ def _item_counts(session: Session, job_ids: list[int]) -> dict[int, dict[str, in
     return counts
 
 
-def _summary(row: JobRow, counts: dict[str, int]) -> dict:
+def _audit_waiting(job_ids: list[int]):
+    """The items of these jobs' audit samples that no reviewer has decided yet (shipped, waiting)."""
+    return (JobItemRow.job_id.in_(job_ids), JobItemRow.status == ItemStatus.APPROVED.value,
+            JobItemRow.audit.is_(True), JobItemRow.id.not_in(select(ReviewRow.job_item_id)))
+
+
+def _audits_waiting(session: Session, job_ids: list[int]) -> dict[int, int]:
+    """job id -> how many of its audit sample wait for a reviewer."""
+    if not job_ids:
+        return {}
+    stmt = select(JobItemRow.job_id, func.count()).where(*_audit_waiting(job_ids)).group_by(JobItemRow.job_id)
+    return dict(session.execute(stmt).all())
+
+
+def _summary(row: JobRow, counts: dict[str, int], audits: int = 0) -> dict:
     total = sum(counts.values())
     spec = json.loads(row.spec)
     expected = total or sum(len(c["template"]) if isinstance(c["template"], list) else 1
@@ -80,6 +94,7 @@ def _summary(row: JobRow, counts: dict[str, int]) -> dict:
             "locales": spec["locales"], "total": expected, "done": done if row.status != JobStatus.QUEUED else 0,
             "approved": counts.get(ItemStatus.APPROVED, 0), "review": counts.get(ItemStatus.REVIEW, 0),
             "dead_letter": counts.get(ItemStatus.DEAD_LETTER, 0), "rejected": counts.get(ItemStatus.REJECTED, 0),
+            "audit": audits,
             "error": row.error,
             "submitted": row.submitted_at.strftime("%Y-%m-%d %H:%M") if row.submitted_at else ""}
 
@@ -102,7 +117,8 @@ def jobs(engine: Engine, limit: int = 200) -> list[dict]:
     with Session(engine) as session:
         rows = session.scalars(select(JobRow).order_by(JobRow.id.desc()).limit(limit)).all()
         counts = _item_counts(session, [r.id for r in rows])
-        return [_summary(r, counts.get(r.id, {})) for r in rows]
+        audits = _audits_waiting(session, [r.id for r in rows])
+        return [_summary(r, counts.get(r.id, {}), audits.get(r.id, 0)) for r in rows]
 
 
 def job(engine: Engine, job_id: int) -> tuple[dict, dict[str, list[dict]]]:
@@ -113,10 +129,11 @@ def job(engine: Engine, job_id: int) -> tuple[dict, dict[str, list[dict]]]:
             raise NotFound(f"there is no job {job_id}")
         items = session.scalars(select(JobItemRow).where(JobItemRow.job_id == job_id)
                                 .order_by(JobItemRow.locale, JobItemRow.creative, JobItemRow.template)).all()
-        summary = _summary(row, _item_counts(session, [job_id]).get(job_id, {}))
+        audits = set(session.scalars(select(JobItemRow.id).where(*_audit_waiting([job_id]))))
+        summary = _summary(row, _item_counts(session, [job_id]).get(job_id, {}), len(audits))
     gallery: dict[str, list[dict]] = {}
     for item in items:
-        gallery.setdefault(item.locale, []).append(item_card(item))
+        gallery.setdefault(item.locale, []).append({**item_card(item), "audit_waiting": item.id in audits})
     return summary, gallery
 
 
