@@ -159,3 +159,28 @@ def test_the_live_report_counts_audited_decisions_per_model_gate_and_locale(cata
     said = capsys.readouterr().out
     assert "audited 2 lines, confirmed 1: live precision 50.0% [9.5%, 90.5%]" in said
     assert "coverage 66.7% (2 of 3 model lines shipped unseen)" in said
+
+
+def test_an_audited_line_that_reads_like_its_source_is_confirmed_as_it_shipped(catalog, tmp_path, capsys,
+                                                                                fake_copy_model):
+    import json
+
+    from conftest import RUN_DATE, write_job
+
+    from adloc.cli import main
+    from adloc.records import Generation
+
+    spec = {"job": "brand-only", "brand": "Acme Coffee", "channel": "social", "locales": ["pt-PT"],
+            "keep_terms": ["Acme"], "creatives": [{"id": "b", "template": "summer-banner", "copy": {"cta": "Acme"}}]}
+    fake_copy_model.lines[("pt-PT", "Acme")] = Generation("Acme", 0.9, 1)  # a brand name reads the same
+    job = write_job(tmp_path / "job.yaml", spec)
+    assert main(["run", str(job), "--db", catalog, "--run-date", RUN_DATE, "--threshold", "0.5",
+                 "--out", str(tmp_path / "out"), "--audit-share", "1"]) == 0
+    shipped = json.loads((tmp_path / "out/approved/b/summer-banner/pt-PT.json").read_text())
+    assert shipped["audit"] and shipped["copy"]["cta"]["path"] == "model"
+    capsys.readouterr()
+    assert main(["review", "list", "--db", catalog, "--json"]) == 0
+    (item,) = json.loads(capsys.readouterr().out)
+    assert main(["review", "approve", str(item["item"]), "--reviewer", "ana", "--db", catalog]) == 0  # confirmed
+    confirmed = json.loads((tmp_path / "out/approved/b/summer-banner/pt-PT.json").read_text())
+    assert confirmed["review"]["decision"] == "approved" and confirmed["copy"]["cta"]["text"] == "Acme"

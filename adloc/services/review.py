@@ -165,8 +165,10 @@ def _take(engine: Engine, item_id: int, decision, reviewer: str, notes: str, edi
     lines = {slot: edits.get(slot) or line.text for slot, line in copy.items()}
     memory: dict[str, str] = {}
     if decision is ReviewDecision.APPROVED:
+        # The English source kept for a translator must be translated; a line a model or the memory
+        # wrote that reads like its source (a brand name, a shipped audit line) is approved as it is.
         untouched = sorted(slot for slot, text in lines.items() if text == copy[slot].source
-                           and locale.split("-")[0] != "en")
+                           and copy[slot].path is CopyPath.SOURCE and locale.split("-")[0] != "en")
         if untouched:
             raise AdlocError(f"copy.{untouched[0]}: item {item_id}'s line still holds the English source; "
                              "approve it with the line as it should read")
