@@ -101,10 +101,13 @@ def test_a_model_candidate_in_the_shadow_is_recorded_and_scored_but_never_shippe
     assert not c2["copy"]["cta"]["shadow"]["passed"] and "below the pt-PT threshold" in c2["copy"]["cta"]["shadow"]["reason"]
     assert "runs in the shadow of the" in (out / "report.html").read_text()
     with Session(engine) as session:
-        stored = {row.creative: json.loads(row.shadow) for row in session.scalars(select(JobItemRow)) if row.shadow}
+        rows = [(row.creative, row.record_uri, json.loads(row.shadow))
+                for row in session.scalars(select(JobItemRow)) if row.shadow]
+    stored = {creative: shadow for creative, _, shadow in rows}
     assert stored["c1"] == {"version": candidate, "lines": {"cta": {"text": "Fresco todos os dias", "passed": True,
                                                                     "champion_passed": False}}}
-    assert sorted(stored) == ["c0", "c1", "c2"]  # the plain run recorded none
+    assert sorted(creative for creative, _, _ in rows) == ["c0", "c1", "c2"]
+    assert all(uri.startswith(str(out)) for _, uri, _ in rows)  # the plain run recorded none
 
     # Reviewers decide: c0 and c2 are audit samples, c1 waits for review (the champion held it).
     items = waiting(catalog, capsys, str(out))
@@ -150,6 +153,15 @@ def test_a_model_candidate_in_the_shadow_is_recorded_and_scored_but_never_shippe
     assert main([*run, "--out", str(tmp_path / "after"), "--audit-share", "0"]) == 0
     assert "shadow" not in json.loads((tmp_path / "after/approved/c0/summer-banner/pt-PT.json").read_text())["copy"]["cta"]
 
+    # Promoting the candidate stops its shadow (nothing to run beside) and clears a tightening of
+    # the version it retires (that version no longer runs).
+    registry.set_shadow(engine, "pt-PT", candidate, 0.5)
+    registry.tighten(engine, registry.Tightening("pt-PT", FAKE_MODEL_ID, "confidence", 0.95, 3, 1, 0.79))
+    assert registry.promote(engine, "pt-PT", candidate) == FAKE_MODEL_ID
+    assert registry.shadows(engine) == {} and registry.tightenings(engine) == []
+    (cleared,) = registry.tightenings(engine, in_force=False)
+    assert cleared.cleared_by == f"promotion of {candidate}"
+
 
 def test_a_gate_candidate_in_the_shadow_judges_the_champions_line(catalog, tmp_path, fake_copy_model, monkeypatch,
                                                                    capsys):
@@ -192,6 +204,7 @@ def test_a_gate_candidate_in_the_shadow_judges_the_champions_line(catalog, tmp_p
     assert registry.champion_gate(engine, FAKE_MODEL_ID) is None
     assert main([*promote, "--offline-only"]) == 0
     assert registry.champion_gate(engine, FAKE_MODEL_ID).version == candidate.version
+    assert registry.shadows(engine) == {}  # the new champion gate no longer runs in its own shadow
 
 
 def test_a_shadow_names_a_known_candidate_that_is_not_the_champion(catalog_db, capsys):
@@ -202,7 +215,9 @@ def test_a_shadow_names_a_known_candidate_that_is_not_the_champion(catalog_db, c
     with pytest.raises(AdlocError, match="is already the champion for pt-PT"):
         registry.set_shadow(engine, "pt-PT", FAKE_MODEL_ID, 0.1)
     assert main(["models", "shadow", "--locale", "pt-PT", "--candidate", "x", "--share", "0", "--db", catalog_db]) == 2
-    assert "must be more than 0" in capsys.readouterr().err
+    assert "share 0.0: the share of items a shadow runs on must be more than 0" in capsys.readouterr().err
+    assert main(["models", "shadow", "--locale", "pt-PT", "--candidate", "x", "--stop", "--db", catalog_db]) == 2
+    assert "--stop and --candidate x: stop the shadow, or set a candidate, not both" in capsys.readouterr().err
     assert main(["models", "shadow", "--candidate", "x", "--db", catalog_db]) == 2
     assert "say which locale" in capsys.readouterr().err
     assert main(["models", "live", "--locale", "xx-nowhere", "--db", catalog_db]) == 2
@@ -258,6 +273,10 @@ def test_the_gate_tightens_when_live_precision_falls_below_target_until_recalibr
     assert main([*run_later, "--out", str(tmp_path / "again")]) == 0  # still tightened, and recorded once
     assert not list((tmp_path / "again/approved").glob("*/*/*.png"))
     assert len(registry.tightenings(engine, in_force=False)) == 1
+    # A run that sets its own threshold is not tightened (and tightens nothing).
+    assert main([*run_later, "--out", str(tmp_path / "fixed"), "--threshold", "0.5", "--audit-share", "0"]) == 0
+    assert len(list((tmp_path / "fixed/approved").glob("*/*/*.png"))) == 2
+    assert len(registry.tightenings(engine, in_force=False)) == 1
     from test_web import client
 
     assert 'id="tightened"' in client(catalog, tmp_path).get("/models/live").text
@@ -270,3 +289,69 @@ def test_the_gate_tightens_when_live_precision_falls_below_target_until_recalibr
     assert main([*run_later, "--out", str(tmp_path / "recalibrated")]) == 0
     assert len(list((tmp_path / "recalibrated/approved").glob("*/*/*.png"))) == 2
     assert registry.tightenings(engine) == []
+
+    # Both of that run's audits corrected (0 of 2: at most 65.8%), then an eval calibrates the
+    # threshold again before anything was tightened: the audits before it no longer count.
+    items = waiting(catalog, capsys, str(tmp_path / "recalibrated"))
+    for creative, line in (("d0", "Encomende já"), ("d1", "Saboreie o verão")):
+        assert main(["review", "approve", str(items[creative]), "--reviewer", "ana", "--edit", f"cta={line}",
+                     "--db", catalog]) == 0
+    calibrated(engine)
+    fake_copy_model.lines[("pt-PT", "Iced and ready")] = Generation("Gelado e pronto", 0.9, 3)
+    fresh = job_file(tmp_path, {"e0": "Iced and ready"}, "fresh")
+    assert main(["run", str(fresh), "--db", catalog, "--run-date", RUN_DATE, "--out", str(tmp_path / "fresh")]) == 0
+    assert (tmp_path / "fresh/approved/e0/summer-banner/pt-PT.png").is_file()
+    assert registry.tightenings(engine) == []
+
+
+def test_a_shadow_that_cannot_run_is_left_out_and_the_run_ships_as_usual(catalog, tmp_path, fake_copy_model):
+    engine = engine_for(catalog)
+    calibrated(engine)
+    folder, candidate = an_adapter(tmp_path / "adapters" / "pt-PT")
+    calibrated(engine, candidate, folder)
+    fake_copy_model.lines[("pt-PT", "Two for {price}")] = Generation("Duas por {price}", 0.9, 3)
+    registry.set_shadow(engine, "pt-PT", candidate, 1.0)
+    (Path(folder) / "adapter_model.safetensors").write_bytes(b"other weights")  # changed since it was evaluated
+    job = job_file(tmp_path, {"c0": "Two for {price}"})
+    run = ["run", str(job), "--db", catalog, "--run-date", RUN_DATE, "--audit-share", "0"]
+    assert main([*run, "--out", str(tmp_path / "out")]) == 0
+    record = json.loads((tmp_path / "out/approved/c0/summer-banner/pt-PT.json").read_text())
+    assert record["copy"]["cta"]["text"] == "Duas por {price}" and "shadow" not in record["copy"]["cta"]
+    report = (tmp_path / "out/report.html").read_text()
+    assert "pt-PT: the shadow candidate did not run: the shadow candidate is " + candidate in report
+    assert f"but {folder} now holds {FAKE_MODEL_ID}+lora-pt-PT@" in report
+
+    # A gate trained for another base model is no candidate for this one's lines.
+    other = GateModel(base_model="another-model", features=("similarity",), mean=(0.5,), scale=(0.25,),
+                      weights=(2.0,), intercept=0.0, thresholds={"pt-PT": 0.7}, target_precision=0.95,
+                      encoder="use-m3").sealed()
+    other.save(tmp_path / "gate.json")
+    registry.record_gate(engine, "another-model", other.version, str(tmp_path / "gate.json"), {},
+                         champion_if_first=False)
+    registry.stop_shadow(engine, "pt-PT")
+    registry.set_shadow(engine, "pt-PT", other.version, 1.0)
+    assert main([*run, "--out", str(tmp_path / "gated")]) == 0
+    record = json.loads((tmp_path / "gated/approved/c0/summer-banner/pt-PT.json").read_text())
+    assert "shadow" not in record["copy"]["cta"]
+    assert f"was trained for another-model, not {FAKE_MODEL_ID}" in (tmp_path / "gated/report.html").read_text()
+
+
+def test_one_tightening_in_force_per_locale_version_and_gate(catalog_db):
+    from datetime import datetime
+
+    from sqlalchemy.exc import IntegrityError
+
+    from adloc.assets_db.schema import TighteningRow
+
+    engine = engine_for(catalog_db)
+    with pytest.raises(IntegrityError), Session(engine) as session, session.begin():  # the database's rule
+        for _ in range(2):
+            session.add(TighteningRow(locale="pt-PT", copy_model=FAKE_MODEL_ID, gate="confidence", target_precision=0.95,
+                                      audited=3, confirmed=1, high=0.79, set_at=datetime(2027, 3, 1)))
+            session.flush()
+    found = registry.Tightening("pt-PT", FAKE_MODEL_ID, "confidence", 0.95, 3, 1, 0.79)
+    first, again = registry.tighten(engine, found), registry.tighten(engine, found)
+    assert first.set_at == again.set_at and len(registry.tightenings(engine, in_force=False)) == 1
+    calibrated(engine)  # cleared: a new one may be set
+    assert registry.tighten(engine, found).cleared_at is None
+    assert [t.cleared_at is None for t in registry.tightenings(engine, in_force=False)] == [False, True]

@@ -19,7 +19,8 @@ def audited_lines(engine: Engine, locale: str | None = None, since: date | None 
     decision in force): {copy_model, gate, locale, run_date, confirmed}. Confirmed: approved as it
     shipped. Corrected (a gate error): edited, or rejected with the line named wrong. A rejection
     that does not name the line (the image, say) says nothing of it and is left out. `since`: runs
-    on or after that date; `after`: runs started after that time (UTC)."""
+    on or after that date; `after`: runs started at or after that time (UTC, to the second, as the
+    database keeps times: a run started in the second a recalibration was recorded counts)."""
     later = aliased(ReviewRow)
     superseded = select(later.id).where(and_(later.job_item_id == ReviewRow.job_item_id,
                                              later.revision > ReviewRow.revision)).exists()
@@ -32,7 +33,7 @@ def audited_lines(engine: Engine, locale: str | None = None, since: date | None 
     if since:
         stmt = stmt.where(JobRow.run_date >= since)
     if after:
-        stmt = stmt.where(JobRow.started_at > after)
+        stmt = stmt.where(JobRow.started_at >= after)
     out = []
     with Session(engine) as session:
         rows = session.execute(stmt).all()

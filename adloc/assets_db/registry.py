@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from adloc.assets_db.lineage import _now
@@ -41,6 +42,7 @@ class ModelVersion:
     eval: dict = field(default_factory=dict)
     created_at: datetime | None = None
     promoted_at: datetime | None = None
+    calibrated_at: datetime | None = None  # when the latest full eval set the threshold
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,8 @@ class EvalRecord:
 
 def _version(row: ModelVersionRow) -> ModelVersion:
     return ModelVersion(row.locale, row.version, row.model, row.adapter, row.status, row.threshold,
-                        row.target_precision, json.loads(row.eval_json), row.created_at, row.promoted_at)
+                        row.target_precision, json.loads(row.eval_json), row.created_at, row.promoted_at,
+                        row.calibrated_at)
 
 
 def record_evals(engine: Engine, records: list[EvalRecord]) -> list[ModelVersion]:
@@ -78,11 +81,11 @@ def record_evals(engine: Engine, records: list[EvalRecord]) -> list[ModelVersion
                                       created_at=_now(), promoted_at=_now() if first else None)
                 session.add(row)
             row.model, row.adapter = r.model, r.adapter
-            row.threshold, row.target_precision = r.threshold, r.target_precision
+            row.threshold, row.target_precision, row.calibrated_at = r.threshold, r.target_precision, _now()
             row.eval_json = json.dumps(r.summary, sort_keys=True, ensure_ascii=False)
             session.flush()
             _clear(session, f"adloc eval of {r.version}", TighteningRow.locale == r.locale,
-                   TighteningRow.copy_model == r.version)
+                   TighteningRow.copy_model == r.version, TighteningRow.gate == "confidence")
             out.append(_version(row))
     return out
 
@@ -115,13 +118,23 @@ def promote(engine: Engine, locale: str, version: str) -> str | None:
 
 def _promote(engine: Engine, key, value: str, version: str, missing: str) -> str | None:
     """Crown `version` among the rows whose `key` column is `value`, all locked for the transaction;
-    NotFound(`missing`) when it is not among them."""
+    NotFound(`missing`) when it is not among them. The retired one's tightenings are cleared (what
+    they judged no longer runs), and a shadow of the new champion stops (it has nothing to run beside)."""
     with Session(engine) as session, session.begin():
         rows = {r.version: r for r in session.scalars(
             select(key.class_).where(key == value).with_for_update())}
         if version not in rows:
             raise NotFound(missing)
-        return _crown(session, rows, version)
+        previous = _crown(session, rows, version)
+        model = key.class_ is ModelVersionRow
+        _clear(session, f"promotion of {version}", *(
+            (TighteningRow.locale == value, TighteningRow.copy_model != version) if model else
+            (TighteningRow.copy_model == value, TighteningRow.gate != "confidence", TighteningRow.gate != version)))
+        for shadow in session.scalars(select(ShadowRow).where(
+                ShadowRow.candidate == version, ShadowRow.stopped_at.is_(None),
+                *((ShadowRow.locale == value,) if model else ()))):
+            shadow.stopped_at = _now()
+        return previous
 
 
 def _crown(session: Session, rows: dict, version: str) -> str | None:
@@ -190,8 +203,6 @@ def record_gate(engine: Engine, base_model: str, version: str, path: str, evalua
             session.add(row)
         row.path, row.eval_json = path, json.dumps(evaluation, sort_keys=True, ensure_ascii=False)
         session.flush()
-        _clear(session, f"adloc gate train ({version})", TighteningRow.copy_model == base_model,
-               TighteningRow.gate != "confidence")
         return _gate(row)
 
 
@@ -236,7 +247,7 @@ def set_shadow(engine: Engine, locale: str, candidate: str, share: float) -> Sha
     registry holds for the locale (`adloc eval`), not its champion, or a recorded learned gate
     (`adloc gate train`) that is not its base model's champion. NotFound / InvalidFields otherwise."""
     if not 0.0 < share <= 1.0:
-        raise AdlocError(f"shadow share {share!r}: must be more than 0 and at most 1")
+        raise AdlocError(f"share {share!r}: the share of items a shadow runs on must be more than 0 and at most 1")
     with Session(engine) as session, session.begin():
         model = session.scalars(select(ModelVersionRow).where(
             ModelVersionRow.locale == locale, ModelVersionRow.version == candidate)).one_or_none()
@@ -316,7 +327,7 @@ class Tightening:
         return (f"the {self.locale} gate is tightened: {self.confirmed} of {self.audited} audited lines were "
                 f"confirmed, live precision at most {self.high:.0%} (Wilson 95%), below the target "
                 f"{self.target_precision:.0%}; every model line goes to review until it is recalibrated "
-                f"({'adloc eval' if self.gate == 'confidence' else 'adloc gate train'})")
+                f"({'adloc eval' if self.gate == 'confidence' else 'a new gate: adloc gate train --promote'})")
 
 
 def _tightening(row: TighteningRow) -> Tightening:
@@ -326,18 +337,23 @@ def _tightening(row: TighteningRow) -> Tightening:
 
 def tighten(engine: Engine, found: Tightening) -> Tightening:
     """Record a tightening (returned with its time); one already in force for the same locale,
-    copy-model version and gate is kept and returned instead."""
-    with Session(engine) as session, session.begin():
-        row = session.scalars(select(TighteningRow).where(
-            TighteningRow.locale == found.locale, TighteningRow.copy_model == found.copy_model,
-            TighteningRow.gate == found.gate, TighteningRow.cleared_at.is_(None))).first()
-        if row is None:
-            row = TighteningRow(locale=found.locale, copy_model=found.copy_model, gate=found.gate,
-                                target_precision=found.target_precision, audited=found.audited,
-                                confirmed=found.confirmed, high=found.high, set_at=_now())
-            session.add(row)
-            session.flush()
-        return _tightening(row)
+    copy-model version and gate is kept and returned instead (the database holds the rule: of two
+    runs tightening at the same moment, the second finds the first's)."""
+    in_force = (TighteningRow.locale == found.locale, TighteningRow.copy_model == found.copy_model,
+                TighteningRow.gate == found.gate, TighteningRow.cleared_at.is_(None))
+    try:
+        with Session(engine) as session, session.begin():
+            row = session.scalars(select(TighteningRow).where(*in_force)).first()
+            if row is None:
+                row = TighteningRow(locale=found.locale, copy_model=found.copy_model, gate=found.gate,
+                                    target_precision=found.target_precision, audited=found.audited,
+                                    confirmed=found.confirmed, high=found.high, set_at=_now())
+                session.add(row)
+                session.flush()
+            return _tightening(row)
+    except IntegrityError:
+        with Session(engine) as session:
+            return _tightening(session.scalars(select(TighteningRow).where(*in_force)).one())
 
 
 def tightenings(engine: Engine, locales: list[str] | None = None, in_force: bool = True) -> list[Tightening]:

@@ -321,6 +321,8 @@ class ModelVersionRow(Base):
     eval_json: Mapped[str] = mapped_column(Text, default="{}")  # the latest eval's summary, JSON
     created_at: Mapped[datetime] = mapped_column(DateTime)
     promoted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # When the latest full eval set the threshold: the live precision counts audits of runs after it.
+    calibrated_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class GateVersionRow(Base):
@@ -369,9 +371,14 @@ class ShadowRow(Base):
 class TighteningRow(Base):
     """A locale's gate tightened to review everything: the live precision of what it shipped fell
     below its target (upper end of the Wilson interval). It holds for that copy-model version and
-    gate until a recalibration (`adloc eval`, `adloc gate train`) clears it (`cleared_at`)."""
+    gate until a recalibration clears it (`cleared_at`): `adloc eval` of the version (token
+    confidence), or the promotion of another gate or version."""
 
     __tablename__ = "gate_tightening"
+    __table_args__ = (  # one in force per locale, version and gate, whichever run sets it first
+        Index("uq_gate_tightening_in_force", "locale", "copy_model", "gate", unique=True,
+              sqlite_where=text("cleared_at IS NULL"), postgresql_where=text("cleared_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     locale: Mapped[str] = mapped_column(String(35), index=True)

@@ -137,6 +137,8 @@ def shadow_command(args, _beam_args) -> int:
     if args.candidate or args.stop:
         if not where:
             raise AdlocError("locale: say which locale's shadow (--locale)")
+        if args.stop and args.candidate:
+            raise AdlocError(f"--stop and --candidate {args.candidate}: stop the shadow, or set a candidate, not both")
         if args.stop:
             stopped = registry.stop_shadow(engine(args), where)
             print(f"{where}: stopped the shadow of {stopped.candidate}" if stopped else f"{where}: no shadow running")

@@ -15,9 +15,10 @@ from adloc.assets_db.engine import engine_for
 from adloc.audit import drawn
 from adloc.checks import blocking_failures
 from adloc.checks.copy import check_copy
+from adloc.errors import AdlocError
 from adloc.models import acceptability
 from adloc.models.acceptability import GATES, GateModel
-from adloc.models.copy_llm import AdapterError, CopyModelHandler, model_id
+from adloc.models.copy_llm import AdapterError, CopyModelHandler, find_adapters, model_id
 from adloc.pipelines.gate import Gate
 from adloc.pipelines.runner import RunSettings
 from adloc.records import CopyPath, CopyRequest, Generation, ShadowLine, SlotCopy, WorkItem
@@ -173,6 +174,7 @@ class CopyModels:
     known: tuple = ()  # the registry's versions of the job's locales (for the report)
     shadows: dict[str, ShadowPlan] = field(default_factory=dict)  # locale -> the candidate in its shadow
     tightenings: tuple = ()  # the `registry.Tightening`s in force for what runs (for the report)
+    shadows_not_run: dict[str, str] = field(default_factory=dict)  # locale -> why its shadow did not run
 
 
 def copy_models(settings: RunSettings, locales: list[str], threads: int | None = None) -> CopyModels:
@@ -186,18 +188,18 @@ def copy_models(settings: RunSettings, locales: list[str], threads: int | None =
     base_id = model_id(settings.copy_model, settings.copy_dtype)
     champion_adapters = registry.champion_adapters(known, base_id) if settings.adapters is None else {}
     learned = learned_gate(settings.gate, base_id, settings.db_url)
-    in_shadow = _shadows_of(registry.shadows(engine, locales), base_id) if settings.shadow else {}
+    in_shadow, not_run = _shadows_of(registry.shadows(engine, locales), base_id) if settings.shadow else ({}, {})
+    round_trip = bool(learned and any(f.startswith("back_") for f in learned.features)) or any(
+        any(f.startswith("back_") for f in s.gate.features) for s in in_shadow.values() if s.gate is not None)
     try:
         handler = CopyModelHandler(settings.copy_model, batch_size=settings.batch_size,
                                    adapters=settings.adapters or champion_adapters or None, threads=threads,
-                                   dtype=settings.copy_dtype,
-                                   round_trip=bool(learned and any(f.startswith("back_") for f in learned.features)),
+                                   dtype=settings.copy_dtype, round_trip=round_trip,
                                    shadow={s.locale: s.path for s in in_shadow.values() if s.kind == "model"})
     except AdapterError as exc:
-        if not champion_adapters and not in_shadow:
+        if not champion_adapters:
             raise
-        raise AdapterError(f"an adapter in the model registry (a champion or a shadow candidate) cannot be "
-                           f"loaded: {exc}") from None
+        raise AdapterError(f"an adapter in the model registry (a locale's champion) cannot be loaded: {exc}") from None
     champions = {v.locale: v.version for v in known if v.status == "champion"}
     for locale, folder in sorted(champion_adapters.items()):
         found = handler.model_id_for(locale, base_id)
@@ -211,35 +213,36 @@ def copy_models(settings: RunSettings, locales: list[str], threads: int | None =
     scored = frozenset(locale for locale in locales if versions[locale] == base_id) if learned else frozenset()
     thresholds = {locale: t for locale, t in registry.thresholds(known, versions).items() if locale not in scored}
     thresholds.update({locale: learned.threshold(locale) for locale in scored if locale in learned.thresholds})
-    tightenings = tuple(t for t in registry.tightenings(engine, locales)
-                        if t.copy_model == versions[t.locale] and t.gate == gate_id(learned, scored, t.locale))
+    tightenings = tuple(t for t in registry.tightenings(engine, locales)  # a --threshold run sets its own gate
+                        if t.copy_model == versions[t.locale] and t.gate == gate_id(learned, scored, t.locale)
+                        and settings.threshold is None)
     gate = Gate(thresholds=thresholds, fixed=settings.threshold, model=learned, learned=scored,
                 tightened={t.locale: t.said() for t in tightenings})
     shadows = {}
     for locale, shadow in sorted(in_shadow.items()):
-        if shadow.kind == "model":
-            found = handler.shadow_id_for(locale, base_id)
-            if found != shadow.candidate:
-                raise AdapterError(f"the {locale} shadow candidate is {shadow.candidate}, but {shadow.path or 'the base'}"
-                                   f" now holds {found}: restore the folder, or evaluate the new adapter and set it "
-                                   "in shadow again")
+        running = versions[locale] if shadow.kind == "model" else gate_id(learned, scored, locale)
+        if shadow.candidate == running:  # promoted since it was set: nothing to compare
+            not_run[locale] = f"the shadow candidate {shadow.candidate} is what the locale runs now"
+        elif shadow.kind == "model":
             judged = Gate(thresholds=registry.thresholds(known, {locale: shadow.candidate}), fixed=settings.threshold)
+            shadows[locale] = ShadowPlan(shadow.candidate, shadow.kind, shadow.share, judged)
         elif versions[locale] != base_id:  # a learned gate scores only its base model's lines
-            log.warning("%s: the shadow gate %s gates the lines of %s, but the locale runs %s: not run",
-                        locale, shadow.candidate, base_id, versions[locale])
-            continue
+            not_run[locale] = (f"the shadow gate {shadow.candidate} gates the lines of {base_id}, but the locale runs "
+                               f"{versions[locale]}")
         else:
-            candidate = acceptability.load(shadow.path)
+            candidate = shadow.gate
             judged = Gate(thresholds={locale: candidate.threshold(locale)} if locale in candidate.thresholds else {},
                           fixed=settings.threshold, model=candidate, learned=frozenset({locale}))
-        shadows[locale] = ShadowPlan(shadow.candidate, shadow.kind, shadow.share, judged)
-    return CopyModels(handler, base_id, versions, gate, tuple(known), shadows, tightenings)
+            shadows[locale] = ShadowPlan(shadow.candidate, shadow.kind, shadow.share, judged)
+    for locale, why in sorted(not_run.items()):
+        log.warning("%s: shadow not run: %s", locale, why)
+    return CopyModels(handler, base_id, versions, gate, tuple(known), shadows, tightenings, not_run)
 
 
 def tighten(models: CopyModels, settings: RunSettings) -> CopyModels:
     """Tighten each locale's gate whose live precision fell below its target: the Wilson 95% upper
-    bound of the audited lines the running copy-model version and gate shipped, counted since a
-    recalibration last cleared it (`adloc.audit`, `assets_db.live`), is under the target precision
+    bound of the audited lines the running copy-model version and gate shipped, in runs started
+    since its last recalibration (`adloc.audit`, `assets_db.live`), is under the target precision
     its threshold was calibrated for. Records the new tightenings (`registry.tighten`) and returns
     `models` with them in force: every model line of those locales goes to review. A locale with no
     calibrated threshold already sends them there, and a --threshold run has no target."""
@@ -258,7 +261,10 @@ def tighten(models: CopyModels, settings: RunSettings) -> CopyModels:
                                                                              "target_precision", None)
         if target is None:
             continue
-        after = registry.last_cleared(engine, locale, version, gate)
+        # Audits count from the latest recalibration: a cleared tightening, or (token confidence)
+        # the eval that set the threshold; a learned gate's version is its calibration.
+        calibrated = None if learned else getattr(known.get((locale, version)), "calibrated_at", None)
+        after = max(filter(None, (registry.last_cleared(engine, locale, version, gate), calibrated)), default=None)
         lines = [line["confirmed"] for line in live.audited_lines(engine, locale, after=after)
                  if line["copy_model"] == version and line["gate"] == gate]
         precision = live_precision(sum(lines), len(lines))
@@ -276,18 +282,48 @@ def gate_id(learned: GateModel | None, scored: frozenset[str], locale: str) -> s
     return learned.version if learned is not None and locale in scored else "confidence"
 
 
-def _shadows_of(found: dict, base_id: str) -> dict:
-    """The registry's shadows a run of `base_id` can run: model candidates of this base model, and
-    gates trained on it."""
+@dataclass(frozen=True)
+class _Candidate:
+    """A registry shadow (`registry.Shadow`'s fields) checked against what it names on disk; `gate`:
+    the loaded gate of a gate candidate."""
+
+    locale: str
+    candidate: str
+    kind: str
+    share: float
+    path: str
+    gate: GateModel | None = None
+
+
+def _shadows_of(found: dict, base_id: str) -> tuple[dict[str, _Candidate], dict[str, str]]:
+    """The registry's shadows a run of `base_id` can run (model candidates of this base model whose
+    adapter folder still holds the version that was set, gates trained on it that load), and why
+    each other one cannot: a shadow never stops a run, it is left out and the report says why."""
     from adloc.assets_db.registry import _of_base
 
-    out = {}
+    out, not_run = {}, {}
     for locale, shadow in found.items():
-        if shadow.kind == "model" and not _of_base(shadow.candidate, base_id):
-            log.warning("%s: the shadow candidate %s is not a version of %s: not run", locale, shadow.candidate, base_id)
-            continue
-        out[locale] = shadow
-    return out
+        try:
+            if shadow.kind == "model":
+                if not _of_base(shadow.candidate, base_id):
+                    raise AdlocError(f"the shadow candidate {shadow.candidate} is not a version of {base_id}")
+                held = f"{base_id}+{find_adapters({locale: shadow.path})[locale][1]}" if shadow.path else base_id
+                if held != shadow.candidate:
+                    raise AdlocError(f"the shadow candidate is {shadow.candidate}, but {shadow.path} now holds {held}: "
+                                     "restore the folder, or evaluate the new adapter and set it in shadow again")
+                out[locale] = _Candidate(locale, shadow.candidate, shadow.kind, shadow.share, shadow.path)
+            else:
+                gate = acceptability.load(shadow.path)
+                if gate.version != shadow.candidate:
+                    raise AdlocError(f"the shadow gate is {shadow.candidate}, but {shadow.path} now holds "
+                                     f"{gate.version}")
+                if gate.base_model != base_id:
+                    raise AdlocError(f"the shadow gate {shadow.candidate} was trained for {gate.base_model}, "
+                                     f"not {base_id}")
+                out[locale] = _Candidate(locale, shadow.candidate, shadow.kind, shadow.share, shadow.path, gate)
+        except AdlocError as exc:  # AdapterError, GateFileError: a folder or file gone or changed
+            not_run[locale] = exc.message
+    return out, not_run
 
 
 def learned_gate(spec: str, base_id: str, db_url: str | None = None) -> GateModel | None:

@@ -186,6 +186,7 @@ def model_cards(models: CopyModels) -> dict[str, dict]:
             "tightened": models.gate.tightened.get(locale),
             "shadow": {"version": models.shadows[locale].version, "kind": models.shadows[locale].kind,
                        "share": models.shadows[locale].share} if locale in models.shadows else None,
+            "shadow_not_run": models.shadows_not_run.get(locale),
             "set_by": "--threshold" if models.gate.fixed is not None else
                       "not calibrated" if locale not in models.gate.thresholds else
                       f"learned gate {models.gate.model.version}" if models.gate.learns(locale) else "adloc eval",

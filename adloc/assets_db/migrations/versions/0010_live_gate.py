@@ -1,5 +1,6 @@
 """Live evaluation: a shadow candidate per locale (`adloc models shadow`) and what it did on each
-item (job_item.shadow), and the gate tightenings the live precision set off.
+item (job_item.shadow), the gate tightenings the live precision set off, and when each model
+version's threshold was last calibrated (model_version.calibrated_at: live evidence counts from then).
 
 Revision ID: 0010
 Revises: 0009
@@ -50,9 +51,16 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('gate_tightening', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_gate_tightening_locale'), ['locale'], unique=False)
+        batch_op.create_index('uq_gate_tightening_in_force', ['locale', 'copy_model', 'gate'], unique=True,
+                              sqlite_where=sa.text('cleared_at IS NULL'),
+                              postgresql_where=sa.text('cleared_at IS NULL'))
+    with op.batch_alter_table('model_version', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('calibrated_at', sa.DateTime(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('model_version', schema=None) as batch_op:
+        batch_op.drop_column('calibrated_at')
     op.drop_table('gate_tightening')
     op.drop_table('shadow')
     with op.batch_alter_table('job_item', schema=None) as batch_op:
