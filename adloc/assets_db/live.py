@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
-from sqlalchemy import Engine, and_, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 
+from adloc.assets_db.review import in_force
 from adloc.assets_db.schema import JobItemRow, JobRow, ReviewRow
 from adloc.records import JobStatus, ReviewDecision
 
@@ -21,13 +22,10 @@ def audited_lines(engine: Engine, locale: str | None = None, since: date | None 
     that does not name the line (the image, say) says nothing of it and is left out. `since`: runs
     on or after that date; `after`: runs started at or after that time (UTC, to the second, as the
     database keeps times: a run started in the second a recalibration was recorded counts)."""
-    later = aliased(ReviewRow)
-    superseded = select(later.id).where(and_(later.job_item_id == ReviewRow.job_item_id,
-                                             later.revision > ReviewRow.revision)).exists()
     stmt = (select(ReviewRow.decision, ReviewRow.copy_json, ReviewRow.lines_json, JobItemRow.copy_model,
                    JobItemRow.gate, JobItemRow.locale, JobRow.run_date)
             .join(JobItemRow, JobItemRow.id == ReviewRow.job_item_id).join(JobRow, JobRow.id == JobItemRow.job_id)
-            .where(~superseded, JobItemRow.audit.is_(True)).order_by(ReviewRow.id))
+            .where(in_force(), JobItemRow.audit.is_(True)).order_by(ReviewRow.id))
     if locale:
         stmt = stmt.where(JobItemRow.locale == locale)
     if since:
@@ -79,13 +77,10 @@ def shadow_lines(engine: Engine, locale: str | None = None, since: date | None =
     equals it); a rejection naming the line wrong makes the champion's line wrong, and the
     candidate's only when it reads the same (else its `_ok` is None: nobody said). A rejection that
     does not name the line is left out."""
-    later = aliased(ReviewRow)
-    superseded = select(later.id).where(and_(later.job_item_id == ReviewRow.job_item_id,
-                                             later.revision > ReviewRow.revision)).exists()
     stmt = (select(ReviewRow.decision, ReviewRow.copy_json, ReviewRow.lines_json, JobItemRow.copy_model,
                    JobItemRow.gate, JobItemRow.locale)
             .join(JobItemRow, JobItemRow.id == ReviewRow.job_item_id).join(JobRow, JobRow.id == JobItemRow.job_id)
-            .where(~superseded).order_by(ReviewRow.id))
+            .where(in_force()).order_by(ReviewRow.id))
     if locale:
         stmt = stmt.where(JobItemRow.locale == locale)
     if since:

@@ -11,7 +11,7 @@ same held-out eval.
 
 Live evaluation keeps two more things here: the candidate running in a locale's shadow (`set_shadow`)
 and the gate tightenings the live precision set off (`tighten`), which last until a recalibration
-(`record_evals`, `record_gate`) clears them."""
+(`record_evals`) or a promotion clears them."""
 
 from __future__ import annotations
 
@@ -321,6 +321,11 @@ class Tightening:
     set_at: datetime | None = None
     cleared_at: datetime | None = None
     cleared_by: str = ""
+
+    def to_json(self) -> dict:
+        return {"locale": self.locale, "copy_model": self.copy_model, "gate": self.gate, "audited": self.audited,
+                "confirmed": self.confirmed, "high": self.high, "target_precision": self.target_precision,
+                "set_at": self.set_at.isoformat() if self.set_at else None}
 
     def said(self) -> str:
         """For the run report and the item's reason."""

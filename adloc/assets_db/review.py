@@ -147,14 +147,19 @@ def _undo_memory(session: Session, review_id: int, item_id: int, locale: str) ->
             session.delete(entry)
 
 
+def in_force():
+    """The condition on `ReviewRow` that picks each item's decision in force: no later revision
+    replaced it (`adloc review change`)."""
+    later = aliased(ReviewRow)
+    return ~select(later.id).where(and_(later.job_item_id == ReviewRow.job_item_id,
+                                        later.revision > ReviewRow.revision)).exists()
+
+
 def _held_elsewhere(session: Session, item_id: int, locale: str, source: str, target: str) -> bool:
     """Another item of the locale has an approval in force with this line."""
-    later = aliased(ReviewRow)
-    superseded = select(later.id).where(and_(later.job_item_id == ReviewRow.job_item_id,
-                                             later.revision > ReviewRow.revision)).exists()
     rows = session.execute(
         select(ReviewRow.copy_json, ReviewRow.lines_json).join(JobItemRow, JobItemRow.id == ReviewRow.job_item_id)
-        .where(JobItemRow.locale == locale, ReviewRow.job_item_id != item_id, ~superseded,
+        .where(JobItemRow.locale == locale, ReviewRow.job_item_id != item_id, in_force(),
                ReviewRow.decision != ReviewDecision.REJECTED.value))
     for copy_json, lines_json in rows:
         approved, lines = json.loads(copy_json), json.loads(lines_json)
@@ -189,11 +194,8 @@ def negatives(engine: Engine, locale: str | None = None) -> list[dict]:
     """Items whose decision in force is a rejection, with the reviewer's reason and, per slot, the
     source and the model's line: labelled negatives for the eval (the checks should catch what a
     reviewer rejected). A rejection later changed to an approval is no longer a negative."""
-    later = aliased(ReviewRow)
-    superseded = select(later.id).where(and_(later.job_item_id == ReviewRow.job_item_id,
-                                             later.revision > ReviewRow.revision)).exists()
     stmt = (select(ReviewRow, JobItemRow.locale).join(JobItemRow, JobItemRow.id == ReviewRow.job_item_id)
-            .where(ReviewRow.decision == ReviewDecision.REJECTED.value, ~superseded).order_by(ReviewRow.id))
+            .where(ReviewRow.decision == ReviewDecision.REJECTED.value, in_force()).order_by(ReviewRow.id))
     if locale:
         stmt = stmt.where(JobItemRow.locale == locale)
     with Session(engine) as session:
@@ -218,11 +220,8 @@ def gate_lessons(engine: Engine, base_model: str) -> list[dict]:
     kept the model's line: acceptable; an approval that changed it, or a rejection that names it as
     wrong: not. A rejection that does not say what is wrong, or names only the image, teaches
     nothing about the line."""
-    later = aliased(ReviewRow)
-    superseded = select(later.id).where(and_(later.job_item_id == ReviewRow.job_item_id,
-                                             later.revision > ReviewRow.revision)).exists()
     stmt = (select(ReviewRow, JobItemRow.locale).join(JobItemRow, JobItemRow.id == ReviewRow.job_item_id)
-            .where(~superseded).order_by(ReviewRow.id))
+            .where(in_force()).order_by(ReviewRow.id))
     out = []
     with Session(engine) as session:
         rows = session.execute(stmt).all()

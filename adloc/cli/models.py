@@ -90,15 +90,11 @@ def live_command(args, _beam_args) -> int:
 
     where = _locale(args.locale)
     since = date.fromisoformat(args.since) if args.since else None
-    found = live.report(engine(args), where, since)
-    shadows = live.shadow_report(engine(args), where, since)
-    tightened = live.tightened(engine(args), where)
+    db = engine(args)
+    found, shadows, tightened = live.report(db, where, since), live.shadow_report(db, where, since), live.tightened(db, where)
     if args.json:
         print(json.dumps({"models": [f.to_json() for f in found], "shadows": [f.to_json() for f in shadows],
-                          "tightened": [{"locale": t.locale, "copy_model": t.copy_model, "gate": t.gate,
-                                         "audited": t.audited, "confirmed": t.confirmed, "high": t.high,
-                                         "target_precision": t.target_precision, "set_at": t.set_at.isoformat()}
-                                        for t in tightened]}, indent=2, ensure_ascii=False))
+                          "tightened": [t.to_json() for t in tightened]}, indent=2, ensure_ascii=False))
         return 0
     for f in found:
         p = f.precision

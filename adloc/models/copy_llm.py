@@ -282,6 +282,9 @@ class CopyModelHandler(ModelHandler[CopyRequest, PredictionResult, LoadedLM]):
         shadow = shadow or {}
         self._shadow = {locale: find_adapters({locale: folder})[locale] for locale, folder in shadow.items() if folder}
         self._shadow_base = frozenset(locale for locale, folder in shadow.items() if not folder)
+        # Every adapter the model carries, by name: the locales' own, then the shadow candidates'.
+        self._loaded = {**{locale: path for locale, (path, _) in self._adapters.items()},
+                        **{f"shadow-{locale}": path for locale, (path, _) in self._shadow.items()}}
 
     def adapter_folders(self) -> dict[str, str]:
         """locale -> the adapter folder used for it."""
@@ -299,15 +302,12 @@ class CopyModelHandler(ModelHandler[CopyRequest, PredictionResult, LoadedLM]):
             return f"{base_id}+{self._shadow[locale][1]}"
         return base_id if locale in self._shadow_base else None
 
-    def _loaded(self) -> dict[str, str]:
-        """Every adapter the model carries, by name: the locales' own, then the shadow candidates'."""
-        return {**{locale: path for locale, (path, _) in self._adapters.items()},
-                **{f"shadow-{locale}": path for locale, (path, _) in self._shadow.items()}}
-
     def _adapter_of(self, request: CopyRequest) -> str:
         """The adapter a request runs on ("" for the base model)."""
-        if request.shadow and (request.locale in self._shadow or request.locale in self._shadow_base):
-            return f"shadow-{request.locale}" if request.locale in self._shadow else ""
+        if request.shadow and request.locale in self._shadow:
+            return f"shadow-{request.locale}"
+        if request.shadow and request.locale in self._shadow_base:
+            return ""
         return request.locale if request.locale in self._adapters else ""
 
     def base_id(self) -> str:
@@ -319,10 +319,10 @@ class CopyModelHandler(ModelHandler[CopyRequest, PredictionResult, LoadedLM]):
         tokenizer, model, _, _ = load_causal_lm(self._model, dtype=self._dtype)
         tokenizer.padding_side = "left"
         model = model.eval()
-        if self._loaded():
+        if self._loaded:
             from peft import PeftModel
 
-            (first, path), *rest = self._loaded().items()
+            (first, path), *rest = self._loaded.items()
             model = PeftModel.from_pretrained(model, path, adapter_name=first).eval()
             for name, path in rest:
                 model.load_adapter(path, adapter_name=name)
@@ -369,7 +369,7 @@ class CopyModelHandler(ModelHandler[CopyRequest, PredictionResult, LoadedLM]):
     @contextmanager
     def _adapter(self, lm: LoadedLM, adapter: str):
         """The locale's adapter active, or, with adapters loaded, none of them."""
-        if not self._loaded():
+        if not self._loaded:
             yield
         elif adapter:
             lm.model.set_adapter(adapter)

@@ -102,13 +102,19 @@ def fallback(request: CopyRequest, why: str, candidate: Generation | None = None
                     f"{why}; no usable translation-memory match, needs a translator", text, gate)
 
 
+def _verdict(gate: Gate, request: CopyRequest, generation: Generation):
+    """The checks on a model line and `gate`'s score and verdict: (checks, score, view, passed, reason)."""
+    checks = _checks(request, generation.text)
+    score, view = gate.score(request.source, generation, checks, request.max_chars, request.locale)
+    passed, reason = gate.decide(checks, score, request.locale)
+    return checks, score, view, passed, reason
+
+
 def judge(gate: Gate, request: CopyRequest, generation: Generation, version: str) -> ShadowLine:
     """A shadow candidate's verdict on a line: checked and gated like the champion's, never shipped."""
     if generation.error:
         return ShadowLine(version, generation.text, False, None, generation.error)
-    checks = _checks(request, generation.text)
-    score, _ = gate.score(request.source, generation, checks, request.max_chars, request.locale)
-    passed, reason = gate.decide(checks, score, request.locale)
+    _, score, _, passed, reason = _verdict(gate, request, generation)
     return ShadowLine(version, generation.text, passed, score, reason)
 
 
@@ -141,9 +147,7 @@ class GateCopy(beam.DoFn):
         if generation.error:
             self._fallbacks.inc()
             return fallback(request, generation.error)
-        checks = _checks(request, generation.text)
-        score, view = self._gate.score(request.source, generation, checks, request.max_chars, request.locale)
-        passed, reason = self._gate.decide(checks, score, request.locale)
+        checks, score, view, passed, reason = _verdict(self._gate, request, generation)
         if passed:
             self._passed.inc()
             return SlotCopy(request.slot, request.source, generation.text, CopyPath.MODEL, True,
@@ -189,13 +193,13 @@ def copy_models(settings: RunSettings, locales: list[str], threads: int | None =
     champion_adapters = registry.champion_adapters(known, base_id) if settings.adapters is None else {}
     learned = learned_gate(settings.gate, base_id, settings.db_url)
     in_shadow, not_run = _shadows_of(registry.shadows(engine, locales), base_id) if settings.shadow else ({}, {})
-    round_trip = bool(learned and any(f.startswith("back_") for f in learned.features)) or any(
-        any(f.startswith("back_") for f in s.gate.features) for s in in_shadow.values() if s.gate is not None)
+    round_trip = any(gate is not None and any(f.startswith("back_") for f in gate.features)  # a gate feature
+                     for gate in (learned, *(candidate for _, candidate in in_shadow.values())))
     try:
         handler = CopyModelHandler(settings.copy_model, batch_size=settings.batch_size,
                                    adapters=settings.adapters or champion_adapters or None, threads=threads,
                                    dtype=settings.copy_dtype, round_trip=round_trip,
-                                   shadow={s.locale: s.path for s in in_shadow.values() if s.kind == "model"})
+                                   shadow={s.locale: s.path for s, _ in in_shadow.values() if s.kind == "model"})
     except AdapterError as exc:
         if not champion_adapters:
             raise
@@ -213,13 +217,13 @@ def copy_models(settings: RunSettings, locales: list[str], threads: int | None =
     scored = frozenset(locale for locale in locales if versions[locale] == base_id) if learned else frozenset()
     thresholds = {locale: t for locale, t in registry.thresholds(known, versions).items() if locale not in scored}
     thresholds.update({locale: learned.threshold(locale) for locale in scored if locale in learned.thresholds})
-    tightenings = tuple(t for t in registry.tightenings(engine, locales)  # a --threshold run sets its own gate
-                        if t.copy_model == versions[t.locale] and t.gate == gate_id(learned, scored, t.locale)
-                        and settings.threshold is None)
+    tightenings = () if settings.threshold is not None else tuple(  # a --threshold run sets its own gate
+        t for t in registry.tightenings(engine, locales)
+        if t.copy_model == versions[t.locale] and t.gate == gate_id(learned, scored, t.locale))
     gate = Gate(thresholds=thresholds, fixed=settings.threshold, model=learned, learned=scored,
                 tightened={t.locale: t.said() for t in tightenings})
     shadows = {}
-    for locale, shadow in sorted(in_shadow.items()):
+    for locale, (shadow, candidate) in sorted(in_shadow.items()):
         running = versions[locale] if shadow.kind == "model" else gate_id(learned, scored, locale)
         if shadow.candidate == running:  # promoted since it was set: nothing to compare
             not_run[locale] = f"the shadow candidate {shadow.candidate} is what the locale runs now"
@@ -230,7 +234,6 @@ def copy_models(settings: RunSettings, locales: list[str], threads: int | None =
             not_run[locale] = (f"the shadow gate {shadow.candidate} gates the lines of {base_id}, but the locale runs "
                                f"{versions[locale]}")
         else:
-            candidate = shadow.gate
             judged = Gate(thresholds={locale: candidate.threshold(locale)} if locale in candidate.thresholds else {},
                           fixed=settings.threshold, model=candidate, learned=frozenset({locale}))
             shadows[locale] = ShadowPlan(shadow.candidate, shadow.kind, shadow.share, judged)
@@ -282,22 +285,10 @@ def gate_id(learned: GateModel | None, scored: frozenset[str], locale: str) -> s
     return learned.version if learned is not None and locale in scored else "confidence"
 
 
-@dataclass(frozen=True)
-class _Candidate:
-    """A registry shadow (`registry.Shadow`'s fields) checked against what it names on disk; `gate`:
-    the loaded gate of a gate candidate."""
-
-    locale: str
-    candidate: str
-    kind: str
-    share: float
-    path: str
-    gate: GateModel | None = None
-
-
-def _shadows_of(found: dict, base_id: str) -> tuple[dict[str, _Candidate], dict[str, str]]:
-    """The registry's shadows a run of `base_id` can run (model candidates of this base model whose
-    adapter folder still holds the version that was set, gates trained on it that load), and why
+def _shadows_of(found: dict, base_id: str) -> tuple[dict[str, tuple], dict[str, str]]:
+    """The registry's shadows (`registry.Shadow`) a run of `base_id` can run, as locale -> (shadow,
+    its loaded gate for a gate candidate, else None): model candidates of this base model whose
+    adapter folder still holds the version that was set, gates trained on it that load; and why
     each other one cannot: a shadow never stops a run, it is left out and the report says why."""
     from adloc.assets_db.registry import _of_base
 
@@ -311,7 +302,7 @@ def _shadows_of(found: dict, base_id: str) -> tuple[dict[str, _Candidate], dict[
                 if held != shadow.candidate:
                     raise AdlocError(f"the shadow candidate is {shadow.candidate}, but {shadow.path} now holds {held}: "
                                      "restore the folder, or evaluate the new adapter and set it in shadow again")
-                out[locale] = _Candidate(locale, shadow.candidate, shadow.kind, shadow.share, shadow.path)
+                out[locale] = (shadow, None)
             else:
                 gate = acceptability.load(shadow.path)
                 if gate.version != shadow.candidate:
@@ -320,7 +311,7 @@ def _shadows_of(found: dict, base_id: str) -> tuple[dict[str, _Candidate], dict[
                 if gate.base_model != base_id:
                     raise AdlocError(f"the shadow gate {shadow.candidate} was trained for {gate.base_model}, "
                                      f"not {base_id}")
-                out[locale] = _Candidate(locale, shadow.candidate, shadow.kind, shadow.share, shadow.path, gate)
+                out[locale] = (shadow, gate)
         except AdlocError as exc:  # AdapterError, GateFileError: a folder or file gone or changed
             not_run[locale] = exc.message
     return out, not_run

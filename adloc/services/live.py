@@ -163,22 +163,18 @@ def shadow_report(engine: Engine, locale: str | None = None, since: date | None 
 
 def shadow_evidence(engine: Engine, locale: str, champion: str, candidate: str) -> ShadowFigures | None:
     """The live evidence for promoting `candidate` over `champion` in `locale` (None: it never ran
-    in their shadow). Pooled over the champion's gates when there were several."""
-    found = [f for f in shadow_report(engine, locale)
-             if f.champion.version == champion and f.candidate.version == candidate]
-    if not found:
+    in their shadow), pooled over the gates the champion ran with."""
+    def ours(row: dict) -> bool:
+        return row["champion"] == champion and row["candidate"] == candidate
+
+    lines = [line for line in live.shadow_lines(engine, locale) if ours(line)]
+    covered = [c for c in live.shadow_coverage(engine, locale) if ours(c)]
+    if not lines and not covered:
         return None
-    if len(found) == 1:
-        return found[0]
-    pooled = defaultdict(list)
-    for line in live.shadow_lines(engine, locale):
-        if line["champion"] == champion and line["candidate"] == candidate:
-            pooled["lines"].append(line)
-    counted = {"lines": sum(f.champion.lines for f in found),
-               "champion_passed": sum(f.champion.passed for f in found),
-               "candidate_passed": sum(f.candidate.passed for f in found)}
-    return ShadowFigures(locale, "+".join(f.gate for f in found), _side(champion, pooled["lines"], "champion", counted),
-                         _side(candidate, pooled["lines"], "candidate", counted))
+    counted = {key: sum(c[key] for c in covered) for key in ("lines", "champion_passed", "candidate_passed")}
+    gates = "+".join(sorted({row["gate"] for row in lines + covered}))
+    return ShadowFigures(locale, gates, _side(champion, lines, "champion", counted),
+                         _side(candidate, lines, "candidate", counted))
 
 
 def tightened(engine: Engine, locale: str | None = None) -> list[registry.Tightening]:
