@@ -450,6 +450,21 @@ def test_check_copy_bad_translation_reports_each_failure():
     assert {r.name for r in blocking_failures(results)} == failed - {"punctuation"}
 
 
+def test_a_check_that_raises_holds_the_line_instead_of_stopping_the_job(monkeypatch):
+    import adloc.checks.copy as copy_checks
+
+    def check_percent(source, target, locale):  # the check, broken on this line
+        raise ArithmeticError("a number it cannot hold")
+
+    monkeypatch.setattr(copy_checks, "check_percent", check_percent)
+    results = check_copy("Save 20% today", "Poupe 20% hoje", "pt-PT", max_chars=40)
+    assert [r.name for r in results] == ORDER  # every other check still ran, in its place
+    (failed,) = [r for r in results if not r.passed]
+    assert (failed.name, failed.severity) == ("percent", Severity.CRITICAL)
+    assert failed.detail == "the check could not read this line (ArithmeticError: a number it cannot hold)"
+    assert blocking_failures(results) == [failed]
+
+
 def test_not_copied_catches_a_repeated_example_for_a_different_line():
     from adloc.checks.copy import check_not_copied
     from adloc.records import TMEntry

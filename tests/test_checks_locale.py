@@ -296,3 +296,10 @@ def test_punctuation_spaced_as_the_locale_writes_it_passes(target, locale):
 ])
 def test_punctuation_spaced_otherwise_fails_as_cosmetic(target, locale, detail):
     assert ok(check_punctuation_spacing(target, locale), False, detail).severity is Severity.COSMETIC
+
+
+def test_a_percentage_longer_than_decimals_default_precision_is_read_and_written_exactly():
+    huge = "1" + "0" * 41  # a model's run of zeros: 42 digits, past Decimal's default 28
+    result = ok(check_percent(f"Save {huge}% now", f"Économisez {huge}% maintenant", "fr-FR"), False,
+                "fr-FR writes '100" + " 000" * 13 + " %'")
+    assert result.severity is Severity.COSMETIC

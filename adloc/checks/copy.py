@@ -7,6 +7,7 @@ glossary renderings, banned claims, a character budget and the target language.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from functools import lru_cache
@@ -27,6 +28,8 @@ from adloc.checks.register import check_register
 from adloc.checks.typography import check_doubled_words, check_punctuation_spacing, check_quotes
 from adloc.records import Formality, GlossaryTerm, TMEntry
 from adloc.translation_memory import tm_key as normalize_line
+
+log = logging.getLogger(__name__)
 
 C, F, K = Severity.CRITICAL, Severity.FUNCTIONAL, Severity.COSMETIC
 
@@ -237,29 +240,45 @@ def check_copy(
     formality: Formality | None = None,
 ) -> list[CheckResult]:
     """Every copy check on one source/target pair, in a fixed order. `examples` are the translation
-    memory lines the model was shown for it; `formality` the register the job asks for."""
-    return [
-        check_placeholders(source, target),
-        check_markup(source, target),
-        check_icu(source, target, locale),
-        check_urls(source, target),
-        check_numbers(source, target, locale),
-        check_quantities(source, target, locale),
-        check_number_format(target, locale),
-        check_percent(source, target, locale),
-        check_currency(source, target, locale),
-        check_keep_terms(source, target, keep_terms),
-        *check_glossary(source, target, glossary),
-        check_length(source, target, max_chars),
-        check_language(target, locale, keep_terms),
-        check_untranslated(source, target, locale, keep_terms),
-        check_register(target, locale, formality),
-        check_repetition(target),
-        check_doubled_words(target, locale),
-        check_added_content(source, target),
-        check_whitespace(target),
-        check_punctuation(source, target),
-        check_punctuation_spacing(target, locale),
-        check_quotes(target, locale),
-        check_not_copied(source, target, examples),
+    memory lines the model was shown for it; `formality` the register the job asks for. A check that
+    raises on a line (a model writes anything) fails that line critically instead (`_guarded`)."""
+    runs = [
+        (check_placeholders, source, target),
+        (check_markup, source, target),
+        (check_icu, source, target, locale),
+        (check_urls, source, target),
+        (check_numbers, source, target, locale),
+        (check_quantities, source, target, locale),
+        (check_number_format, target, locale),
+        (check_percent, source, target, locale),
+        (check_currency, source, target, locale),
+        (check_keep_terms, source, target, keep_terms),
+        (check_glossary, source, target, glossary),
+        (check_length, source, target, max_chars),
+        (check_language, target, locale, keep_terms),
+        (check_untranslated, source, target, locale, keep_terms),
+        (check_register, target, locale, formality),
+        (check_repetition, target),
+        (check_doubled_words, target, locale),
+        (check_added_content, source, target),
+        (check_whitespace, target),
+        (check_punctuation, source, target),
+        (check_punctuation_spacing, target, locale),
+        (check_quotes, target, locale),
+        (check_not_copied, source, target, examples),
     ]
+    return [result for check, *args in runs for result in _guarded(check, *args)]
+
+
+def _guarded(check, *args) -> list[CheckResult]:
+    """A check's result (or results: the glossary gives one per term). A check that raises on a
+    line it cannot read fails the line, critically, naming the error: the line is held for review
+    and the item, the job and the eval go on."""
+    try:
+        found = check(*args)
+    except Exception as exc:  # noqa: BLE001 - a model may write anything; no line may stop a job
+        name = check.__name__.removeprefix("check_")
+        log.warning("the %s check raised on %r: %s: %s", name, args, type(exc).__name__, exc)
+        return [CheckResult(name, False, 0.0, f"the check could not read this line ({type(exc).__name__}: {exc})",
+                            Severity.CRITICAL)]
+    return found if isinstance(found, list) else [found]

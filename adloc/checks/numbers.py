@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from decimal import Decimal, InvalidOperation, localcontext
+from decimal import Decimal, InvalidOperation, getcontext, localcontext
 from functools import lru_cache
 
 from adloc import locale as loc
@@ -209,12 +209,20 @@ def check_number_format(target: str, locale: str) -> CheckResult:
     return CheckResult("number_format", True, 1.0, f"numbers written as {locale} writes them", F)
 
 
+def _wide_enough(value: Decimal, places: int = 0):
+    """A decimal context in which `value` (any number of digits a line may hold) divides and rounds
+    to `places` decimals exactly: Decimal's default keeps 28 digits and Babel's rounding raises
+    InvalidOperation past them."""
+    wide = getcontext().copy()
+    wide.prec = max(wide.prec, Decimal(value).adjusted() + places + 4)
+    return localcontext(wide)
+
+
 def _written(value: Decimal, places: int, locale: str) -> str:
     from babel.numbers import format_decimal
 
     pattern = "#,##0" + ("." + "0" * places if places else "")
-    with localcontext() as ctx:  # a run of digits longer than Decimal's default 28 places still rounds
-        ctx.prec = max(ctx.prec, value.adjusted() + places + 2)
+    with _wide_enough(value, places):
         return format_decimal(value, format=pattern, locale=loc.parse(locale))
 
 
@@ -274,7 +282,9 @@ def check_percent(source: str, target: str, locale: str) -> CheckResult:
         if sign_first != before or (spaced and not has_space):
             from babel.numbers import format_percent
 
-            expected = re.sub(f"[{SPACES}]", " ", _BIDI.sub("", format_percent(value / 100, locale=loc.parse(locale))))
+            with _wide_enough(value, 2):
+                shown = format_percent(value / 100, locale=loc.parse(locale))
+            expected = re.sub(f"[{SPACES}]", " ", _BIDI.sub("", shown))
             space = " (a no-break space between)" if spaced else ""
             return CheckResult("percent", False, 0.5, f"'{written}': {locale} writes '{expected}'{space}", K)
     return CheckResult("percent", True, 1.0, f"{sum(want.values())} percentage(s) kept", C)
