@@ -24,7 +24,14 @@ from adloc.records import ItemRecord, ItemStatus, JobStatus
 
 
 def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    """The time to store (naive UTC, to the microsecond: the live evidence window compares a run's
+    start with a recalibration that can fall in the same second). Print it with `shown`."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def shown(when: datetime | None) -> str | None:
+    """A stored time as people and JSON read it: ISO 8601 to the second (UTC)."""
+    return when.isoformat(timespec="seconds") if when else None
 
 
 def item_key(creative: str, template: str, locale: str) -> str:
@@ -125,7 +132,7 @@ def usage(engine: Engine, talent_id: str) -> list[dict]:
             raise NotFound(f"talent {talent_id!r} is not in the asset database")
         rows = [{"job": o.job, "creative": o.creative, "template": o.template, "locale": o.locale,
                  "status": o.status, "uri": o.uri, "run_date": o.run_date.isoformat(),
-                 "written_at": o.written_at.isoformat(), "sha256": o.sha256}
+                 "written_at": shown(o.written_at), "sha256": o.sha256}
                 for o in session.scalars(select(OutputRow).where(OutputRow.talent_id == talent_id))]
         pending = session.execute(
             select(JobRow.id, JobRow.name, JobRow.out_uri, JobRow.run_date, JobRow.started_at,
@@ -148,7 +155,7 @@ def usage(engine: Engine, talent_id: str) -> list[dict]:
                     continue
                 rows.append({"job": p.name, "creative": p.creative, "template": p.template, "locale": p.locale,
                              "status": "unfinished run", "uri": f"{p.out_uri}/{{approved,review}}/{key}.png",
-                             "run_date": p.run_date.isoformat(), "written_at": p.started_at.isoformat(),
+                             "run_date": p.run_date.isoformat(), "written_at": shown(p.started_at),
                              "sha256": ""})
     return sorted(rows, key=lambda r: (r["job"], r["creative"], r["template"], r["locale"], r["uri"]))
 
@@ -167,7 +174,7 @@ def revoke(engine: Engine, talent_id: str, reason: str) -> dict:
             talent.status, talent.revoked_reason, talent.revoked_at = "revoked", reason.strip(), _now()
         reason, when = talent.revoked_reason, talent.revoked_at
     return {"talent": talent_id, "already_revoked": already, "reason": reason,
-            "revoked_at": when.isoformat(), "outputs": usage(engine, talent_id)}
+            "revoked_at": shown(when), "outputs": usage(engine, talent_id)}
 
 
 def list_talent(engine: Engine, region: str | None = None, status: str | None = None,

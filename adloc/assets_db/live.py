@@ -20,8 +20,8 @@ def audited_lines(engine: Engine, locale: str | None = None, since: date | None 
     decision in force): {copy_model, gate, locale, run_date, confirmed}. Confirmed: approved as it
     shipped. Corrected (a gate error): edited, or rejected with the line named wrong. A rejection
     that does not name the line (the image, say) says nothing of it and is left out. `since`: runs
-    on or after that date; `after`: runs started at or after that time (UTC, to the second, as the
-    database keeps times: a run started in the second a recalibration was recorded counts)."""
+    on or after that date; `after`: runs started after that time (naive UTC, to the microsecond: a run
+    started before a recalibration in the same second judged the gate as it was, and is left out)."""
     stmt = (select(ReviewRow.decision, ReviewRow.copy_json, ReviewRow.lines_json, JobItemRow.copy_model,
                    JobItemRow.gate, JobItemRow.locale, JobRow.run_date)
             .join(JobItemRow, JobItemRow.id == ReviewRow.job_item_id).join(JobRow, JobRow.id == JobItemRow.job_id)
@@ -31,7 +31,7 @@ def audited_lines(engine: Engine, locale: str | None = None, since: date | None 
     if since:
         stmt = stmt.where(JobRow.run_date >= since)
     if after:
-        stmt = stmt.where(JobRow.started_at >= after)
+        stmt = stmt.where(JobRow.started_at > after)
     out = []
     with Session(engine) as session:
         rows = session.execute(stmt).all()

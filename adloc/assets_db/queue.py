@@ -10,7 +10,7 @@ from datetime import date
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
-from adloc.assets_db.lineage import _now
+from adloc.assets_db.lineage import _now, shown
 from adloc.assets_db.schema import JobItemRow, JobRow
 from adloc.errors import NotFound
 from adloc.records import JobStatus
@@ -67,8 +67,8 @@ def status(engine: Engine, job_id: str | int) -> dict:
         return {
             "id": row.id, "job": row.name, "status": row.status, "out": row.out_uri, "run_date": row.run_date.isoformat(),
             "items": items, "approved": row.approved, "review": row.review, "dead_letter": row.dead_letter,
-            "submitted_at": row.submitted_at.isoformat() if row.submitted_at else None,
-            "started_at": row.started_at.isoformat() if row.started_at else None,
-            "finished_at": row.finished_at.isoformat() if row.finished_at else None,
+            "submitted_at": shown(row.submitted_at),
+            "started_at": shown(row.started_at),
+            "finished_at": shown(row.finished_at),
             "error": row.error,
         }

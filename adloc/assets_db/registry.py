@@ -23,7 +23,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from adloc.assets_db.lineage import _now
+from adloc.assets_db.lineage import _now, shown
 from adloc.assets_db.schema import GateVersionRow, ModelVersionRow, ShadowRow, TighteningRow
 from adloc.errors import AdlocError, NotFound
 
@@ -325,7 +325,7 @@ class Tightening:
     def to_json(self) -> dict:
         return {"locale": self.locale, "copy_model": self.copy_model, "gate": self.gate, "audited": self.audited,
                 "confirmed": self.confirmed, "high": self.high, "target_precision": self.target_precision,
-                "set_at": self.set_at.isoformat() if self.set_at else None}
+                "set_at": shown(self.set_at)}
 
     def said(self) -> str:
         """For the run report and the item's reason."""

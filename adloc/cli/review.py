@@ -208,7 +208,7 @@ def history_command(args, _beam_args) -> int:
     decisions = review.history(engine(args), args.item)
     if args.json:
         print(json.dumps([{"revision": d.revision, "decision": d.decision.value, "reviewer": d.reviewer,
-                           "face": d.face.value, "reason": d.notes, "decided_at": d.decided_at.isoformat(),
+                           "face": d.face.value, "reason": d.notes, "decided_at": d.decided_at.isoformat(timespec="seconds"),
                            "supersedes": d.supersedes} for d in decisions], indent=2, ensure_ascii=False))
         return 0
     for d in decisions:
