@@ -26,8 +26,10 @@ models-small: $(VENV)/.installed
 demo: models fonts
 	$(BIN)/adloc demo --out out/demo
 
+# The whole suite on the machine's cores (up to 4 test processes, each test file on one of them, so
+# a file's module fixtures are made once).
 test: models-small browser fonts schemas
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --maxprocesses 4 --dist loadfile
 
 # Every test that loads no model (no LLM, no diffusers pipeline): the stages with a fake copy model,
 # the checks, the asset DB on both engines, the CLI and the web app; on the machine's cores (up to
