@@ -26,16 +26,18 @@ models-small: $(VENV)/.installed
 demo: models fonts
 	$(BIN)/adloc demo --out out/demo
 
-# The whole suite on the machine's cores (up to 4 test processes, each test file on one of them, so
-# a file's module fixtures are made once).
+# Tests run on the machine's cores: up to 4 test processes, each test file on one of them (a file's
+# module fixtures are made once).
+PARALLEL := -n auto --maxprocesses 4 --dist loadfile
+
 test: models-small browser fonts schemas
-	$(BIN)/python -m pytest -q -n auto --maxprocesses 4 --dist loadfile
+	$(BIN)/python -m pytest -q $(PARALLEL)
 
 # Every test that loads no model (no LLM, no diffusers pipeline): the stages with a fake copy model,
 # the checks, the asset DB on both engines, the CLI and the web app; on the machine's cores (up to
 # 4 test processes). For the edit-test loop.
 test-fast: $(VENV)/.installed
-	$(BIN)/python -m pytest -q -m "not slow" -n auto --maxprocesses 4
+	$(BIN)/python -m pytest -q -m "not slow" $(PARALLEL)
 
 # The browser tests drive Debian's Chromium (Playwright's own browser download is not used):
 # installed from Debian's packages when missing, as root or through sudo.

@@ -355,3 +355,31 @@ def test_one_tightening_in_force_per_locale_version_and_gate(catalog_db):
     calibrated(engine)  # cleared: a new one may be set
     assert registry.tighten(engine, found).cleared_at is None
     assert [t.cleared_at is None for t in registry.tightenings(engine, in_force=False)] == [False, True]
+
+
+def test_a_run_started_before_a_recalibration_in_the_same_second_is_not_live_evidence_after_it(db, monkeypatch):
+    from datetime import datetime
+    from itertools import count
+
+    from adloc.assets_db import lineage
+    from adloc.assets_db.lineage import plan_run
+    from adloc.assets_db.schema import JobRow
+
+    class Clock(datetime):  # every time stored is 0.1 s after the one before, all in one second
+        ticks = count(1)
+
+        @classmethod
+        def now(cls, tz=None):
+            return datetime(2027, 3, 1, 12, 0, 0, 100_000 * next(cls.ticks), tzinfo=tz)
+
+    engine = engine_for(db)
+    monkeypatch.setattr(lineage, "datetime", Clock)
+    job = {"job": "live", "brand": "Acme", "channel": "social", "run_date": RUN_DATE, "spec": {}, "run_token": "t1"}
+    plan_run(engine, job, "/out", [])
+    calibrated(engine)
+    (version,) = registry.versions(engine, "pt-PT")
+    with Session(engine) as session:
+        started = session.scalar(select(JobRow.started_at))
+    # Read back to the microsecond on either engine: the run is before the calibration, and the live
+    # evidence (runs started after it, `live.audited_lines`) leaves it out.
+    assert started < version.calibrated_at and started.second == version.calibrated_at.second

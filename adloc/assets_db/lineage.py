@@ -23,7 +23,7 @@ from adloc.fields import has_control
 from adloc.records import ItemRecord, ItemStatus, JobStatus
 
 
-def _now() -> datetime:
+def utc_now() -> datetime:
     """The time to store (naive UTC, to the microsecond: the live evidence window compares a run's
     start with a recalibration that can fall in the same second). Print it with `shown`."""
     return datetime.now(UTC).replace(tzinfo=None)
@@ -48,12 +48,12 @@ def plan_run(engine: Engine, job: dict, out: str, items: list[dict]) -> int:
         if run is not None:  # a retry, or a submitted job that a worker now runs
             if session.scalar(select(JobItemRow.id).where(JobItemRow.job_id == run.id).limit(1)) is not None:
                 return run.id
-            run.status, run.started_at = JobStatus.RUNNING.value, run.started_at or _now()
+            run.status, run.started_at = JobStatus.RUNNING.value, run.started_at or utc_now()
         else:
             run = JobRow(run_token=job["run_token"], name=job["job"], brand=job["brand"], channel=job["channel"],
                          run_date=date.fromisoformat(job["run_date"]), out_uri=out,
                          spec=json.dumps(job["spec"], sort_keys=True, ensure_ascii=False), status=JobStatus.RUNNING.value,
-                         started_at=_now())
+                         started_at=utc_now())
             session.add(run)
         session.flush()
         if items:  # one executemany, not an ORM insert per row: the statement count stays fixed
@@ -69,7 +69,7 @@ def finish_run(engine: Engine, run_id: int, out: str, records: list[ItemRecord],
     """Record how each item of run `run_id` ended, and the lineage of every image it wrote.
     `replaced` maps an item's key to the output URIs an earlier run may have left for it (the other
     status folders): their lineage rows go, since the files did."""
-    now = _now()
+    now = utc_now()
     counts = {status: sum(r.status is status for r in records) for status in ItemStatus}
     with Session(engine) as session, session.begin():
         run = session.get(JobRow, run_id)
@@ -171,7 +171,7 @@ def revoke(engine: Engine, talent_id: str, reason: str) -> dict:
             raise NotFound(f"talent {talent_id!r} is not in the asset database")
         already = talent.status == "revoked"
         if not already:  # a second revoke keeps the first reason and date
-            talent.status, talent.revoked_reason, talent.revoked_at = "revoked", reason.strip(), _now()
+            talent.status, talent.revoked_reason, talent.revoked_at = "revoked", reason.strip(), utc_now()
         reason, when = talent.revoked_reason, talent.revoked_at
     return {"talent": talent_id, "already_revoked": already, "reason": reason,
             "revoked_at": shown(when), "outputs": usage(engine, talent_id)}

@@ -10,7 +10,7 @@ from datetime import date
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
-from adloc.assets_db.lineage import _now, shown
+from adloc.assets_db.lineage import shown, utc_now
 from adloc.assets_db.schema import JobItemRow, JobRow
 from adloc.errors import NotFound
 from adloc.records import JobStatus
@@ -22,7 +22,7 @@ def submit(engine: Engine, spec: dict, run_date: str, out: str, options: dict) -
         row = JobRow(run_token=uuid.uuid4().hex, name=spec["job"], brand=spec["brand"], channel=spec["channel"],
                      run_date=date.fromisoformat(run_date), out_uri=out,
                      spec=json.dumps(spec, sort_keys=True, ensure_ascii=False), status=JobStatus.QUEUED.value,
-                     options=json.dumps(options, sort_keys=True), submitted_at=_now())
+                     options=json.dumps(options, sort_keys=True), submitted_at=utc_now())
         session.add(row)
         session.flush()
         return row.id
@@ -40,7 +40,7 @@ def claim(engine: Engine) -> dict | None:
                 return None
             taken = session.execute(
                 update(JobRow).where(JobRow.id == candidate.id, JobRow.status == JobStatus.QUEUED)
-                .values(status=JobStatus.RUNNING.value, started_at=_now()))
+                .values(status=JobStatus.RUNNING.value, started_at=utc_now()))
             if taken.rowcount == 1:
                 return {"id": candidate.id, "run_token": candidate.run_token, "spec": json.loads(candidate.spec),
                         "options": json.loads(candidate.options), "out": candidate.out_uri,
@@ -50,7 +50,7 @@ def claim(engine: Engine) -> dict | None:
 def fail(engine: Engine, job_id: int, error: str) -> None:
     with Session(engine) as session, session.begin():
         session.execute(update(JobRow).where(JobRow.id == job_id)
-                        .values(status=JobStatus.FAILED.value, error=error[:4000], finished_at=_now()))
+                        .values(status=JobStatus.FAILED.value, error=error[:4000], finished_at=utc_now()))
 
 
 def status(engine: Engine, job_id: str | int) -> dict:

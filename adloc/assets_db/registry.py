@@ -23,7 +23,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from adloc.assets_db.lineage import _now, shown
+from adloc.assets_db.lineage import shown, utc_now
 from adloc.assets_db.schema import GateVersionRow, ModelVersionRow, ShadowRow, TighteningRow
 from adloc.errors import AdlocError, NotFound
 
@@ -78,10 +78,10 @@ def record_evals(engine: Engine, records: list[EvalRecord]) -> list[ModelVersion
                     ModelVersionRow.locale == r.locale, ModelVersionRow.status == "champion")).first() is not None
                 first = not has_champion and not r.adapter
                 row = ModelVersionRow(locale=r.locale, version=r.version, status="champion" if first else "candidate",
-                                      created_at=_now(), promoted_at=_now() if first else None)
+                                      created_at=utc_now(), promoted_at=utc_now() if first else None)
                 session.add(row)
             row.model, row.adapter = r.model, r.adapter
-            row.threshold, row.target_precision, row.calibrated_at = r.threshold, r.target_precision, _now()
+            row.threshold, row.target_precision, row.calibrated_at = r.threshold, r.target_precision, utc_now()
             row.eval_json = json.dumps(r.summary, sort_keys=True, ensure_ascii=False)
             session.flush()
             _clear(session, f"adloc eval of {r.version}", TighteningRow.locale == r.locale,
@@ -133,7 +133,7 @@ def _promote(engine: Engine, key, value: str, version: str, missing: str) -> str
         for shadow in session.scalars(select(ShadowRow).where(
                 ShadowRow.candidate == version, ShadowRow.stopped_at.is_(None),
                 *((ShadowRow.locale == value,) if model else ()))):
-            shadow.stopped_at = _now()
+            shadow.stopped_at = utc_now()
         return previous
 
 
@@ -146,7 +146,7 @@ def _crown(session: Session, rows: dict, version: str) -> str | None:
     if previous is not None:
         rows[previous].status = "retired"
         session.flush()  # one champion at a time: the unique index sees the retirement first
-    rows[version].status, rows[version].promoted_at = "champion", _now()
+    rows[version].status, rows[version].promoted_at = "champion", utc_now()
     return previous
 
 
@@ -199,7 +199,7 @@ def record_gate(engine: Engine, base_model: str, version: str, path: str, evalua
         if row is None:
             first = champion_if_first and not any(r.status == "champion" for r in rows)
             row = GateVersionRow(base_model=base_model, version=version, status="champion" if first else "candidate",
-                                 created_at=_now(), promoted_at=_now() if first else None)
+                                 created_at=utc_now(), promoted_at=utc_now() if first else None)
             session.add(row)
         row.path, row.eval_json = path, json.dumps(evaluation, sort_keys=True, ensure_ascii=False)
         session.flush()
@@ -261,10 +261,10 @@ def set_shadow(engine: Engine, locale: str, candidate: str, share: float) -> Sha
                                 + ": a shadow runs a candidate beside it")
         for running in session.scalars(select(ShadowRow).where(ShadowRow.locale == locale,
                                                                ShadowRow.stopped_at.is_(None))):
-            running.stopped_at = _now()
+            running.stopped_at = utc_now()
         session.flush()
         row = ShadowRow(locale=locale, candidate=candidate, kind="model" if model else "gate", share=share,
-                        started_at=_now())
+                        started_at=utc_now())
         session.add(row)
         session.flush()
         return _shadow(row, model.adapter if model else gate.path)
@@ -277,7 +277,7 @@ def stop_shadow(engine: Engine, locale: str) -> Shadow | None:
                                                       ShadowRow.stopped_at.is_(None))).one_or_none()
         if row is None:
             return None
-        row.stopped_at = _now()
+        row.stopped_at = utc_now()
         return _shadow(row)
 
 
@@ -352,7 +352,7 @@ def tighten(engine: Engine, found: Tightening) -> Tightening:
             if row is None:
                 row = TighteningRow(locale=found.locale, copy_model=found.copy_model, gate=found.gate,
                                     target_precision=found.target_precision, audited=found.audited,
-                                    confirmed=found.confirmed, high=found.high, set_at=_now())
+                                    confirmed=found.confirmed, high=found.high, set_at=utc_now())
                 session.add(row)
                 session.flush()
             return _tightening(row)
@@ -383,4 +383,4 @@ def last_cleared(engine: Engine, locale: str, copy_model: str, gate: str) -> dat
 
 def _clear(session: Session, by: str, *where) -> None:
     for row in session.scalars(select(TighteningRow).where(TighteningRow.cleared_at.is_(None), *where)):
-        row.cleared_at, row.cleared_by = _now(), by
+        row.cleared_at, row.cleared_by = utc_now(), by

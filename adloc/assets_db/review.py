@@ -15,7 +15,7 @@ from sqlalchemy import Engine, and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from adloc.assets_db.lineage import _now
+from adloc.assets_db.lineage import utc_now
 from adloc.assets_db.schema import JobItemRow, JobRow, ReviewRow, TMRow
 from adloc.errors import Conflict
 from adloc.records import Face, ItemStatus, JobStatus, MemoryOrigin, ReviewDecision
@@ -86,7 +86,7 @@ def record(engine: Engine, item_id: int, decision: ReviewDecision, reviewer: str
             row = ReviewRow(job_item_id=item_id, decision=decision.value, reviewer=reviewer, notes=notes,
                             copy_json=json.dumps(lines, ensure_ascii=False, sort_keys=True),
                             lines_json=json.dumps(made, ensure_ascii=False, sort_keys=True),
-                            decided_at=_now(), revision=revision, face=face.value,
+                            decided_at=utc_now(), revision=revision, face=face.value,
                             supersedes_id=supersedes.id if supersedes else None)
             session.add(row)
             session.flush()

@@ -203,12 +203,13 @@ def deliver_command(args, _beam_args) -> int:
 
 
 def history_command(args, _beam_args) -> int:
+    from adloc.assets_db.lineage import shown
     from adloc.services import review
 
     decisions = review.history(engine(args), args.item)
     if args.json:
         print(json.dumps([{"revision": d.revision, "decision": d.decision.value, "reviewer": d.reviewer,
-                           "face": d.face.value, "reason": d.notes, "decided_at": d.decided_at.isoformat(timespec="seconds"),
+                           "face": d.face.value, "reason": d.notes, "decided_at": shown(d.decided_at),
                            "supersedes": d.supersedes} for d in decisions], indent=2, ensure_ascii=False))
         return 0
     for d in decisions:

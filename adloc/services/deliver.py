@@ -16,7 +16,6 @@ import io
 import json
 import os
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 
 import numpy as np
 from apache_beam.io.filesystems import FileSystems
@@ -27,6 +26,7 @@ from sqlalchemy.orm import Session
 from adloc import locale as loc
 from adloc.assets_db import queries
 from adloc.assets_db import review as store
+from adloc.assets_db.lineage import utc_now
 from adloc.assets_db.schema import JobItemRow, JobRow, OutputRow, ReviewRow
 from adloc.checks import blocking_failures
 from adloc.checks.copy import check_copy
@@ -300,7 +300,7 @@ def publish(engine: Engine, prepared: Prepared, decision: store.Decision) -> Del
     if prepared.png is not None:
         write_bytes(record.uri, prepared.png)
     write_bytes(record.record_uri, data)
-    now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    now = utc_now()
     with Session(engine) as session, session.begin():
         row = session.get(JobItemRow, item.id)
         row.status, row.record_uri, row.reason = record.status.value, record.record_uri, record.reason or ""
